@@ -1,0 +1,81 @@
+"""The terminal adapter behind `switchboard chat`: its session key, commands and rendering."""
+
+from __future__ import annotations
+
+import logging
+from typing import TextIO
+
+from core.errors import UNEXPECTED, InvalidText, SwitchboardError
+from core.keys import SessionKey, Speaker, UserKey
+from core.messages import StoredMessage
+from core.service import ChatService, Turn
+
+log = logging.getLogger("switchboard.terminal")
+HELP = "Type a message and press Enter. /reset starts over, /history shows this conversation, " \
+       "/quit leaves."
+
+
+def session_key(speaker: Speaker) -> SessionKey:
+    """One running conversation per terminal user: `cli:<user>`."""
+    return SessionKey.direct(speaker.user)
+
+
+class Terminal:
+    """Reads one message per line; streams replies to a terminal, prints them whole to a pipe."""
+
+    def __init__(self, service: ChatService, user: str, out: TextIO, interactive: bool) -> None:
+        self.service, self.out, self.interactive = service, out, interactive
+        self.speaker = Speaker(UserKey.of("cli", user), user, "a terminal")
+        self.session = session_key(self.speaker)
+
+    def say(self, text: str) -> None:
+        self.out.write(f"{text}\n")
+        self.out.flush()
+
+    async def handle(self, raw: bytes) -> bool:
+        """Act on one input line; False means the user asked to leave."""
+        try:
+            text = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            self.say(InvalidText.user_message)
+            return True
+        command = text.strip().lower()
+        if command in ("/quit", "/exit"):
+            return False
+        try:
+            await self._dispatch(command, text)
+        except SwitchboardError as exc:
+            self.say(exc.user_message)
+        except Exception:  # a bug: log it for the operator, keep the chat running
+            log.exception("terminal turn failed")
+            self.say(UNEXPECTED)
+        return True
+
+    async def _dispatch(self, command: str, text: str) -> None:
+        if command == "/reset":
+            await self.service.reset(self.session, self.speaker.user)
+            self.say("Started a fresh conversation.")
+        elif command == "/history":
+            self._show(await self.service.history(self.session))
+        elif command in ("/help", "/?"):
+            self.say(HELP)
+        elif self.interactive:
+            await self._stream(Turn(self.session, self.speaker, text))
+        else:
+            self.say(await self.service.reply(Turn(self.session, self.speaker, text)))
+
+    async def _stream(self, turn: Turn) -> None:
+        self.out.write("switchboard> ")
+        try:
+            async for piece in self.service.stream(turn):
+                self.out.write(piece)
+                self.out.flush()
+        finally:
+            self.say("")
+
+    def _show(self, messages: list[StoredMessage]) -> None:
+        if not messages:
+            self.say("No messages yet in this conversation.")
+        for message in messages:
+            who = (message.name or "you") if message.role == "human" else "switchboard"
+            self.say(f"{who}: {message.text}")

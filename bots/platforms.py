@@ -1,0 +1,64 @@
+"""`switchboard run`: which platforms are configured, and serving them side by side."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable
+
+from bots.wiring import open_core
+from core.errors import ConfigError
+from core.service import ChatService
+from core.settings import CoreSettings
+
+log = logging.getLogger("switchboard")
+
+# platform -> (module with `async def serve(service, stop)`, the variable that turns it on)
+PLATFORMS: dict[str, tuple[str, str]] = {
+    "http": ("bots.http", "SWITCHBOARD_JWT_SECRET"),
+    "slack": ("bots.slack", "SLACK_BOT_TOKEN"),
+    "telegram": ("bots.telegram", "TELEGRAM_BOT_TOKEN"),
+    "discord": ("bots.discord", "DISCORD_BOT_TOKEN"),
+}
+Server = Callable[[ChatService, asyncio.Event], Awaitable[None]]
+
+
+def choose(requested: list[str]) -> list[str]:
+    """The platforms to serve: those named, or every one whose variable is set."""
+    unknown = sorted(set(requested) - PLATFORMS.keys())
+    if unknown:
+        raise ConfigError("PLATFORM", f"unknown {', '.join(unknown)}; choose from "
+                          f"{', '.join(PLATFORMS)}")
+    chosen = requested or [p for p, (_, var) in PLATFORMS.items() if os.environ.get(var)]
+    if not chosen:
+        needed = ", ".join(f"{var} ({p})" for p, (_, var) in PLATFORMS.items())
+        raise ConfigError("PLATFORM", f"nothing to serve; set one of {needed}, or name a "
+                          "platform, like `switchboard run http`")
+    return chosen
+
+
+def _server(platform: str) -> Server:
+    try:
+        module = importlib.import_module(PLATFORMS[platform][0])
+    except ModuleNotFoundError:
+        raise ConfigError("PLATFORM", f"the {platform} adapter is not available in this "
+                          "version yet") from None
+    server: Server = module.serve
+    return server
+
+
+async def serve(settings: CoreSettings, requested: list[str]) -> None:
+    """Run every chosen platform until SIGINT or SIGTERM, then let in-flight replies finish."""
+    servers = [_server(p) for p in choose(requested)]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with open_core(settings) as service, asyncio.TaskGroup() as group:
+        for server in servers:
+            group.create_task(server(service, stop))

@@ -1,0 +1,33 @@
+"""Composition root of the core: settings in, a ready `ChatService` out, resources closed after."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+
+from core.connect import open_redis
+from core.model import build_model, describe
+from core.redis_store import RedisStore
+from core.service import ChatService, TurnRecord
+from core.settings import CoreSettings
+from core.store import HistoryStore
+
+log = logging.getLogger("switchboard")
+
+
+@contextlib.asynccontextmanager
+async def open_core(settings: CoreSettings,
+                    observers: Iterable[Callable[[TurnRecord], None]] = ()
+                    ) -> AsyncIterator[ChatService]:
+    async with open_redis(settings) as redis:
+        store: HistoryStore
+        rstore = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
+                            settings.history_max_messages)
+        await rstore.scripts.load(redis)
+        store = rstore
+        if settings.history_backend == "langchain-redis":
+            from core.langchain_redis_store import LangChainRedisStore
+            store = LangChainRedisStore.wrap(rstore, settings)
+        log.info("model: %s", describe(settings))
+        yield ChatService(store, build_model(settings), settings, observers)

@@ -1,0 +1,63 @@
+"""The prompt of one turn: system text with the speaker and summary, trimmed history, folding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages.utils import count_tokens_approximately, trim_messages
+
+from core.keys import Speaker
+from core.messages import StoredMessage
+from core.store import Loaded
+
+SUMMARY_HEADER = "Summary of the earlier conversation:"
+SUMMARY_INSTRUCTIONS = (
+    "You maintain a running summary of a chat between users and an assistant. Merge the new "
+    "lines into the current summary. Keep names, facts, decisions and open questions; drop "
+    "small talk. Answer with the updated summary only, at most 200 words."
+)
+# Messages read per turn; the prompt keeps at most WINDOW - 2 of them, so every message
+# leaves the prompt (and is folded into the summary) before it leaves the window.
+WINDOW = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What goes to the model, and which loaded messages fell out of it unsummarized."""
+
+    messages: list[BaseMessage]
+    to_fold: list[StoredMessage]
+    folded_upto: int  # the summary covers this many messages once `to_fold` is merged
+
+
+def system_text(base: str, speaker: Speaker, summary: str) -> str:
+    who = f"You are talking with {speaker.display_name} on {speaker.platform_name}."
+    text = f"{base}\n\n{who}"
+    return f"{text}\n\n{SUMMARY_HEADER}\n{summary}" if summary else text
+
+
+def build(base: str, speaker: Speaker, loaded: Loaded, user: StoredMessage,
+          budget: int) -> Prompt:
+    """Trim to `budget` tokens (approximate), keep the system prompt, start on a human turn."""
+    recent = loaded.messages[-(WINDOW - 2):]
+    system = SystemMessage(system_text(base, speaker, loaded.summary))
+    current = user.to_langchain()
+    candidates = [system, *(m.to_langchain() for m in recent), current]
+    kept = trim_messages(candidates, max_tokens=budget, token_counter=count_tokens_approximately,
+                         strategy="last", start_on="human", include_system=True)
+    if not kept or kept[-1] is not current:
+        kept = [system, current]  # the new message alone is over budget: send just it
+    n_history = len(kept) - 2
+    first_seq = loaded.total - len(loaded.messages)
+    cut = len(loaded.messages) - n_history
+    to_fold = [m for i, m in enumerate(loaded.messages[:cut]) if first_seq + i >= loaded.summarized]
+    return Prompt(kept, to_fold, max(loaded.summarized, first_seq + cut))
+
+
+def fold_request(summary: str, lines: list[StoredMessage]) -> list[BaseMessage]:
+    """The messages asking the model to merge `lines` into `summary`."""
+    text = "\n".join(f"{(m.name or 'User') if m.role == 'human' else 'Assistant'}: {m.text}"
+                     for m in lines)
+    body = f"Current summary:\n{summary or '(none)'}\n\nNew lines:\n{text}\n\nUpdated summary:"
+    return [SystemMessage(SUMMARY_INSTRUCTIONS), HumanMessage(body)]

@@ -1,0 +1,115 @@
+"""Who is talking and which conversation it is: frozen keys rendered platform-first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import quote
+
+
+class Scope(StrEnum):
+    """How a conversation is shared: one person, one thread, or one member of a channel."""
+
+    DIRECT = "dm"
+    THREAD = "thread"
+    CHANNEL_MEMBER = "member"
+    CHANNEL = "channel"
+    API = "api"
+
+
+# Scopes where one user owns the whole conversation; erasing that user deletes all of it.
+PRIVATE_SCOPES = frozenset({Scope.DIRECT, Scope.CHANNEL_MEMBER, Scope.API})
+
+
+def _part(value: str | int) -> str:
+    # ':' separates parts and '{' '}' are Redis Cluster hash-tag braces: escape them.
+    text = str(value)
+    if not text:
+        raise ValueError("key parts must not be empty")
+    return quote(text, safe="-_.@+=!~*'()")
+
+
+@dataclass(frozen=True, slots=True)
+class UserKey:
+    """One person on one platform (and workspace): the unit of rate limits and erasure."""
+
+    platform: str
+    parts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, platform: str, *parts: str | int) -> UserKey:
+        return cls(_part(platform), tuple(_part(p) for p in parts))
+
+    def __str__(self) -> str:
+        return ":".join((self.platform, *self.parts))
+
+
+@dataclass(frozen=True, slots=True)
+class SessionKey:
+    """One conversation; `str(key)` is its id, like `slack:T1:C9:1712.33`."""
+
+    platform: str
+    scope: Scope
+    parts: tuple[str, ...]
+
+    @classmethod
+    def direct(cls, user: UserKey) -> SessionKey:
+        """A private chat: one running conversation per user."""
+        return cls(user.platform, Scope.DIRECT, user.parts)
+
+    @classmethod
+    def thread(cls, platform: str, *where: str | int) -> SessionKey:
+        """A thread (or forum topic): everyone in it shares one conversation."""
+        return cls._make(platform, Scope.THREAD, where)
+
+    @classmethod
+    def channel_member(cls, platform: str, *where: str | int, user: UserKey) -> SessionKey:
+        """One member's own conversation inside a shared channel or group."""
+        return cls._make(platform, Scope.CHANNEL_MEMBER, (*where, "u", *user.parts))
+
+    @classmethod
+    def channel(cls, platform: str, *where: str | int) -> SessionKey:
+        """A channel whose members share one conversation (an opt-in setting)."""
+        return cls._make(platform, Scope.CHANNEL, (*where, "all"))
+
+    @classmethod
+    def api(cls, user: UserKey, session_id: str) -> SessionKey:
+        """An HTTP API conversation, owned by the authenticated user."""
+        return cls("api", Scope.API, (*user.parts, _part(session_id)))
+
+    @classmethod
+    def _make(cls, platform: str, scope: Scope, where: tuple[str | int, ...]) -> SessionKey:
+        return cls(_part(platform), scope, tuple(_part(p) for p in where))
+
+    def __str__(self) -> str:
+        return ":".join((self.platform, *self.parts))
+
+    @property
+    def private(self) -> bool:
+        return self.scope in PRIVATE_SCOPES
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """The person behind a message: their key and how to address them."""
+
+    user: UserKey
+    display_name: str
+    platform_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpace:
+    """Every Redis key the bot writes, namespaced and hash-tagged per session or user."""
+
+    prefix: str
+
+    def session(self, session_id: str) -> tuple[str, str, str, str]:
+        """(history list, meta hash, turn-id zset, lock) sharing one Cluster slot."""
+        tag = f"{self.prefix}{{s:{session_id}}}"
+        return f"{tag}:h", f"{tag}:m", f"{tag}:t", f"{tag}:l"
+
+    def user(self, user_id: str) -> tuple[str, str]:
+        """(rate-limit state, set of the user's session ids) sharing one Cluster slot."""
+        tag = f"{self.prefix}{{u:{user_id}}}"
+        return f"{tag}:r", f"{tag}:s"

@@ -1,0 +1,88 @@
+"""The Lua scripts behind the Redis store: each is atomic, and each is safe to run twice."""
+
+from __future__ import annotations
+
+# GCRA rate limit. KEYS: rate hash. ARGV: interval_ms, burst, request_id.
+# Returns 0 when allowed, else milliseconds to wait. A request id already allowed returns 0
+# again without spending budget, so a retried or repolled request is counted once.
+RATE = """
+local st = redis.call('HMGET', KEYS[1], 'tat', 'id')
+if st[2] == ARGV[3] then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tat = math.max(tonumber(st[1]) or now, now)
+local allow_at = tat + interval - interval * burst
+if now < allow_at then return allow_at - now end
+redis.call('HSET', KEYS[1], 'tat', tat + interval, 'id', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], tat + interval - now + 1000)
+return 0
+"""
+
+# Take the conversation lock and read it. KEYS: history, meta, turns, lock.
+# ARGV: token, lock_ms, window, turn_id. Returns {0, pttl} when another holder has the lock,
+# {2} when turn_id is already stored, else {1, messages, total, summary, summarized}.
+OPEN = """
+local cur = redis.call('GET', KEYS[4])
+if cur and cur ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[4])} end
+if redis.call('ZSCORE', KEYS[3], ARGV[4]) then
+  if cur then redis.call('DEL', KEYS[4]) end
+  return {2}
+end
+redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[2])
+local msgs = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[3]), -1)
+local meta = redis.call('HMGET', KEYS[2], 'n', 'sum', 'upto')
+return {1, msgs, meta[1] or '0', meta[2] or '', meta[3] or '0'}
+"""
+
+# Store one turn at most once. KEYS: history, meta, turns, lock.
+# ARGV: turn_id, token, ttl_s, max_len, now_ms, title, summary, summarized (-1: keep), msgs...
+# The turn id guards the append: a retry after a lost reply finds it and writes nothing.
+COMMIT = """
+local fresh = redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[1]) == 1
+if fresh then
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, 9))
+  redis.call('LTRIM', KEYS[1], -tonumber(ARGV[4]), -1)
+  redis.call('HINCRBY', KEYS[2], 'n', #ARGV - 8)
+  redis.call('HSET', KEYS[2], 'at', ARGV[5])
+  redis.call('HSETNX', KEYS[2], 'c', ARGV[5])
+  redis.call('HSETNX', KEYS[2], 'title', ARGV[6])
+  if ARGV[8] ~= '-1' then redis.call('HSET', KEYS[2], 'sum', ARGV[7], 'upto', ARGV[8]) end
+  if redis.call('ZCARD', KEYS[3]) > 64 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -65) end
+end
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
+return fresh and 1 or 0
+"""
+
+# KEYS: lock. ARGV: token, lock_ms. Extend the lock only while we still hold it.
+KEEP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+# KEYS: lock. ARGV: token. Release only our own lock.
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# Remove one user's messages, and the replies that answered them, from a shared conversation.
+# KEYS: history, meta. ARGV: user key. The summary may mention them, so it is dropped too.
+ERASE_SHARED = """
+local kept, skip = {}, false
+for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local m = cjson.decode(raw)
+  if m.r == 'h' then skip = (m.u == ARGV[1]) end
+  if not skip then kept[#kept + 1] = raw end
+end
+local ttl = redis.call('TTL', KEYS[1])
+redis.call('DEL', KEYS[1])
+if #kept > 0 then
+  redis.call('RPUSH', KEYS[1], unpack(kept))
+  if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+end
+redis.call('HDEL', KEYS[2], 'sum', 'upto', 'title')
+redis.call('HSET', KEYS[2], 'n', #kept)
+return #kept
+"""

@@ -1,0 +1,45 @@
+"""Stored messages: a compact JSON form in Redis, and their LangChain message equivalents."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One message of a conversation as kept in the store."""
+
+    role: str  # "human" or "ai"
+    text: str
+    at: int  # unix seconds
+    name: str = ""  # display name of a human speaker
+    user: str = ""  # user key of a human speaker, for erasure in shared conversations
+
+    def encode(self) -> str:
+        # Short field names: at 200 characters of text a message must stay under 320 bytes.
+        data: dict[str, str | int] = {"r": self.role[0], "c": self.text, "t": self.at}
+        if self.name:
+            data["n"] = self.name
+        if self.user:
+            data["u"] = self.user
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, raw: str | bytes) -> StoredMessage:
+        data = json.loads(raw)
+        role = "human" if data["r"] == "h" else "ai"
+        return cls(role, data["c"], int(data["t"]), data.get("n", ""), data.get("u", ""))
+
+    def to_langchain(self) -> BaseMessage:
+        if self.role == "human":
+            return HumanMessage(self.text, name=_safe_name(self.name) or None)
+        return AIMessage(self.text)
+
+
+def _safe_name(name: str) -> str:
+    # OpenAI accepts names matching ^[a-zA-Z0-9_-]{1,64}$ only; keep what fits.
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in name)
+    return cleaned.strip("_")[:64]

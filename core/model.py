@@ -1,0 +1,46 @@
+"""The chat model: `ChatOpenAI` for any OpenAI-compatible endpoint, or the offline model."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import openai
+from langchain_core.language_models import BaseChatModel
+from langchain_openai import ChatOpenAI
+
+from core.errors import ModelError, ModelTimeout
+from core.offline import OfflineChatModel
+from core.settings import CoreSettings
+
+
+def build_model(settings: CoreSettings) -> BaseChatModel:
+    """A real client when a key is set; otherwise the offline model."""
+    if settings.openai_api_key is None:
+        return OfflineChatModel()
+    return ChatOpenAI(
+        model=settings.model,
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        timeout=settings.model_timeout,
+        max_retries=settings.model_max_retries,
+        stream_usage=True,
+    )
+
+
+def describe(settings: CoreSettings) -> str:
+    """One line for the start-up log: which model, where (never the key)."""
+    if settings.openai_api_key is None:
+        return "offline model (set OPENAI_API_KEY to connect a real one)"
+    return f"{settings.model} at {settings.openai_base_url or 'api.openai.com'}"
+
+
+def as_model_error(exc: BaseException) -> ModelError | None:
+    """Map a client exception to the error tree, or None when it is not the model's fault."""
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
+        return ModelTimeout(type(exc).__name__)
+    if isinstance(exc, openai.OpenAIError | httpx.HTTPError):
+        return ModelError(type(exc).__name__)
+    if isinstance(exc, asyncio.TimeoutError):
+        return ModelTimeout("deadline")
+    return None

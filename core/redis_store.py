@@ -1,0 +1,169 @@
+"""`RedisStore`: history, rate limits and turn locks on plain Redis lists, hashes and sets."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError, RedisError
+
+from core import lua
+from core.errors import ConversationBusy, DuplicateTurn, RateLimited, StoreUnavailable
+from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
+from core.messages import StoredMessage
+from core.settings import Rate
+from core.store import Loaded, SessionInfo, TurnWrite
+
+T = TypeVar("T")
+LOCK_MS = 30_000  # renewed while a reply runs; a crashed holder frees the conversation fast
+
+
+class Scripts:
+    """SHA1s of the Lua scripts; EVALSHA keeps a turn's requests small and in one pipeline."""
+
+    def __init__(self) -> None:
+        self.source = {name: getattr(lua, name) for name in
+                       ("RATE", "OPEN", "COMMIT", "KEEP", "RELEASE", "ERASE_SHARED")}
+        self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
+
+    async def load(self, redis: Redis) -> None:
+        for source in self.source.values():
+            await redis.script_load(source)
+
+
+class RedisStore:
+    """The real `HistoryStore`; every method is one round trip on the happy path."""
+
+    def __init__(self, redis: Redis, prefix: str, ttl: int, max_messages: int,
+                 busy_timeout: float = 120.0) -> None:
+        self.redis, self.keys, self.ttl = redis, KeySpace(prefix), ttl
+        self.max_messages, self.busy_timeout = max_messages, busy_timeout
+        self.scripts = Scripts()
+
+    async def _run(self, fill: Callable[[Any], object]) -> list[Any]:
+        """Run a pipeline once; reload scripts and rerun if the server forgot them."""
+        try:
+            for attempt in (1, 2):
+                pipe = self.redis.pipeline(transaction=False)
+                fill(pipe)
+                results = await pipe.execute(raise_on_error=False)
+                if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
+                    await self.scripts.load(self.redis)
+                    continue
+                for result in results:
+                    if isinstance(result, Exception):
+                        raise result
+                return list(results)
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        raise AssertionError("unreachable")
+
+    def _eval(self, pipe: Any, name: str, keys: tuple[str, ...], *args: str | int) -> None:
+        pipe.evalsha(self.scripts.sha[name], len(keys), *keys, *args)
+
+    async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
+                        rate: Rate, window: int) -> Loaded:
+        token = secrets.token_hex(8)
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            wait_ms, opened = await self._run(lambda p: self._open(p, session, user, turn_id,
+                                                                   rate, window, token))
+            if opened[0] == 1 and wait_ms:
+                await self.release(session, token)
+            if wait_ms:
+                raise RateLimited(int(wait_ms) / 1000)
+            if opened[0] == 2:
+                raise DuplicateTurn(turn_id)
+            if opened[0] == 1:
+                return _loaded(opened, token)
+            if time.monotonic() > deadline:
+                raise ConversationBusy(str(session))
+            await asyncio.sleep(min(0.05 + max(int(opened[1]), 0) / 4000, 0.5))
+
+    def _open(self, pipe: Any, session: SessionKey, user: UserKey, turn_id: str,
+              rate: Rate, window: int, token: str) -> None:
+        self._eval(pipe, "RATE", self.keys.user(str(user))[:1],
+                   rate.interval_ms, rate.count, turn_id)
+        self._eval(pipe, "OPEN", self.keys.session(str(session)), token, LOCK_MS, window, turn_id)
+
+    async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
+                          write: TurnWrite) -> bool:
+        sid = str(session)
+        index = self.keys.user(str(user))[1]
+        title = next((m.text[:80] for m in write.messages if m.role == "human"), "")
+        summarized = write.summarized if write.summary is not None else -1
+        now_ms = int(time.time() * 1000)
+        args: tuple[str | int, ...] = (
+            write.turn_id, lock_token, self.ttl, self.max_messages, now_ms, title,
+            write.summary or "", summarized, *(m.encode() for m in write.messages))
+
+        def fill(pipe: Any) -> None:
+            self._eval(pipe, "COMMIT", self.keys.session(sid), *args)
+            pipe.hset(index, sid, session.scope.value)
+            pipe.expire(index, self.ttl)
+
+        return bool((await self._run(fill))[0])
+
+    async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:
+        lock = self.keys.session(str(session))[3]
+        result = await self._run(lambda p: self._eval(p, "KEEP", (lock,), lock_token, LOCK_MS))
+        return bool(result[0])
+
+    async def release(self, session: SessionKey, lock_token: str) -> None:
+        lock = self.keys.session(str(session))[3]
+        await self._run(lambda p: self._eval(p, "RELEASE", (lock,), lock_token))
+
+    async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
+        raw = await self._guard(self.redis.lrange(self.keys.session(str(session))[0], -limit, -1))
+        return [StoredMessage.decode(r) for r in raw]
+
+    async def reset(self, session: SessionKey, user: UserKey) -> None:
+        await self._guard(self.redis.delete(*self.keys.session(str(session))[:3]))
+
+    async def sessions(self, user: UserKey) -> list[SessionInfo]:
+        index = self.keys.user(str(user))[1]
+        ids = sorted(str(i) for i in await self._guard(self.redis.hkeys(index)))
+        metas = await self._run(lambda p: [p.hmget(self.keys.session(i)[1], "title", "n", "c",
+                                                   "at") for i in ids])
+        infos = [_info(sid, meta) for sid, meta in zip(ids, metas, strict=True) if meta[1]]
+        return sorted(infos, key=lambda i: i.updated, reverse=True)
+
+    async def erase_user(self, user: UserKey) -> int:
+        rate, index = self.keys.user(str(user))
+        scopes = await self._guard(self.redis.hgetall(index))
+        for sid, scope in scopes.items():
+            await self._erase_from(str(sid), Scope(str(scope)), str(user))
+        await self._guard(self.redis.delete(rate, index))
+        return len(scopes)
+
+    async def _erase_from(self, sid: str, scope: Scope, user: str) -> None:
+        keys = self.keys.session(sid)
+        if scope in PRIVATE_SCOPES:
+            await self._guard(self.redis.delete(*keys))
+        else:
+            await self._run(lambda p: self._eval(p, "ERASE_SHARED", keys[:2], user))
+
+    async def ping(self) -> None:
+        await self._guard(self.redis.ping())
+
+    async def _guard(self, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+
+def _loaded(opened: list[Any], token: str) -> Loaded:
+    messages = [StoredMessage.decode(raw) for raw in opened[1]]
+    return Loaded(messages, int(opened[2]), str(opened[3]), int(opened[4]), token)
+
+
+def _info(session_id: str, meta: list[Any]) -> SessionInfo:
+    title, count, created, updated = meta
+    return SessionInfo(session_id, title or "", int(count), int(created or 0) // 1000,
+                       int(updated or 0) // 1000)

@@ -1,0 +1,205 @@
+"""`ChatService`: the one entry point adapters call to answer, stream, reset and erase."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from core import context
+from core.errors import ModelError, SwitchboardError
+from core.keys import SessionKey, Speaker, UserKey
+from core.messages import StoredMessage
+from core.model import as_model_error
+from core.redis_store import LOCK_MS
+from core.settings import CoreSettings
+from core.store import HistoryStore, Loaded, SessionInfo, TurnWrite
+from core.validate import clean_text
+
+log = logging.getLogger("switchboard.turn")
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One incoming message; `turn_id` is stable across platform redeliveries."""
+
+    session: SessionKey
+    speaker: Speaker
+    text: str
+    turn_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """How a turn ended, for logs and metrics; never the message text."""
+
+    platform: str
+    session: str
+    outcome: str  # "ok" or the error class name
+    seconds: float
+    tokens: int
+
+
+@dataclass(slots=True)
+class _Work:
+    prompt: context.Prompt
+    parts: list[str] = field(default_factory=list)
+    tokens: int = 0
+
+    def add(self, message: BaseMessage) -> str:
+        usage = getattr(message, "usage_metadata", None)
+        self.tokens += int(usage["total_tokens"]) if usage else 0
+        self.parts.append(message.text)
+        return message.text
+
+
+class _Queues:
+    """In-process FIFO per conversation, so local messages never poll the Redis lock."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._held.get(key, (asyncio.Lock(), 0))
+        self._held[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._held[key]
+            if users == 1:
+                del self._held[key]
+            else:
+                self._held[key] = (lock, users - 1)
+
+
+class ChatService:
+    """Answers turns in order per conversation, storing each one only when its reply succeeded."""
+
+    def __init__(self, store: HistoryStore, model: BaseChatModel, settings: CoreSettings,
+                 observers: Iterable[Callable[[TurnRecord], None]] = ()) -> None:
+        self.store, self.model, self.settings = store, model, settings
+        self.observers = list(observers)
+        self._queues = _Queues()
+        # An end-to-end bound on one model call, beyond the client's own timeout and retries.
+        self.deadline = settings.model_timeout * (settings.model_max_retries + 1) + 5
+
+    async def reply(self, turn: Turn) -> str:
+        """Answer one message and store the turn."""
+        async with self._turn(turn) as work:
+            async with asyncio.timeout(self.deadline):
+                return work.add(await self.model.ainvoke(work.prompt.messages))
+        raise AssertionError("unreachable")  # pragma: no cover - the context re-raises
+
+    async def stream(self, turn: Turn) -> AsyncIterator[str]:
+        """Yield the answer as it is generated; the turn is stored only if the stream completes."""
+        async with self._turn(turn) as work:
+            async for chunk in self.model.astream(work.prompt.messages):
+                if piece := work.add(chunk):
+                    yield piece
+
+    async def reset(self, session: SessionKey, user: UserKey) -> None:
+        await self.store.reset(session, user)
+
+    async def history(self, session: SessionKey, limit: int = 50) -> list[StoredMessage]:
+        return await self.store.read(session, limit)
+
+    async def sessions(self, user: UserKey) -> list[SessionInfo]:
+        return await self.store.sessions(user)
+
+    async def forget(self, user: UserKey) -> int:
+        """Erase everything kept about one user (GDPR Art. 17); returns conversations touched."""
+        return await self.store.erase_user(user)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, turn: Turn) -> AsyncIterator[_Work]:
+        started, outcome, work = time.perf_counter(), "ok", None
+        try:
+            text = clean_text(turn.text, self.settings.max_input_chars)
+            async with self._queues.hold(str(turn.session)):
+                loaded = await self.store.open_turn(
+                    turn.session, turn.speaker.user, turn.turn_id,
+                    self.settings.rate_limit, context.WINDOW)
+                user_msg = _human(turn, text)
+                work = _Work(context.build(self.settings.system_prompt, turn.speaker, loaded,
+                                           user_msg, self.settings.context_tokens))
+                async with self._locked(turn.session, loaded.lock_token):
+                    yield work
+                    await self._commit(turn, loaded, user_msg, work)
+        except SwitchboardError as exc:
+            outcome = type(exc).__name__
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            outcome = "cancelled"
+            raise
+        except Exception as exc:
+            mapped = as_model_error(exc)
+            outcome = type(mapped or exc).__name__
+            if mapped is None:
+                raise
+            raise mapped from exc
+        finally:
+            self._record(turn, outcome, time.perf_counter() - started, work)
+
+    @contextlib.asynccontextmanager
+    async def _locked(self, session: SessionKey, token: str) -> AsyncIterator[None]:
+        """Keep the conversation lock alive while the reply runs; give it back on failure."""
+        keeper = asyncio.create_task(self._keep(session, token))
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(SwitchboardError):
+                await self.store.release(session, token)
+            raise
+        finally:
+            keeper.cancel()
+
+    async def _keep(self, session: SessionKey, token: str) -> None:
+        while True:
+            await asyncio.sleep(LOCK_MS / 3000)
+            if not await self.store.keep_lock(session, token):
+                log.warning("lock lost session=%s", session)
+                return
+
+    async def _commit(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
+                      work: _Work) -> None:
+        answer = "".join(work.parts)
+        if not answer.strip():
+            raise ModelError("empty answer")
+        reply = StoredMessage("ai", answer, user_msg.at)
+        summary = await self._fold(loaded.summary, work.prompt.to_fold)
+        write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto)
+        await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
+
+    async def _fold(self, summary: str, lines: list[StoredMessage]) -> str | None:
+        """Merge messages that left the prompt into the rolling summary; None keeps the old one."""
+        if not lines:
+            return None
+        try:
+            async with asyncio.timeout(self.deadline):
+                result = await self.model.ainvoke(context.fold_request(summary, lines))
+        except Exception as exc:  # a failed summary must not lose the turn; retried next turn
+            log.warning("summary skipped: %s", type(exc).__name__)
+            return None
+        return result.text.strip() or None
+
+    def _record(self, turn: Turn, outcome: str, seconds: float, work: _Work | None) -> None:
+        record = TurnRecord(turn.session.platform, str(turn.session), outcome, seconds,
+                            work.tokens if work else 0)
+        log.info("turn platform=%s session=%s outcome=%s latency_ms=%d tokens=%d",
+                 record.platform, record.session, outcome, seconds * 1000, record.tokens)
+        for observe in self.observers:
+            observe(record)
+
+
+def _human(turn: Turn, text: str) -> StoredMessage:
+    return StoredMessage("human", text, int(time.time()), turn.speaker.display_name,
+                         str(turn.speaker.user))

