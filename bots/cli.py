@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="serve the configured platforms")
     run.add_argument("platforms", nargs="*", help="http, slack, telegram, discord (default: all "
                      "configured)")
+    token = commands.add_parser("token", help="print a bearer token for the HTTP API")
+    token.add_argument("--user", required=True, help="the token's subject (who it is for)")
+    token.add_argument("--ttl", default="30m", help="lifetime like 90s, 30m, 12h, 7d (default 30m)")
     return parser
 
 
@@ -56,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         logs.setup(settings.log_level)
         if args.command == "chat":
             asyncio.run(_chat(settings, args.user))
+        elif args.command == "token":
+            from bots.http import token  # imported here: FastAPI is not needed for `chat`
+
+            print(token(args.user, args.ttl))
         else:
             asyncio.run(serve(settings, args.platforms))
     except ConfigError as exc:

@@ -11,9 +11,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from core.errors import ConfigError
 from core.settings import CoreSettings
@@ -61,12 +61,27 @@ async def embedded_valkey(data_dir: Path) -> AsyncIterator[str]:
     _refuse_second_server(folder)
     server = ValkeyServer(data_dir=str(folder), persist=True, appendonly="yes")
     await asyncio.to_thread(server.start)
+    url = f"unix://{server.socket_file}"
     try:
         log.info("REDIS_URL is not set: started an embedded Valkey keeping conversations in %s "
                  "(append-only file on)", folder)
-        yield f"unix://{server.socket_file}"
+        yield url
     finally:
-        await asyncio.to_thread(server.stop)
+        await _shutdown(url, folder / "valkey.pid")
+        await asyncio.to_thread(server.stop)  # now only removes its runtime files
+
+
+async def _shutdown(url: str, pidfile: Path) -> None:
+    # SHUTDOWN saves and removes the pid file; waiting for that here avoids the library's
+    # fixed 5 s wait when the daemon lingers as an unreaped zombie (as in some containers).
+    client = Redis.from_url(url, retry=Retry(NoBackoff(), 0))
+    with contextlib.suppress(RedisError, OSError):
+        await client.shutdown(save=True)
+    await client.aclose()
+    for _ in range(100):
+        if not await asyncio.to_thread(pidfile.exists):
+            return
+        await asyncio.sleep(0.05)
 
 
 def _refuse_second_server(folder: Path) -> None:
@@ -74,6 +89,8 @@ def _refuse_second_server(folder: Path) -> None:
     try:
         pid = int((folder / "valkey.pid").read_text().strip())
         os.kill(pid, 0)
+        if Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z"):
+            return  # a zombie left by a crash holds nothing open
     except (OSError, ValueError):
         return
     raise ConfigError("SWITCHBOARD_DATA_DIR", f"another embedded store (pid {pid}) already "

@@ -26,11 +26,13 @@ def _quote(text: str, limit: int = 120) -> str:
 
 
 def _summarize(messages: list[BaseMessage]) -> str:
-    # An extractive summary: the previous summary plus the first words of each folded line.
+    # An extractive summary: the previous one plus the first words of each folded user line.
     body = messages[-1].text
     old, _, lines = body.partition("\n\nNew lines:\n")
     old = old.removeprefix("Current summary:\n").strip()
-    gist = "; ".join(line[:70] for line in lines.splitlines()[:-1] if line.strip())
+    said = [line[:70] for line in lines.splitlines()[:-1]
+            if line.strip() and not line.startswith("Assistant:")]
+    gist = "; ".join(said)
     return (f"{old} {gist}".strip() if old != "(none)" else gist)[-1500:]
 
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
@@ -99,12 +99,22 @@ class ChatService:
                 return work.add(await self.model.ainvoke(work.prompt.messages))
         raise AssertionError("unreachable")  # pragma: no cover - the context re-raises
 
-    async def stream(self, turn: Turn) -> AsyncIterator[str]:
+    async def stream(self, turn: Turn) -> AsyncGenerator[str, None]:
         """Yield the answer as it is generated; the turn is stored only if the stream completes."""
         async with self._turn(turn) as work:
-            async for chunk in self.model.astream(work.prompt.messages):
-                if piece := work.add(chunk):
-                    yield piece
+            end = asyncio.get_running_loop().time() + self.deadline
+            chunks = aiter(self.model.astream(work.prompt.messages))
+            async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+                while True:
+                    # A per-chunk wait, not asyncio.timeout: a timeout spanning `yield` would
+                    # cancel the consumer's task wherever it happens to be.
+                    remaining = end - asyncio.get_running_loop().time()
+                    try:
+                        chunk = await asyncio.wait_for(anext(chunks), max(remaining, 0.001))
+                    except StopAsyncIteration:
+                        break
+                    if piece := work.add(chunk):
+                        yield piece
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         await self.store.reset(session, user)

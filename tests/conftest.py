@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from core.model import build_model
 from core.offline import OfflineChatModel
 from core.redis_store import RedisStore
 from core.service import ChatService
 from core.settings import CoreSettings
+from tests.fakes.openai_server import FakeOpenAI, fake_openai
 
 LOCAL_REDIS = os.environ.get("SWITCHBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -58,10 +60,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Tests never read the developer's .env or real keys.
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
-        if name.startswith(("SWITCHBOARD_", "OPENAI_", "SLACK_", "TELEGRAM_", "DISCORD_")) \
-                or name == "REDIS_URL":
-            if name != "SWITCHBOARD_TEST_REDIS_URL":
-                monkeypatch.delenv(name)
+        ours = name.startswith(("SWITCHBOARD_", "OPENAI_", "SLACK_", "TELEGRAM_", "DISCORD_"))
+        if (ours or name == "REDIS_URL") and name != "SWITCHBOARD_TEST_REDIS_URL":
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture
@@ -100,3 +101,23 @@ async def service(redis: Redis, make_settings: Callable[..., CoreSettings]) -> C
                        settings.history_max_messages)
     await store.scripts.load(redis)
     return ChatService(store, OfflineChatModel(), settings)
+
+
+@pytest.fixture
+async def openai_fake() -> AsyncIterator[FakeOpenAI]:
+    """A fake OpenAI-compatible server on loopback."""
+    async with fake_openai() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def llm_service(redis: Redis, make_settings: Callable[..., CoreSettings],
+                      openai_fake: FakeOpenAI) -> ChatService:
+    """The core with the real `ChatOpenAI` client pointed at `openai_fake`; short timeouts."""
+    settings = make_settings(OPENAI_API_KEY="sk-test-fake-key-123",
+                             OPENAI_BASE_URL=openai_fake.base_url,
+                             SWITCHBOARD_MODEL_TIMEOUT="1", SWITCHBOARD_MODEL_MAX_RETRIES="2")
+    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
+                       settings.history_max_messages)
+    await store.scripts.load(redis)
+    return ChatService(store, build_model(settings), settings)

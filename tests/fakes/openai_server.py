@@ -1,0 +1,119 @@
+"""A fake OpenAI-compatible `/v1/chat/completions` (JSON and SSE) on loopback for client tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.common import start_aiohttp
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}, ...]
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content or "")
+
+
+def echo(body: dict[str, Any]) -> str:
+    """The default answer: echo the last user message."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    return f"echo: {_text(users[-1]['content']) if users else ''}"
+
+
+class FakeOpenAI:
+    """Records every request and answers with `answer(body)`; failures and hangs on demand."""
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self.requests: list[dict[str, Any]] = []
+        self.answer: Callable[[dict[str, Any]], str] = echo
+        self.chunk_delay = 0.0  # seconds between streamed chunks
+        self._failures: list[tuple[int, float | None]] = []
+        self._hangs: list[float] = []
+        self._closing = asyncio.Event()
+
+    def fail_next(self, status: int, *, retry_after: float | None = None, times: int = 1) -> None:
+        self._failures.extend([(status, retry_after)] * times)
+
+    def hang_next(self, seconds: float, times: int = 1) -> None:
+        self._hangs.extend([seconds] * times)
+
+    def chunks(self, text: str) -> list[str]:
+        return [text[i:i + 4] for i in range(0, len(text), 4)]
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._completions)
+        return app
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        body: dict[str, Any] = await request.json()
+        self.requests.append(body)
+        if self._hangs:  # cut short when the server shuts down, so teardown never waits
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self._hangs.pop(0))
+        if self._failures:
+            return _error(*self._failures.pop(0))
+        text = self.answer(body)
+        base = {"id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "created": int(time.time()),
+                "model": body.get("model", "fake"), "system_fingerprint": "fp_fake"}
+        usage = {"prompt_tokens": 10, "completion_tokens": len(self.chunks(text)),
+                 "total_tokens": 10 + len(self.chunks(text))}
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": text, "refusal": None}
+            return web.json_response({
+                **base, "object": "chat.completion", "usage": usage,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop",
+                             "logprobs": None}]})
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                               "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        chunk = {**base, "object": "chat.completion.chunk"}
+
+        async def send(data: dict[str, Any] | str) -> None:
+            line = data if isinstance(data, str) else json.dumps(data)
+            await response.write(f"data: {line}\n\n".encode())
+
+        def choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return {**chunk, "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
+                                          "logprobs": None}]}
+
+        await send(choice({"role": "assistant", "content": ""}))
+        for piece in self.chunks(text):
+            if self.chunk_delay:
+                await asyncio.sleep(self.chunk_delay)
+            await send(choice({"content": piece}))
+        await send(choice({}, "stop"))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            await send({**chunk, "choices": [], "usage": usage})
+        await send("[DONE]")
+        await response.write_eof()
+        return response
+
+
+def _error(status: int, retry_after: float | None) -> web.Response:
+    kind = {429: "rate_limit_exceeded", 401: "invalid_api_key"}.get(status, "server_error")
+    body = {"error": {"message": f"fake error {status}", "type": kind, "param": None,
+                      "code": kind}}
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return web.json_response(body, status=status, headers=headers)
+
+
+@contextlib.asynccontextmanager
+async def fake_openai() -> AsyncIterator[FakeOpenAI]:
+    """Serve a `FakeOpenAI` on a free loopback port for the duration of the block."""
+    fake = FakeOpenAI()
+    runner, port = await start_aiohttp(fake.app())
+    fake.base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        yield fake
+    finally:
+        fake._closing.set()
+        await runner.cleanup()

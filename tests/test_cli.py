@@ -1,0 +1,94 @@
+"""`switchboard` as a user runs it: the terminal chat, bad input, start-up errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bots.cli import main
+
+
+def switchboard(*args: str, stdin: bytes = b"", env: dict[str, str] | None = None,
+                cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("SWITCHBOARD_", "OPENAI_", "SLACK_", "TELEGRAM_", "DISCORD_"))
+            and k != "REDIS_URL"}
+    return subprocess.run([sys.executable, "-m", "bots.cli", *args], input=stdin,
+                          capture_output=True, timeout=60, cwd=cwd,
+                          env={**base, **(env or {}), "PYTHONPATH": str(Path.cwd())})
+
+
+@pytest.fixture
+def project_root(monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_second_run_remembers_the_first_with_no_settings(project_root: Path,
+                                                         tmp_path: Path) -> None:
+    # No REDIS_URL, no key: offline model and an embedded Valkey under .switchboard/.
+    env = {"SWITCHBOARD_DATA_DIR": str(tmp_path / "data")}
+    first = switchboard("chat", "--user", "ana", stdin=b"my name is Ana\n", env=env)
+    assert first.returncode == 0, first.stderr
+    assert b"first message" in first.stdout
+    assert b"embedded Valkey" in first.stderr
+    second = switchboard("chat", "--user", "ana", stdin=b"who am I?\n", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "the first was “my name is Ana”".encode() in second.stdout
+    assert (tmp_path / "data" / "valkey").is_dir()
+
+
+def test_bad_input_gets_short_answers_and_nothing_stored(project_root: Path, redis_url: str,
+                                                         prefix: str) -> None:
+    env = {"REDIS_URL": redis_url, "SWITCHBOARD_REDIS_PREFIX": prefix,
+           "SWITCHBOARD_MAX_INPUT_CHARS": "50"}
+    lines = b"   \n" + b"x" * 60 + b"\nnul\x00here\n\xff\xfe broken\n/history\n/quit\nignored\n"
+    result = switchboard("chat", "--user", "bo", stdin=lines, env=env)
+    out = result.stdout.decode()
+    assert result.returncode == 0
+    assert "Your message was empty" in out
+    assert "under 50 characters" in out
+    assert out.count("characters I can't accept") == 2
+    assert "No messages yet" in out
+    assert "Traceback" not in out + result.stderr.decode()
+
+
+def test_reset_starts_over(project_root: Path, redis_url: str, prefix: str) -> None:
+    env = {"REDIS_URL": redis_url, "SWITCHBOARD_REDIS_PREFIX": prefix}
+    out = switchboard("chat", "--user", "cy", stdin=b"hello\n/reset\nagain\n/history\n",
+                      env=env).stdout.decode()
+    before, _, after = out.partition("Started a fresh conversation.")
+    assert "first message" in before
+    assert "That's the first message" in after.split("cy: again")[0]
+    assert "cy: again" in after and "cy: hello" not in after
+
+
+@pytest.mark.parametrize(("env", "variable"), [
+    ({"SWITCHBOARD_RATE_LIMIT": "lots"}, "SWITCHBOARD_RATE_LIMIT"),
+    ({"SWITCHBOARD_HISTORY_TTL": "-1"}, "SWITCHBOARD_HISTORY_TTL"),
+    ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "REDIS_URL"),
+    ({"REDIS_URL": "http://example"}, "REDIS_URL"),
+    ({"OPENAI_API_KEY": "changeme"}, "OPENAI_API_KEY"),
+])
+def test_bad_setting_stops_with_one_line(monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str],
+                                         env: dict[str, str], variable: str) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["chat"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith(f"switchboard: {variable}:")
+    assert "Traceback" not in err
+
+
+def test_run_with_nothing_configured_names_the_variables(project_root: Path) -> None:
+    result = switchboard("run")
+    assert result.returncode == 2
+    message = result.stderr.decode()
+    for variable in ("SLACK_BOT_TOKEN", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"):
+        assert variable in message

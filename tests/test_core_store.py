@@ -1,0 +1,217 @@
+"""The core on a real Redis: isolation, order, rate limits, TTLs, caps, idempotency, erasure."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from redis.asyncio import Redis
+
+from core.connect import client_for
+from core.errors import DuplicateTurn, RateLimited
+from core.keys import SessionKey, Speaker, UserKey
+from core.redis_store import RedisStore
+from core.service import ChatService, Turn
+from core.settings import CoreSettings
+from tests.fakes.models import CountingModel
+from tests.fakes.redis_proxy import DroppingProxy
+
+
+def person(name: str, platform: str = "slack") -> Speaker:
+    return Speaker(UserKey.of(platform, "T1", name), name, platform)
+
+
+async def make_service(redis: Redis, settings: CoreSettings,
+                       model: CountingModel | None = None) -> ChatService:
+    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
+                       settings.history_max_messages)
+    await store.scripts.load(redis)
+    return ChatService(store, model or CountingModel(), settings)
+
+
+async def keys_of(redis: Redis, prefix: str) -> list[str]:
+    return [k async for k in redis.scan_iter(match=f"{prefix}*", count=1000)]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(plan=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3)), min_size=5, max_size=40))
+async def test_no_message_crosses_conversations(
+        redis: Redis, make_settings: Callable[..., CoreSettings], plan: list[tuple[int, int]]
+) -> None:
+    # Many users and sessions at once: every stored message belongs to its own conversation.
+    own_prefix = f"sbtest:{id(plan)}:"
+    service = await make_service(redis, make_settings(SWITCHBOARD_REDIS_PREFIX=own_prefix))
+    speakers = [person(f"U{i}") for i in range(6)]
+    sessions = [[SessionKey.thread("slack", "T1", "C1", f"{u}.{s}") for s in range(4)]
+                for u in range(6)]
+    sent = [(u, s, f"msg-{n}-from-U{u}-in-{s}") for n, (u, s) in enumerate(plan)]
+    try:
+        await asyncio.gather(*(service.reply(Turn(sessions[u][s], speakers[u], text))
+                               for u, s, text in sent))
+        for u in range(6):
+            for s in range(4):
+                stored = [m.text for m in await service.history(sessions[u][s], 200)]
+                expected = [t for uu, ss, t in sent if (uu, ss) == (u, s)]
+                assert sorted(stored[::2]) == sorted(expected)
+                assert all(f"“{t}”" in reply for t, reply in zip(stored[::2], stored[1::2],
+                                                                 strict=True))
+    finally:
+        keys = await keys_of(redis, own_prefix)
+        if keys:
+            await redis.delete(*keys)
+
+
+async def test_messages_of_one_conversation_answer_in_order(service: ChatService) -> None:
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    texts = [f"message {i}" for i in range(8)]
+    await asyncio.gather(*(service.reply(Turn(session, ana, t)) for t in texts))
+    assert [m.text for m in await service.history(session)][::2] == texts
+
+
+async def test_two_processes_never_answer_one_conversation_at_once(
+        redis_url: str, redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    # Two services with their own clients and queues stand for two bot processes.
+    settings = make_settings()
+    model = CountingModel(delay=0.05)
+    clients = [client_for(redis_url), client_for(redis_url)]
+    services = [await make_service(c, settings, model) for c in clients]
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    try:
+        await asyncio.gather(*(services[i % 2].reply(Turn(session, ana, f"m{i}"))
+                               for i in range(6)))
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert model.peak == 1
+    history = await services[0].history(session)
+    assert len(history) == 12
+    assert all(f"“{h.text}”" in a.text for h, a in zip(history[::2], history[1::2], strict=True))
+
+
+async def test_rate_limited_message_never_reaches_model_or_history(
+        redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    model = CountingModel()
+    service = await make_service(redis, make_settings(SWITCHBOARD_RATE_LIMIT="2/minute"), model)
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    await service.reply(Turn(session, ana, "one"))
+    await service.reply(Turn(session, ana, "two"))
+    with pytest.raises(RateLimited) as caught:
+        await service.reply(Turn(session, ana, "three"))
+    assert 20 < caught.value.retry_after <= 30
+    assert "Try again in" in caught.value.user_message
+    assert model.calls == 2
+    assert [m.text for m in await service.history(session)][::2] == ["one", "two"]
+    # The limit is per user, across all their conversations; other users are unaffected.
+    with pytest.raises(RateLimited):
+        await service.reply(Turn(SessionKey.thread("slack", "T1", "C1", "9.9"), ana, "four"))
+    bob = person("bob")
+    await service.reply(Turn(SessionKey.direct(bob.user), bob, "hi"))
+
+
+async def test_every_key_has_a_ttl(service: ChatService, redis: Redis, prefix: str) -> None:
+    ana = person("ana")
+    await service.reply(Turn(SessionKey.direct(ana.user), ana, "hello"))
+    await service.reply(Turn(SessionKey.thread("slack", "T1", "C1", "1.2"), ana, "hello"))
+    keys = await keys_of(redis, prefix)
+    assert len(keys) == 8  # 2 x (history, meta, turn ids) + rate + user index; locks released
+    ttls = [await redis.ttl(k) for k in keys]
+    assert all(0 < t <= 7 * 86400 for t in ttls), dict(zip(keys, ttls, strict=True))
+
+
+async def test_history_is_capped(redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    service = await make_service(redis, make_settings(SWITCHBOARD_HISTORY_MAX_MESSAGES="10"))
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    for i in range(8):
+        await service.reply(Turn(session, ana, f"m{i}"))
+    history = await service.history(session, 100)
+    assert len(history) == 10
+    assert history[0].text == "m3"
+
+
+async def test_old_turns_fold_into_a_rolling_summary(
+        redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    service = await make_service(redis, make_settings(SWITCHBOARD_CONTEXT_TOKENS="300"))
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    await service.reply(Turn(session, ana, "my cat is called Pixel"))
+    for i in range(6):
+        await service.reply(Turn(session, ana, f"filler message number {i} " + "x" * 150))
+    loaded = await service.store.open_turn(session, ana.user, "peek", service.settings.rate_limit,
+                                           40)
+    await service.store.release(session, loaded.lock_token)
+    assert "Pixel" in loaded.summary
+    assert loaded.summarized >= 2
+    reply = await service.reply(Turn(session, ana, "what is my cat called?"))
+    assert "summary" in reply
+
+
+async def test_turn_id_is_stored_once(service: ChatService) -> None:
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    await service.reply(Turn(session, ana, "hello", turn_id="evt-1"))
+    with pytest.raises(DuplicateTurn):
+        await service.reply(Turn(session, ana, "hello", turn_id="evt-1"))
+    assert len(await service.history(session)) == 2
+
+
+async def test_write_retried_after_lost_reply_is_stored_once(
+        redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    proxy = DroppingProxy("127.0.0.1", 6379)
+    settings = make_settings()
+    await proxy.start()
+    client = client_for(f"redis://127.0.0.1:{proxy.port}/0")
+    try:
+        service = await make_service(client, settings)
+        proxy.needle = service.store.scripts.sha["COMMIT"].encode()  # type: ignore[attr-defined]
+        ana = person("ana")
+        session = SessionKey.direct(ana.user)
+        await service.reply(Turn(session, ana, "only once please"))
+        assert proxy.hits == 2  # the commit was sent, its reply lost, and sent again
+        history = await service.history(session)
+        assert [m.role for m in history] == ["human", "ai"]
+        assert history[0].text == "only once please"
+    finally:
+        await client.aclose()
+        await proxy.stop()
+
+
+async def test_erase_user_everywhere_keeps_others(service: ChatService, redis: Redis,
+                                                  prefix: str) -> None:
+    ana, bob = person("ana"), person("bob")
+    thread = SessionKey.thread("slack", "T1", "C1", "5.5")
+    await service.reply(Turn(SessionKey.direct(ana.user), ana, "ana private"))
+    await service.reply(Turn(thread, ana, "ana in thread"))
+    await service.reply(Turn(thread, bob, "bob in thread"))
+    await service.reply(Turn(SessionKey.direct(bob.user), bob, "bob private"))
+    assert await service.forget(ana.user) == 2
+    remaining = await keys_of(redis, prefix)
+    assert not [k for k in remaining if "ana" in k]
+    assert [m.text for m in await service.history(thread)][::2] == ["bob in thread"]
+    assert len(await service.history(SessionKey.direct(bob.user))) == 2
+    assert await service.history(SessionKey.direct(ana.user)) == []
+
+
+async def test_reset_forgets_one_conversation(service: ChatService) -> None:
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    await service.reply(Turn(session, ana, "hello"))
+    await service.reset(session, ana.user)
+    assert await service.history(session) == []
+    reply = await service.reply(Turn(session, ana, "again"))
+    assert "first message" in reply
+
+
+async def test_sessions_lists_the_users_conversations(service: ChatService) -> None:
+    ana = person("ana")
+    await service.reply(Turn(SessionKey.direct(ana.user), ana, "first title"))
+    await service.reply(Turn(SessionKey.thread("slack", "T1", "C1", "7.7"), ana, "second"))
+    listed = await service.sessions(ana.user)
+    assert {s.title for s in listed} == {"first title", "second"}
+    assert all(s.messages == 2 for s in listed)

@@ -1,0 +1,98 @@
+"""The real `ChatOpenAI` client through the core, against a fake OpenAI server over loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+from typing import cast
+
+import pytest
+
+from core.errors import ModelError, ModelTimeout
+from core.keys import SessionKey, Speaker, UserKey
+from core.service import ChatService, Turn
+from tests.fakes.openai_server import FakeOpenAI
+
+ANA = Speaker(UserKey.of("cli", "ana"), "Ana Lima", "a terminal")
+SESSION = SessionKey.direct(ANA.user)
+
+
+async def texts(service: ChatService) -> list[str]:
+    return [m.text for m in await service.history(SESSION)]
+
+
+async def test_reply_answers_and_stores(llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    assert await llm_service.reply(Turn(SESSION, ANA, "hello there")) == "echo: hello there"
+    assert await texts(llm_service) == ["hello there", "echo: hello there"]
+    sent = openai_fake.requests[0]
+    assert sent["model"] == "gpt-4o-mini" and not sent.get("stream")
+
+
+async def test_stream_yields_pieces_and_stores_full_answer(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    text = "tell me a fairly long story please"
+    pieces = [p async for p in llm_service.stream(Turn(SESSION, ANA, text))]
+    assert len(pieces) > 3
+    assert "".join(pieces) == f"echo: {text}"
+    assert await texts(llm_service) == [text, f"echo: {text}"]
+    sent = openai_fake.requests[0]
+    assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
+
+
+async def test_prompt_has_system_name_and_earlier_turns(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    await llm_service.reply(Turn(SESSION, ANA, "my name is Ana"))
+    await llm_service.reply(Turn(SESSION, ANA, "who am I?"))
+    first, second = openai_fake.requests
+    assert [m["role"] for m in first["messages"]] == ["system", "user"]
+    roles = [m["role"] for m in second["messages"]]
+    contents = [m["content"] for m in second["messages"]]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert "Ana Lima" in contents[0] and "a terminal" in contents[0]
+    assert contents[1:] == ["my name is Ana", "echo: my name is Ana", "who am I?"]
+
+
+async def test_429_with_retry_after_is_retried_and_stored_once(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    openai_fake.fail_next(429, retry_after=0.1)
+    assert await llm_service.reply(Turn(SESSION, ANA, "again")) == "echo: again"
+    assert len(openai_fake.requests) == 2
+    assert await texts(llm_service) == ["again", "echo: again"]
+
+
+async def test_persistent_500_is_model_error_stores_nothing_and_unlocks(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    openai_fake.fail_next(500, retry_after=0.05, times=3)
+    with pytest.raises(ModelError):
+        await llm_service.reply(Turn(SESSION, ANA, "anyone there?"))
+    assert len(openai_fake.requests) == 3  # the first try and max_retries=2
+    assert await texts(llm_service) == []
+    started = time.monotonic()
+    assert await llm_service.reply(Turn(SESSION, ANA, "now?")) == "echo: now?"
+    assert time.monotonic() - started < 1  # the lock was released, not left to expire
+    assert await texts(llm_service) == ["now?", "echo: now?"]
+
+
+async def test_hang_past_timeout_is_model_timeout_and_stores_nothing(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    openai_fake.hang_next(30, times=3)
+    started = time.monotonic()
+    with pytest.raises(ModelTimeout):
+        await llm_service.reply(Turn(SESSION, ANA, "slow one"))
+    assert time.monotonic() - started < 8  # 3 x 1 s timeout plus ~1.5 s backoff
+    assert len(openai_fake.requests) == 3
+    assert await texts(llm_service) == []
+    assert await llm_service.reply(Turn(SESSION, ANA, "fast one")) == "echo: fast one"
+
+
+async def test_stream_stopped_early_stores_nothing(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    openai_fake.chunk_delay = 0.01
+    turn = Turn(SESSION, ANA, "a long answer, please, with many pieces")
+    stream = cast(AsyncGenerator[str, None], llm_service.stream(turn))  # typed AsyncIterator
+    async for _ in stream:
+        break
+    await stream.aclose()
+    assert await texts(llm_service) == []
+    assert await llm_service.reply(Turn(SESSION, ANA, "short")) == "echo: short"
+    assert await texts(llm_service) == ["short", "echo: short"]
