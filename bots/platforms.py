@@ -10,6 +10,8 @@ import os
 import signal
 from collections.abc import Awaitable, Callable
 
+from dotenv import dotenv_values
+
 from bots.wiring import open_core
 from core.errors import ConfigError
 from core.service import ChatService
@@ -33,7 +35,9 @@ def choose(requested: list[str]) -> list[str]:
     if unknown:
         raise ConfigError("PLATFORM", f"unknown {', '.join(unknown)}; choose from "
                           f"{', '.join(PLATFORMS)}")
-    chosen = requested or [p for p, (_, var) in PLATFORMS.items() if os.environ.get(var)]
+    # `.env` counts too, as it does for the settings classes.
+    present = {**dotenv_values(".env"), **os.environ}
+    chosen = requested or [p for p, (_, var) in PLATFORMS.items() if present.get(var)]
     if not chosen:
         needed = ", ".join(f"{var} ({p})" for p, (_, var) in PLATFORMS.items())
         raise ConfigError("PLATFORM", f"nothing to serve; set one of {needed}, or name a "

@@ -1,0 +1,40 @@
+"""What can be checked of the container set-up without a Docker engine."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_compose_has_redis_with_aof_and_healthchecks() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    redis, bot = compose["services"]["redis"], compose["services"]["bot"]
+    assert redis["image"].startswith("redis:8")
+    assert "--appendonly" in redis["command"] and "yes" in redis["command"]
+    assert redis["healthcheck"]["test"] and bot["healthcheck"]["test"]
+    assert bot["depends_on"]["redis"]["condition"] == "service_healthy"
+    required = [k for k, v in bot["environment"].items() if ":?" in str(v)]
+    assert set(required) == {"OPENAI_API_KEY", "SWITCHBOARD_JWT_SECRET"}
+
+
+def test_dockerfile_runs_the_packaged_command() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    entry = re.search(r'ENTRYPOINT \["(\w+)"\]', dockerfile)
+    assert entry and entry.group(1) in project["scripts"]
+    for folder in ("core", "adapters", "bots"):
+        assert f"COPY {folder} ./{folder}" in dockerfile
+    assert "USER switchboard" in dockerfile
+
+
+def test_env_example_lists_every_core_setting() -> None:
+    from core.settings import CoreSettings
+
+    example = (ROOT / ".env.example").read_text()
+    for field in CoreSettings.model_fields.values():
+        assert field.alias and field.alias in example, field.alias
