@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: chat run test bench
+.PHONY: chat run test bench browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ chat: $(STAMP)
 run: $(STAMP)
 	$(BIN)/switchboard run
 
-test: $(STAMP)
+# The web page's test drives Debian's Chromium; install it when missing and we may (root + apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && { apt-get install -y -qq chromium >/dev/null 2>&1 \
+	       || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; } \
+	  || echo "chromium is not installed: the browser test will be skipped"
+
+test: $(STAMP) browser
 	$(BIN)/ruff check core adapters bots tests bench
 	$(BIN)/mypy core adapters
 	$(BIN)/pytest
