@@ -20,6 +20,7 @@ SUMMARY_INSTRUCTIONS = (
 # Messages read per turn; the prompt keeps at most WINDOW - 2 of them, so every message
 # leaves the prompt (and is folded into the summary) before it leaves the window.
 WINDOW = 40
+FOLD_AHEAD = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +49,14 @@ def build(base: str, speaker: Speaker, loaded: Loaded, user: StoredMessage,
                          strategy="last", start_on="human", include_system=True)
     if not kept or kept[-1] is not current:
         kept = [system, current]  # the new message alone is over budget: send just it
-    n_history = len(kept) - 2
     first_seq = loaded.total - len(loaded.messages)
-    cut = len(loaded.messages) - n_history
-    to_fold = [m for i, m in enumerate(loaded.messages[:cut]) if first_seq + i >= loaded.summarized]
-    return Prompt(kept, to_fold, max(loaded.summarized, first_seq + cut))
+    cut_seq = loaded.total - (len(kept) - 2)  # sequence number of the oldest message kept
+    if cut_seq <= loaded.summarized:
+        return Prompt(kept, [], loaded.summarized)
+    # Fold a few kept messages ahead too, so a summary call runs every few turns, not each one.
+    upto = min(cut_seq + FOLD_AHEAD, loaded.total)
+    start = max(loaded.summarized, first_seq) - first_seq
+    return Prompt(kept, loaded.messages[start:upto - first_seq], upto)
 
 
 def fold_request(summary: str, lines: list[StoredMessage]) -> list[BaseMessage]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ class StoredMessage:
         return AIMessage(self.text)
 
 
+@functools.lru_cache(maxsize=4096)
 def _safe_name(name: str) -> str:
     # OpenAI accepts names matching ^[a-zA-Z0-9_-]{1,64}$ only; keep what fits.
     cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in name)

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
 import httpx
 import openai
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, BaseMessageChunk
 from langchain_openai import ChatOpenAI
 
 from core.errors import ModelError, ModelTimeout
 from core.offline import OfflineChatModel
 from core.settings import CoreSettings
+
+
+class ChatModel(Protocol):
+    """The seam to the language model: `ChatOpenAI` for real, `OfflineChatModel` as the fake.
+
+    Any LangChain chat model fits; so does a bare object with these two methods, which is how
+    the benchmark's instant model avoids measuring LangChain's callback machinery.
+    """
+
+    async def ainvoke(self, input: Any, /) -> BaseMessage: ...
+
+    def astream(self, input: Any, /) -> AsyncIterator[BaseMessageChunk]: ...
 
 
 def build_model(settings: CoreSettings) -> BaseChatModel:

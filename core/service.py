@@ -10,14 +10,13 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from core import context
 from core.errors import ModelError, SwitchboardError
 from core.keys import SessionKey, Speaker, UserKey
 from core.messages import StoredMessage
-from core.model import as_model_error
+from core.model import ChatModel, as_model_error
 from core.redis_store import LOCK_MS
 from core.settings import CoreSettings
 from core.store import HistoryStore, Loaded, SessionInfo, TurnWrite
@@ -84,7 +83,7 @@ class _Queues:
 class ChatService:
     """Answers turns in order per conversation, storing each one only when its reply succeeded."""
 
-    def __init__(self, store: HistoryStore, model: BaseChatModel, settings: CoreSettings,
+    def __init__(self, store: HistoryStore, model: ChatModel, settings: CoreSettings,
                  observers: Iterable[Callable[[TurnRecord], None]] = ()) -> None:
         self.store, self.model, self.settings = store, model, settings
         self.observers = list(observers)
@@ -162,7 +161,10 @@ class ChatService:
     @contextlib.asynccontextmanager
     async def _locked(self, session: SessionKey, token: str) -> AsyncIterator[None]:
         """Keep the conversation lock alive while the reply runs; give it back on failure."""
-        keeper = asyncio.create_task(self._keep(session, token))
+        keepers: list[asyncio.Task[None]] = []
+        # Most turns end long before the lock needs renewing: start the keeper only then.
+        timer = asyncio.get_running_loop().call_later(
+            LOCK_MS / 3000, lambda: keepers.append(asyncio.create_task(self._keep(session, token))))
         try:
             yield
         except BaseException:
@@ -170,14 +172,16 @@ class ChatService:
                 await self.store.release(session, token)
             raise
         finally:
-            keeper.cancel()
+            timer.cancel()
+            for keeper in keepers:
+                keeper.cancel()
 
     async def _keep(self, session: SessionKey, token: str) -> None:
         while True:
-            await asyncio.sleep(LOCK_MS / 3000)
             if not await self.store.keep_lock(session, token):
                 log.warning("lock lost session=%s", session)
                 return
+            await asyncio.sleep(LOCK_MS / 3000)
 
     async def _commit(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
                       work: _Work) -> None:
