@@ -20,7 +20,7 @@ log = logging.getLogger("switchboard")
 async def open_core(settings: CoreSettings,
                     observers: Iterable[Callable[[TurnRecord], None]] = ()
                     ) -> AsyncIterator[ChatService]:
-    async with open_redis(settings) as redis:
+    async with open_redis(settings) as redis, contextlib.AsyncExitStack() as stack:
         store: HistoryStore
         rstore = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
                             settings.history_max_messages)
@@ -28,6 +28,9 @@ async def open_core(settings: CoreSettings,
         store = rstore
         if settings.history_backend == "langchain-redis":
             from core.langchain_redis_store import LangChainRedisStore
-            store = LangChainRedisStore.wrap(rstore, settings)
+
+            lc_store = LangChainRedisStore.wrap(rstore, settings)
+            stack.push_async_callback(lc_store.aclose)
+            store = lc_store
         log.info("model: %s", describe(settings))
         yield ChatService(store, build_model(settings), settings, observers)

@@ -82,7 +82,11 @@ if #kept > 0 then
   redis.call('RPUSH', KEYS[1], unpack(kept))
   if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
 end
-redis.call('HDEL', KEYS[2], 'sum', 'upto', 'title')
-redis.call('HSET', KEYS[2], 'n', #kept)
+-- Only touch a meta hash that still exists: HSET on an expired one would create a key with
+-- no TTL.
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('HDEL', KEYS[2], 'sum', 'upto', 'title')
+  redis.call('HSET', KEYS[2], 'n', #kept)
+end
 return #kept
 """

@@ -1,0 +1,222 @@
+"""`LangChainRedisStore`: messages in langchain-redis, turn guards and metadata in `RedisStore`."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import json
+import threading
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+import redis
+from langchain_core._api import LangChainDeprecationWarning
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_redis import RedisChatMessageHistory
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+from redisvl.exceptions import RedisVLError  # type: ignore[import-untyped]
+from redisvl.query import FilterQuery  # type: ignore[import-untyped]
+from redisvl.query.filter import Tag  # type: ignore[import-untyped]
+
+from core.errors import ConfigError, StoreUnavailable
+from core.keys import PRIVATE_SCOPES, Scope, SessionKey, UserKey
+from core.messages import StoredMessage
+from core.redis_store import RedisStore
+from core.settings import CoreSettings, Rate
+from core.store import Loaded, SessionInfo, TurnWrite
+
+P = ParamSpec("P")
+T = TypeVar("T")
+META = "switchboard"  # our fields inside each message's additional_kwargs
+
+# Once the messages are stored: meta as lua.COMMIT keeps it, then free the lock. KEYS: meta,
+# turns, lock. ARGV: token, ttl_s, now_ms, title, summary, summarized (-1: keep), count.
+FINISH = """
+redis.call('HINCRBY', KEYS[1], 'n', ARGV[7])
+redis.call('HSET', KEYS[1], 'at', ARGV[3])
+redis.call('HSETNX', KEYS[1], 'c', ARGV[3])
+redis.call('HSETNX', KEYS[1], 'title', ARGV[4])
+if ARGV[6] ~= '-1' then redis.call('HSET', KEYS[1], 'sum', ARGV[5], 'upto', ARGV[6]) end
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -65)
+for i = 1, 2 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+return 1
+"""
+
+
+class LangChainRedisStore:
+    """A `HistoryStore` whose messages are `RedisChatMessageHistory` documents (Redis 8/Stack)."""
+
+    def __init__(self, rstore: RedisStore, client: redis.Redis, prefix: str) -> None:
+        self.rstore, self.client = rstore, client
+        self.key_prefix, self.index_name = f"{prefix}lc:", f"{prefix}lc:idx"
+        self._finish = rstore.redis.register_script(FINISH)
+        self._base: RedisChatMessageHistory | None = None
+        self._base_lock = threading.Lock()
+
+    @classmethod
+    def wrap(cls, rstore: RedisStore, settings: CoreSettings) -> LangChainRedisStore:
+        """Share `rstore`'s rate limits, locks and turn ids; no I/O until first used."""
+        if settings.redis_url is None:
+            raise ConfigError("REDIS_URL", "SWITCHBOARD_HISTORY_BACKEND=langchain-redis needs "
+                              "a Redis 8 or Redis Stack server (Query Engine and JSON)")
+        # RESP2: langchain-redis 0.2.6 parses FT.INFO as a RESP2 list and raises
+        # "'dict' object has no attribute 'index'" on redis-py 8's RESP3 once the index exists.
+        client = redis.Redis.from_url(
+            settings.redis_url.get_secret_value(), protocol=2, decode_responses=True,
+            socket_timeout=5, socket_connect_timeout=3, health_check_interval=30,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), 3))
+        return cls(rstore, client, settings.redis_prefix)
+
+    async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
+                        rate: Rate, window: int) -> Loaded:
+        loaded = await self.rstore.open_turn(session, user, turn_id, rate, window)
+        try:
+            messages = await self.read(session, window)
+        except BaseException:
+            await self.rstore.release(session, loaded.lock_token)
+            raise
+        return dataclasses.replace(loaded, messages=messages)
+
+    async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
+                          write: TurnWrite) -> bool:
+        sid, ttl = str(session), self.rstore.ttl
+        meta, turns, lock = self.rstore.keys.session(sid)[1:]
+        index = self.rstore.keys.user(str(user))[1]
+        now_ms = int(time.time() * 1000)
+        # Claim the turn id before appending: only the claimant writes the messages.
+        pipe = self.rstore.redis.pipeline(transaction=False)
+        pipe.zadd(turns, {write.turn_id: now_ms}, nx=True)
+        pipe.hset(index, sid, session.scope.value)
+        for key in (turns, index):
+            pipe.expire(key, ttl)
+        if not (await self._guard(pipe.execute()))[0]:
+            await self.rstore.release(session, lock_token)
+            return False
+        try:
+            await self._thread(self._append, sid, write, now_ms)
+        except Exception:  # give the id back so a redelivery can store the turn
+            await self._thread(self._drop, sid, turn=write.turn_id)
+            await self._guard(self.rstore.redis.zrem(turns, write.turn_id))
+            raise
+        title = next((m.text[:80] for m in write.messages if m.role == "human"), "")
+        summarized = write.summarized if write.summary is not None else -1
+        await self._guard(self._finish(keys=[meta, turns, lock], args=[
+            lock_token, ttl, now_ms, title, write.summary or "", summarized, len(write.messages)]))
+        return True
+
+    async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:
+        return await self.rstore.keep_lock(session, lock_token)
+
+    async def release(self, session: SessionKey, lock_token: str) -> None:
+        await self.rstore.release(session, lock_token)
+
+    async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
+        docs = await self._thread(self._docs, str(session))
+        return [message for _, _, message in docs[-limit:]] if limit > 0 else []
+
+    async def reset(self, session: SessionKey, user: UserKey) -> None:
+        await self._thread(self._drop, str(session))
+        await self.rstore.reset(session, user)
+
+    async def sessions(self, user: UserKey) -> list[SessionInfo]:
+        return await self.rstore.sessions(user)
+
+    async def erase_user(self, user: UserKey) -> int:
+        uid, index = str(user), self.rstore.keys.user(str(user))[1]
+        scopes = await self._guard(self.rstore.redis.hgetall(index))
+        kept: dict[str, int] = {}
+        for sid, scope in ((str(k), Scope(str(v))) for k, v in scopes.items()):
+            if scope in PRIVATE_SCOPES:
+                await self._thread(self._drop, sid)
+            else:  # the user's messages and the replies to them
+                kept[sid] = await self._thread(self._drop, sid, uid)
+        touched = await self.rstore.erase_user(user)
+        for sid, count in kept.items():  # ERASE_SHARED counted the (unused) plain list
+            await self._guard(self.rstore.redis.hset(self.rstore.keys.session(sid)[1], "n", count))
+        return touched
+
+    async def ping(self) -> None:
+        await self.rstore.ping()
+        await self._thread(self._history, "ping")  # the index, hence the modules, must exist
+
+    async def aclose(self) -> None:  # for whoever opened the store: closes the sync client
+        await asyncio.to_thread(self.client.close)
+
+    def _history(self, sid: str) -> RedisChatMessageHistory:
+        """A history of `sid`; this and the helpers below block, so run them in threads."""
+        with self._base_lock:  # create (or check) the search index once per process
+            if self._base is None:
+                with warnings.catch_warnings():  # deprecated in 0.2.6: chosen knowingly
+                    warnings.simplefilter("ignore", LangChainDeprecationWarning)
+                    self._base = RedisChatMessageHistory(
+                        sid, redis_client=self.client, key_prefix=self.key_prefix,
+                        ttl=self.rstore.ttl, index_name=self.index_name)
+        view = copy.copy(self._base)  # shares the client and index; only the session differs
+        view.session_id = sid
+        return view
+
+    def _docs(self, sid: str) -> list[tuple[str, str, StoredMessage]]:
+        """(key, turn id, message) of `sid`'s messages, oldest first: `.messages`'s query, but its
+        session_id TAG is case-insensitive (`a:Work` gets `a:work`'s), so keep exact keys only."""
+        query = FilterQuery(filter_expression=Tag("session_id") == sid,
+                            return_fields=["type", "$.data"], num_results=10_000)
+        mine = f"{self.key_prefix}{sid}"
+        docs = sorted((_decode(r) for r in self._history(sid).index.query(query)
+                       if str(r["id"]).rpartition(":")[0] == mine), key=lambda d: d[0])
+        return [doc[1:] for doc in docs]
+
+    def _append(self, sid: str, write: TurnWrite, now_ms: int) -> None:
+        history = self._history(sid)
+        history.add_messages([_encode(m, write.turn_id, now_ms * 100 + i)
+                              for i, m in enumerate(write.messages)])
+        keys = [key for key, _, _ in self._docs(sid)]
+        excess = max(len(keys) - self.rstore.max_messages, 0)
+        if excess:
+            history.index.drop_keys(keys[:excess])
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys[excess:]:  # one TTL for the whole conversation, as RedisStore keeps
+            pipe.expire(key, self.rstore.ttl)
+        pipe.execute()
+
+    def _drop(self, sid: str, user: str | None = None, turn: str | None = None) -> int:
+        """Delete all messages, one turn's, or a user's with the replies; count the rest."""
+        docs, drop, skip, every = self._docs(sid), [], False, user is None and turn is None
+        for key, turn_id, message in docs:
+            if message.role == "human":
+                skip = message.user == user
+            if skip or every or turn == turn_id:
+                drop.append(key)
+        if drop:
+            self._history(sid).index.drop_keys(drop)
+        return len(docs) - len(drop)
+
+    async def _thread(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """langchain-redis is synchronous: run it off the event loop."""
+        return await self._guard(asyncio.to_thread(fn, *args, **kwargs))
+
+    async def _guard(self, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except (RedisError, RedisVLError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+
+def _encode(message: StoredMessage, turn_id: str, order: int) -> BaseMessage:
+    meta = {"o": order, "k": turn_id, "t": message.at, "n": message.name, "u": message.user}
+    kind = HumanMessage if message.role == "human" else AIMessage
+    return kind(content=message.text, additional_kwargs={META: meta})
+
+
+def _decode(row: dict[str, Any]) -> tuple[int, str, str, StoredMessage]:
+    """(order, key, turn id, message) of a search row; the order breaks timestamp ties."""
+    data = json.loads(row["$.data"])
+    meta: dict[str, Any] = data.get("additional_kwargs", {}).get(META, {})
+    return int(meta.get("o", 0)), str(row["id"]), str(meta.get("k", "")), StoredMessage(
+        "human" if row["type"] == "human" else "ai", str(data["content"]),
+        int(meta.get("t", 0)), str(meta.get("n", "")), str(meta.get("u", "")))
