@@ -215,3 +215,14 @@ async def test_sessions_lists_the_users_conversations(service: ChatService) -> N
     listed = await service.sessions(ana.user)
     assert {s.title for s in listed} == {"first title", "second"}
     assert all(s.messages == 2 for s in listed)
+
+
+async def test_erase_after_meta_expired_leaves_no_key_without_ttl(
+        service: ChatService, redis: Redis, prefix: str) -> None:
+    ana, bob = person("ana"), person("bob")
+    thread = SessionKey.thread("slack", "T1", "C1", "6.6")
+    await service.reply(Turn(thread, ana, "ana here"))
+    await service.reply(Turn(thread, bob, "bob here"))
+    await redis.delete(f"{prefix}{{s:{thread}}}:m")  # as if only the meta hash had expired
+    await service.forget(ana.user)
+    assert all([await redis.ttl(k) > 0 for k in await keys_of(redis, prefix)])
