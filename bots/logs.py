@@ -7,7 +7,8 @@ import re
 
 # Tokens of OpenAI, Slack, Telegram (in URLs) and bearer headers.
 _SECRET = re.compile(
-    r"(sk-[\w-]{6,}|xox[abposr]-[\w-]+|xapp-[\w-]+|bot\d+:[\w-]+|Bearer\s+[\w.-]+)")
+    r"(sk-[\w-]{6,}|xox[abposr]-[\w-]+|xapp-[\w-]+|bot\d+:[\w-]+|Bearer\s+[\w.-]+"
+    r"|[MN][\w-]{23,27}\.[\w-]{6,7}\.[\w-]{27,})")
 
 
 class RedactSecrets(logging.Filter):
@@ -26,5 +27,7 @@ def setup(level: str) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token.
-    for noisy in ("httpx", "httpcore", "openai", "discord.gateway", "telegram.ext"):
+    # discord.http and discord.gateway log message bodies at DEBUG.
+    for noisy in ("httpx", "httpcore", "openai", "discord.http", "discord.gateway",
+                  "telegram.ext"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -8,7 +8,8 @@ import importlib
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from dotenv import dotenv_values
 
@@ -26,7 +27,7 @@ PLATFORMS: dict[str, tuple[str, str]] = {
     "telegram": ("bots.telegram", "TELEGRAM_BOT_TOKEN"),
     "discord": ("bots.discord", "DISCORD_BOT_TOKEN"),
 }
-Server = Callable[[ChatService, asyncio.Event], Awaitable[None]]
+Server = Callable[[ChatService, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def choose(requested: list[str]) -> list[str]:
@@ -61,8 +62,11 @@ async def serve(settings: CoreSettings, requested: list[str]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(sig, stop.set)
-    async with open_core(settings) as service, asyncio.TaskGroup() as group:
-        for server in servers:
-            group.create_task(server(service, stop))
+    try:
+        async with open_core(settings) as service, asyncio.TaskGroup() as group:
+            for server in servers:
+                group.create_task(server(service, stop))
+    except* ConfigError as errors:
+        raise errors.exceptions[0] from None  # one clear line, as for the core's settings

@@ -123,7 +123,9 @@ class RedisStore:
         return [StoredMessage.decode(r) for r in raw]
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
-        await self._guard(self.redis.delete(*self.keys.session(str(session))[:3]))
+        # Keep the turn ids: a message redelivered after a reset must still be answered once.
+        history, meta, _, _ = self.keys.session(str(session))
+        await self._guard(self.redis.delete(history, meta))
 
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         index = self.keys.user(str(user))[1]

@@ -1,0 +1,1 @@
+"""The Discord adapter: settings, routing, rendering and the client behind `run discord`."""

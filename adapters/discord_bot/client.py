@@ -1,0 +1,149 @@
+"""The Discord gateway client: builds it from settings, routes messages to the core, runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.discord_bot.commands import SlashCommands
+from adapters.discord_bot.reply import NO_PINGS, StreamedReply
+from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
+from adapters.discord_bot.settings import DiscordSettings
+from core.errors import UNEXPECTED, ConfigError, DuplicateTurn, SwitchboardError
+from core.service import ChatService, Turn
+
+log = logging.getLogger("switchboard.discord")
+DRAIN_SECONDS = 30.0  # how long replies in flight may finish after a stop
+INTENT_HELP = ("Discord refused the Message Content intent for this token: enable 'Message "
+               "Content Intent' under Bot → Privileged Gateway Intents in the Developer Portal")
+
+
+def build_client(settings: DiscordSettings) -> discord.Client:
+    """A `Client`, or an `AutoShardedClient` when sharding is configured."""
+    intents = discord.Intents.default()
+    intents.message_content = True  # privileged; refused with close code 4014 if not enabled
+    intents.typing = intents.dm_typing = False  # other people typing is of no use here
+    options: dict[str, Any] = {"intents": intents, "allowed_mentions": NO_PINGS,
+                               "guild_ready_timeout": settings.guild_ready_timeout}
+    if settings.shard_ids:
+        options["shard_ids"] = list(settings.shard_ids)
+    if settings.sharding:
+        return discord.AutoShardedClient(shard_count=settings.shard_count, **options)
+    return discord.Client(**options)
+
+
+@contextlib.contextmanager
+def addresses(settings: DiscordSettings) -> Iterator[None]:
+    """Point discord.py at DISCORD_API_URL / DISCORD_GATEWAY_URL while the bot runs."""
+    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    # Class attributes read per request and per connect; set here, after any _set_api_version().
+    if settings.api_url:
+        Route.BASE = settings.api_url
+    if settings.gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+    try:
+        yield
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+class DiscordBot:
+    """Event handlers of one client: messages to `ChatService.stream`, commands to the tree."""
+
+    def __init__(self, service: ChatService, settings: DiscordSettings,
+                 client: discord.Client) -> None:
+        self.service, self.settings, self.client = service, settings, client
+        self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+        SlashCommands(service, settings).install(self.tree)
+        self.inflight: set[asyncio.Task[Any]] = set()
+        self.closing = False
+        client.event(self.on_message)
+        client.event(self.on_ready)
+
+    async def on_ready(self) -> None:
+        me = self.client.user
+        log.info("discord: connected as id=%s, %d guilds", me and me.id, len(self.client.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.client.user
+        if self.closing or me is None or not should_answer(message, me, self.settings):
+            return
+        turn = Turn(session_key(message, self.settings), speaker(message.author),
+                    prompt_text(message, me), turn_id=str(message.id))
+        task = asyncio.current_task()
+        if task is not None:
+            self.inflight.add(task)
+        try:
+            await self._answer(message, turn)
+        finally:
+            self.inflight.discard(task)
+
+    async def _answer(self, message: discord.Message, turn: Turn) -> None:
+        reference = message if message.guild else None
+        reply = StreamedReply(message.channel, reference, self.settings.edit_interval)
+        try:
+            async with message.channel.typing():
+                async for piece in self.service.stream(turn):
+                    await reply.add(piece)
+                await reply.flush()
+        except DuplicateTurn:
+            return  # a replayed MESSAGE_CREATE: already answered
+        except SwitchboardError as exc:
+            await reply.notice(exc.user_message)
+        except Exception:  # a bug: log it for the operator, tell the user something
+            log.exception("discord turn failed session=%s", turn.session)
+            await reply.notice(UNEXPECTED)
+
+    async def drain(self) -> None:
+        """Stop taking messages; let the replies in flight finish."""
+        self.closing = True
+        if self.inflight:
+            await asyncio.wait(set(self.inflight), timeout=DRAIN_SECONDS)
+
+
+async def run(service: ChatService, settings: DiscordSettings, stop: asyncio.Event) -> None:
+    """Log in, sync the slash commands, serve until `stop` is set; bad setup is a `ConfigError`."""
+    # At DEBUG these log every payload, message bodies included.
+    for chatty in ("discord.http", "discord.gateway"):
+        logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLogger(chatty).level))
+    with addresses(settings):
+        client = build_client(settings)
+        bot = DiscordBot(service, settings, client)
+        try:
+            await _serve(client, bot, settings, stop)
+        except discord.PrivilegedIntentsRequired:
+            raise ConfigError("DISCORD_BOT_TOKEN", INTENT_HELP) from None
+        except discord.LoginFailure:
+            raise ConfigError("DISCORD_BOT_TOKEN", "Discord rejected this token; copy it again "
+                              "from Bot → Reset Token in the Developer Portal") from None
+        finally:
+            await client.close()  # also after a failed start, or aiohttp warns of an open session
+
+
+async def _serve(client: discord.Client, bot: DiscordBot, settings: DiscordSettings,
+                 stop: asyncio.Event) -> None:
+    await client.login(settings.token.get_secret_value())
+    if settings.sync_commands:
+        await bot.tree.sync()
+    gateway = asyncio.create_task(client.connect())
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({gateway, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if gateway.done():
+            gateway.result()  # re-raises why the gateway ended
+    finally:
+        stopped.cancel()
+        if not gateway.done():
+            await bot.drain()
+            await client.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await gateway

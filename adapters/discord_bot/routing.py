@@ -1,0 +1,75 @@
+"""Which Discord messages the bot answers, and which conversation each one belongs to."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+from adapters.discord_bot.settings import DiscordSettings
+from core.keys import SessionKey, Speaker, UserKey
+
+PLATFORM = "discord"
+# Normal messages and replies; joins, pins, boosts and other system messages are never answered.
+_CHAT_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
+_THREADS = frozenset({discord.ChannelType.public_thread, discord.ChannelType.private_thread,
+                      discord.ChannelType.news_thread})
+Place = discord.abc.Messageable | discord.abc.GuildChannel | discord.Thread | None
+
+
+def speaker(user: discord.abc.User) -> Speaker:
+    return Speaker(UserKey.of(PLATFORM, user.id), user.display_name, "Discord")
+
+
+def session_for(user: UserKey, guild_id: int | None, channel: Place,
+                settings: DiscordSettings) -> SessionKey:
+    """DM: one per user; thread: its own; channel: per member unless listed as shared."""
+    if guild_id is None or channel is None:
+        return SessionKey.direct(user)
+    channel_id = getattr(channel, "id", 0)
+    # By type, not class: an uncached channel arrives as a `PartialMessageable`.
+    if getattr(channel, "type", None) in _THREADS:
+        return SessionKey.thread(PLATFORM, guild_id, channel_id)
+    if channel_id in settings.shared_channels:
+        return SessionKey.channel(PLATFORM, guild_id, channel_id)
+    return SessionKey.channel_member(PLATFORM, guild_id, channel_id, user=user)
+
+
+def session_key(message: discord.Message, settings: DiscordSettings) -> SessionKey:
+    guild_id = message.guild.id if message.guild else None
+    return session_for(UserKey.of(PLATFORM, message.author.id), guild_id, message.channel,
+                       settings)
+
+
+def allowed_place(guild_id: int | None, channel: Place, settings: DiscordSettings) -> bool:
+    """The guild and channel allowlists (a thread counts as its parent channel too)."""
+    if guild_id is None:
+        return settings.allow_dms
+    if settings.allowed_guilds and guild_id not in settings.allowed_guilds:
+        return False
+    if not settings.allowed_channels:
+        return True
+    ids = {getattr(channel, "id", 0), getattr(channel, "parent_id", 0)}
+    return bool(ids & settings.allowed_channels)
+
+
+def should_answer(message: discord.Message, me: discord.ClientUser,
+                  settings: DiscordSettings) -> bool:
+    """Humans only; in a guild only when mentioned or replied to, inside the allowlists."""
+    if message.author.bot or message.webhook_id or message.type not in _CHAT_TYPES:
+        return False
+    guild_id = message.guild.id if message.guild else None
+    if not allowed_place(guild_id, message.channel, settings):
+        return False
+    return guild_id is None or me in message.mentions or _replies_to(message, me)
+
+
+def _replies_to(message: discord.Message, me: discord.ClientUser) -> bool:
+    ref = message.reference
+    resolved = ref.resolved if ref else None
+    return isinstance(resolved, discord.Message) and resolved.author.id == me.id
+
+
+def prompt_text(message: discord.Message, me: discord.ClientUser) -> str:
+    """The message without the mention that addressed the bot."""
+    return re.sub(rf"<@!?{me.id}>", "", message.content).strip()

@@ -1,0 +1,270 @@
+"""A fake Discord REST API and gateway on loopback that the real discord.py client talks to."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.fakes.common import start_aiohttp
+
+TOKEN = "fake-discord-token"
+BOT, APP, GUILD = 1000, 1000, 2000
+CHANNEL, SHARED, THREAD = 3000, 3001, 3002
+MESSAGE_CONTENT = 1 << 15
+TS = "2024-01-01T00:00:00+00:00"
+Json = dict[str, Any]
+
+
+def user(uid: int, name: str, *, bot: bool = False) -> Json:
+    return {"id": str(uid), "username": name, "global_name": name, "discriminator": "0",
+            "avatar": None, "bot": bot}
+
+
+BOT_USER = user(BOT, "switchboard", bot=True)
+
+
+def _json(obj: Any, status: int = 200) -> web.Response:
+    # discord.py parses JSON only when Content-Type is exactly "application/json".
+    return web.Response(body=json.dumps(obj).encode(), status=status,
+                        headers={"Content-Type": "application/json"})
+
+
+def _member(who: Json) -> Json:
+    return {"user": who, "roles": [], "joined_at": TS, "deaf": False, "mute": False,
+            "permissions": "0", "flags": 0}
+
+
+def _channel(cid: int, name: str) -> Json:
+    return {"id": str(cid), "type": 0, "name": name, "position": 0, "guild_id": str(GUILD),
+            "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
+            "last_message_id": None, "rate_limit_per_user": 0}
+
+
+def _thread() -> Json:
+    meta = {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": TS,
+            "locked": False}
+    return {"id": str(THREAD), "type": 11, "name": "a thread", "guild_id": str(GUILD),
+            "parent_id": str(CHANNEL), "owner_id": "4001", "last_message_id": None,
+            "rate_limit_per_user": 0, "message_count": 0, "member_count": 1,
+            "thread_metadata": meta}
+
+
+def _guild() -> Json:
+    everyone = {"id": str(GUILD), "name": "@everyone", "permissions": "0", "position": 0,
+                "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+    return {"id": str(GUILD), "name": "Fake Guild", "unavailable": False, "owner_id": "4001",
+            "roles": [everyone], "channels": [_channel(CHANNEL, "general"),
+                                              _channel(SHARED, "shared")],
+            "threads": [_thread()], "members": [_member(BOT_USER)], "member_count": 3,
+            "emojis": [], "stickers": [], "features": [], "large": False, "joined_at": TS,
+            "voice_states": [], "presences": [], "premium_tier": 0, "mfa_level": 0,
+            "verification_level": 0, "explicit_content_filter": 0, "afk_timeout": 300,
+            "default_message_notifications": 0, "system_channel_flags": 0, "nsfw_level": 0,
+            "preferred_locale": "en-US"}
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: Any  # a JSON object, or a list for the command sync
+
+
+class FakeDiscord:
+    """Records every REST call; `say()` and `command()` dispatch gateway events to the bot."""
+
+    def __init__(self) -> None:
+        self.base = ""
+        self.message_content_allowed = True  # the "portal" switch for the privileged intent
+        self.calls: list[Call] = []
+        self.messages: dict[int, Json] = {}  # bot messages by id, latest content
+        self.identifies: list[Json] = []
+        self.ready = asyncio.Event()
+        self._ids = itertools.count(900_000)
+        self._seq = itertools.count(1)
+        self._socket: web.WebSocketResponse | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        api, add = "/api/v10", app.router.add_route
+        add("GET", f"{api}/users/@me", self._me)
+        add("GET", f"{api}/oauth2/applications/@me", self._app)
+        add("GET", f"{api}/gateway/bot", self._gateway_bot)
+        add("PUT", f"{api}/applications/{{app}}/commands", self._commands)
+        add("POST", f"{api}/channels/{{cid}}/messages", self._create)
+        add("PATCH", f"{api}/channels/{{cid}}/messages/{{mid}}", self._edit)
+        add("POST", f"{api}/channels/{{cid}}/typing", self._typing)
+        add("POST", f"{api}/interactions/{{iid}}/{{tok}}/callback", self._callback)
+        add("POST", f"{api}/webhooks/{{app}}/{{tok}}", self._followup)
+        add("GET", "/gateway", self._gateway)
+        return app
+
+    @property
+    def gateway_url(self) -> str:
+        return self.base.replace("http://", "ws://") + "/gateway"
+
+    # What the bot did
+
+    def sent(self, channel: int) -> list[Json]:
+        """Messages the bot created in a channel, each with its latest content."""
+        return [m for m in self.messages.values() if m["channel_id"] == str(channel)]
+
+    def texts(self, channel: int) -> list[str]:
+        return [m["content"] for m in self.sent(channel)]
+
+    def requests(self, method: str, fragment: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and fragment in c.path]
+
+    # Gateway events the test sends
+
+    async def say(self, author: Json, content: str, *, channel: int = CHANNEL,
+                  guild: bool = True, mention: bool = False, reply_to: int | None = None,
+                  message_id: int | None = None) -> int:
+        """Dispatch a MESSAGE_CREATE; returns the message id (reuse it to replay)."""
+        mid = message_id or next(self._ids)
+        data = {"id": str(mid), "channel_id": str(channel), "type": 19 if reply_to else 0,
+                "content": f"<@{BOT}> {content}" if mention else content, "author": author,
+                "timestamp": TS, "edited_timestamp": None, "tts": False, "pinned": False,
+                "mention_everyone": "@everyone" in content, "mention_roles": [], "flags": 0,
+                "mentions": [BOT_USER] if mention else [], "attachments": [], "embeds": []}
+        if guild:
+            # In MESSAGE_CREATE the member object comes without its user (that is `author`).
+            member = {k: v for k, v in _member(author).items() if k != "user"}
+            data |= {"guild_id": str(GUILD), "member": member}
+        if reply_to is not None:
+            data["message_reference"] = {"message_id": str(reply_to), "channel_id": str(channel)}
+            data["referenced_message"] = self.messages[reply_to]
+        await self._dispatch("MESSAGE_CREATE", data)
+        return mid
+
+    async def command(self, name: str, who: Json, *, channel: int = CHANNEL,
+                      guild: bool = True) -> int:
+        """Dispatch an INTERACTION_CREATE for a slash command; returns the interaction id."""
+        iid = next(self._ids)
+        data: Json = {"id": str(iid), "application_id": str(APP), "type": 2,
+                      "data": {"id": "1", "name": name, "type": 1}, "token": f"itok{iid}",
+                      "version": 1, "locale": "en-US", "app_permissions": "0",
+                      "entitlements": [], "attachment_size_limit": 8_000_000,
+                      "channel_id": str(channel), "context": 0 if guild else 1,
+                      "channel": {"id": str(channel), "type": 0 if guild else 1}}
+        if guild:
+            data |= {"guild_id": str(GUILD), "member": _member(who)}
+        else:
+            data["user"] = who
+        await self._dispatch("INTERACTION_CREATE", data)
+        return iid
+
+    async def _dispatch(self, event: str, data: Json) -> None:
+        assert self._socket is not None, "the bot is not connected"
+        await self._socket.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq),
+                                                "d": data}))
+
+    # REST
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return self._authed(request, BOT_USER)
+
+    async def _app(self, request: web.Request) -> web.Response:
+        return self._authed(request, {
+            "id": str(APP), "name": "switchboard", "description": "", "icon": None,
+            "bot_public": True, "bot_require_code_grant": False, "owner": user(1, "owner"),
+            "verify_key": "k", "flags": 0})
+
+    def _authed(self, request: web.Request, body: Json) -> web.Response:
+        if request.headers.get("Authorization") != f"Bot {TOKEN}":
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
+        return _json(body)
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+
+    async def _record(self, request: web.Request) -> Any:
+        body: Any = await request.json() if request.can_read_body else {}
+        self.calls.append(Call(request.method, request.path, body))
+        return body
+
+    async def _commands(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        return _json([c | {"id": str(i + 1), "application_id": str(APP), "version": "1"}
+                      for i, c in enumerate(body)])
+
+    def _message(self, channel: str, body: Json) -> Json:
+        return {"id": str(next(self._ids)), "channel_id": channel, "type": 0, "author": BOT_USER,
+                "content": body.get("content", ""), "timestamp": TS, "edited_timestamp": None,
+                "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
+                "attachments": [], "embeds": [], "pinned": False, "flags": 0}
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        message = self._message(request.match_info["cid"], body)
+        self.messages[int(message["id"])] = message
+        return _json(message)
+
+    async def _edit(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        message = self.messages[int(request.match_info["mid"])]
+        message["content"] = body.get("content", message["content"])
+        return _json(message)
+
+    async def _typing(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        return web.Response(status=204)
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        return _json({"interaction": {"id": request.match_info["iid"], "type": 2}})
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        return _json(self._message("0", body))
+
+    # Gateway
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 1000}}))
+        async for frame in socket:
+            if frame.type != WSMsgType.TEXT:
+                break
+            payload = json.loads(frame.data)
+            if payload["op"] == 1:
+                await socket.send_str(json.dumps({"op": 11}))
+            elif payload["op"] == 2:
+                await self._identify(socket, payload["d"])
+        return socket
+
+    async def _identify(self, socket: web.WebSocketResponse, data: Json) -> None:
+        self.identifies.append(data)
+        if data["intents"] & MESSAGE_CONTENT and not self.message_content_allowed:
+            await socket.close(code=4014, message=b"Disallowed intent(s).")
+            return
+        ready = {"v": 10, "user": BOT_USER, "guilds": [{"id": str(GUILD), "unavailable": True}],
+                 "session_id": "session", "resume_gateway_url": self.gateway_url,
+                 "shard": data.get("shard", [0, 1]), "private_channels": [],
+                 "application": {"id": str(APP), "flags": 0}}
+        self._socket = socket
+        await self._dispatch("READY", ready)
+        await self._dispatch("GUILD_CREATE", _guild())
+        self.ready.set()
+
+
+@contextlib.asynccontextmanager
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    """Serve a `FakeDiscord` on a free loopback port for the duration of the block."""
+    fake = FakeDiscord()
+    runner, port = await start_aiohttp(fake.app())
+    fake.base = f"http://127.0.0.1:{port}"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
