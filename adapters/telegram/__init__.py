@@ -1,0 +1,7 @@
+"""Telegram adapter (python-telegram-bot): settings, session keys, rendering, webhook route."""
+
+from adapters.telegram.app import build_application, running, webhook_router
+from adapters.telegram.handlers import session_key
+from adapters.telegram.settings import TelegramSettings
+
+__all__ = ["TelegramSettings", "build_application", "running", "session_key", "webhook_router"]

@@ -1,0 +1,113 @@
+"""The PTB `Application` for Switchboard: polling or webhook, plus the FastAPI webhook route."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import APIRouter, Header, HTTPException, Request
+from pydantic import SecretStr
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from adapters.telegram.handlers import COMMANDS, TelegramChat
+from adapters.telegram.sender import call
+from adapters.telegram.settings import TelegramSettings
+from core.service import ChatService
+
+log = logging.getLogger("switchboard.telegram")
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+WEBHOOK_PATH = "/telegram/webhook"
+_MESSAGES = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
+
+
+def build_application(service: ChatService, settings: TelegramSettings) -> TelegramApp:
+    """A PTB application wired to the core; nothing connects until it is initialized."""
+    builder = (ApplicationBuilder().token(settings.token.get_secret_value())
+               .base_url(settings.api_url).concurrent_updates(True))
+    if settings.webhook_url:
+        builder = builder.updater(None)  # the HTTP app feeds updates in webhook mode
+    app: TelegramApp = builder.build()
+    chat = TelegramChat(service, settings)
+    app.add_handler(TypeHandler(Update, chat.gate), group=-1)
+    app.add_handlers([
+        CommandHandler(("start", "help"), chat.on_help),
+        CommandHandler("reset", chat.on_reset),
+        CommandHandler("forget", chat.on_forget),
+        CallbackQueryHandler(chat.on_forget_button, pattern=r"^forget:(yes|no):\d+$"),
+        MessageHandler(_MESSAGES & filters.TEXT & ~filters.COMMAND, chat.on_text),
+        MessageHandler(_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, chat.on_unknown),
+        MessageHandler(_MESSAGES & filters.ATTACHMENT, chat.on_other),
+    ])
+    app.add_error_handler(chat.on_error)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def running(app: TelegramApp, settings: TelegramSettings) -> AsyncIterator[TelegramApp]:
+    """Start the bot: commands registered, then long polling or the webhook registered."""
+    async with app:
+        try:
+            await call(lambda: app.bot.set_my_commands(COMMANDS))
+        except TelegramError as exc:  # only the command menu is missing; chats still work
+            log.warning("setMyCommands failed: %s", type(exc).__name__)
+        await app.start()
+        try:
+            await _receive(app, settings)
+            log.info("telegram bot @%s running (%s)", app.bot.username,
+                     "webhook" if settings.webhook_url else "long polling")
+            yield app
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.stop()
+
+
+async def _receive(app: TelegramApp, settings: TelegramSettings) -> None:
+    if settings.webhook_url and settings.webhook_secret is not None:
+        secret = settings.webhook_secret.get_secret_value()
+        await call(lambda: app.bot.set_webhook(settings.webhook_url or "", secret_token=secret,
+                                               allowed_updates=Update.ALL_TYPES))
+    elif app.updater is not None:
+        await app.updater.start_polling(timeout=settings.poll_timeout,
+                                        allowed_updates=Update.ALL_TYPES)
+
+
+def webhook_router(secret: SecretStr,
+                   application: Callable[[], TelegramApp | None]) -> APIRouter:
+    """`POST /telegram/webhook`: 403 without the right secret header, 503 while the bot is down.
+
+    Updates are queued, so Telegram gets its 200 at once and chats are answered concurrently.
+    """
+    router = APIRouter()
+    expected = secret.get_secret_value().encode()
+
+    @router.post(WEBHOOK_PATH, include_in_schema=False)
+    async def telegram_webhook(request: Request, x_telegram_bot_api_secret_token: str | None
+                               = Header(None)) -> dict[str, bool]:
+        given = (x_telegram_bot_api_secret_token or "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise HTTPException(403, "wrong or missing secret token")
+        app = application()
+        if app is None or not app.running:
+            raise HTTPException(503, "telegram bot not running")  # Telegram retries later
+        try:
+            update = Update.de_json(await request.json(), app.bot)
+        except ValueError:
+            raise HTTPException(400, "not a Telegram update") from None
+        await app.update_queue.put(update)
+        return {"ok": True}
+
+    return router

@@ -1,0 +1,216 @@
+"""Telegram updates to core calls: who may talk, which conversation, what to answer."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+    User,
+)
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from adapters.telegram.sender import Outbox, StreamedReply, call
+from adapters.telegram.settings import TelegramSettings
+from core.errors import UNEXPECTED, DuplicateTurn, SwitchboardError
+from core.keys import SessionKey, Speaker, UserKey
+from core.service import ChatService, Turn
+
+log = logging.getLogger("switchboard.telegram")
+Context = ContextTypes.DEFAULT_TYPE
+PLATFORM = "telegram"
+COMMANDS = (BotCommand("start", "What this bot does"), BotCommand("help", "How to use it"),
+            BotCommand("reset", "Start a fresh conversation"),
+            BotCommand("forget", "Erase everything kept about you"))
+HELP = ("Hi! Send me a message and I'll answer; I remember our conversation.\n"
+        "In groups, mention me or reply to me.\n"
+        "/reset starts a fresh conversation. /forget erases everything I keep about you.")
+NOT_TEXT = "Sorry, I can only read text messages. Please type your question."
+UNKNOWN = "I don't know that command. Try /help."
+RESET = "Started a fresh conversation."
+ASK_FORGET = ("Erase everything I keep about you, in every chat? This cannot be undone. "
+              "Tap a button, or send /forget yes.")
+KEPT = "Nothing was erased."
+NOT_YOURS = "Only the person who asked can answer this."
+
+
+def user_key(user: User) -> UserKey:
+    return UserKey.of(PLATFORM, user.id)
+
+
+def speaker(user: User) -> Speaker:
+    return Speaker(user_key(user), user.full_name or user.username or str(user.id), "Telegram")
+
+
+def topic(message: Message) -> int | None:
+    """The forum topic a message belongs to; plain reply threads are not topics."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+def session_key(update: Update, shared_groups: bool = False) -> SessionKey:
+    """Private chat: one per user. Groups: one per member, or one per group/topic if shared."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        raise ValueError("update without a message and sender")
+    if message.chat.type == ChatType.PRIVATE:
+        return SessionKey.direct(user_key(user))
+    thread = topic(message)
+    where = (message.chat.id,) if thread is None else (message.chat.id, thread)
+    if not shared_groups:
+        return SessionKey.channel_member(PLATFORM, *where, user=user_key(user))
+    return SessionKey.thread(PLATFORM, *where) if thread else SessionKey.channel(PLATFORM, *where)
+
+
+def _mentions(message: Message, bot: Bot) -> list[str]:
+    """The texts of entities that mention this bot, in the message text or caption."""
+    kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    found = message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
+    name = f"@{bot.username}".lower()
+    return [text for entity, text in found.items()
+            if text.lower() == name or (entity.user is not None and entity.user.id == bot.id)]
+
+
+def _replies_to_bot(message: Message, bot: Bot) -> bool:
+    # In forums every message "replies" to the topic's creation notice; that is not a reply.
+    parent = message.reply_to_message
+    return bool(parent and parent.from_user and parent.from_user.id == bot.id
+                and not parent.forum_topic_created)
+
+
+def outbox(message: Message, bot: Bot) -> Outbox:
+    group = message.chat.type != ChatType.PRIVATE
+    return Outbox(bot, message.chat.id, topic(message), message.message_id if group else None)
+
+
+class TelegramChat:
+    """PTB callbacks bound to one `ChatService` and the adapter's settings."""
+
+    def __init__(self, service: ChatService, settings: TelegramSettings) -> None:
+        self.service, self.settings = service, settings
+
+    async def gate(self, update: Update, context: Context) -> None:
+        """Runs first: drops bots (ourselves included) and, with an allow-list, strangers."""
+        user = update.effective_user
+        if user is None or user.is_bot or not self.settings.allows(user.id, user.username):
+            if user is not None and not user.is_bot:
+                log.info("ignored telegram user %s (not in TELEGRAM_ALLOWED_USERS)", user.id)
+            raise ApplicationHandlerStop
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        text = self._addressed(message, context.bot)
+        if text is None:
+            return
+        turn = Turn(session_key(update, self.settings.shared_groups), speaker(user), text,
+                    turn_id=f"{message.chat.id}:{message.message_id}")
+        await self._answer(outbox(message, context.bot), turn)
+
+    def _addressed(self, message: Message, bot: Bot) -> str | None:
+        """The text meant for the bot, or None when a group message is not for it."""
+        text = message.text or ""
+        if message.chat.type == ChatType.PRIVATE or _replies_to_bot(message, bot):
+            return text
+        mentions = _mentions(message, bot)
+        for mention in mentions:
+            text = text.replace(mention, " ")
+        return " ".join(text.split()) if mentions else None
+
+    async def _answer(self, box: Outbox, turn: Turn) -> None:
+        stream = self.service.stream(turn)
+        try:
+            await StreamedReply(box, self.settings.edit_interval).run(stream)
+        except DuplicateTurn:
+            log.info("duplicate telegram turn %s ignored", turn.turn_id)
+        except SwitchboardError as exc:
+            await self._notice(box, exc.user_message)
+        except Exception:  # a bug: the operator gets the traceback, the user a short note
+            log.exception("telegram turn failed session=%s", turn.session)
+            await self._notice(box, UNEXPECTED)
+        finally:  # a reply that failed midway must give the conversation's lock back now
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _notice(self, box: Outbox, text: str, **extra: Any) -> None:
+        with contextlib.suppress(TelegramError):
+            await box.send(text, **extra)
+
+    async def on_other(self, update: Update, context: Context) -> None:
+        """Photos, stickers, voice…: say that only text is read (in groups, only if asked)."""
+        message = update.effective_message
+        if message is None:
+            return
+        private = message.chat.type == ChatType.PRIVATE
+        if private or _replies_to_bot(message, context.bot) or _mentions(message, context.bot):
+            await self._notice(outbox(message, context.bot), NOT_TEXT)
+
+    async def on_unknown(self, update: Update, context: Context) -> None:
+        if update.effective_message is not None:
+            await self._notice(outbox(update.effective_message, context.bot), UNKNOWN)
+
+    async def on_help(self, update: Update, context: Context) -> None:
+        if update.effective_message is not None:
+            await self._notice(outbox(update.effective_message, context.bot), HELP)
+
+    async def on_reset(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        box = outbox(message, context.bot)
+        try:
+            await self.service.reset(session_key(update, self.settings.shared_groups),
+                                     user_key(user))
+        except SwitchboardError as exc:
+            return await self._notice(box, exc.user_message)
+        await self._notice(box, RESET)
+
+    async def on_forget(self, update: Update, context: Context) -> None:
+        """`/forget yes` erases at once; `/forget` asks, with buttons only the asker may use."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        box = outbox(message, context.bot)
+        if [a.lower() for a in context.args or []] == ["yes"]:
+            return await self._notice(box, await self._erase(user))
+        buttons = InlineKeyboardMarkup([[
+            InlineKeyboardButton("Yes, erase everything", callback_data=f"forget:yes:{user.id}"),
+            InlineKeyboardButton("Cancel", callback_data=f"forget:no:{user.id}")]])
+        await self._notice(box, ASK_FORGET, reply_markup=buttons)
+
+    async def on_forget_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        _, choice, owner = query.data.split(":")
+        if int(owner) != query.from_user.id:
+            await call(lambda: query.answer(NOT_YOURS, show_alert=True))
+            return
+        outcome = await self._erase(query.from_user) if choice == "yes" else KEPT
+        await call(lambda: query.answer())
+        with contextlib.suppress(TelegramError):
+            await call(lambda: query.edit_message_text(outcome))
+
+    async def _erase(self, user: User) -> str:
+        try:
+            count = await self.service.forget(user_key(user))
+        except SwitchboardError as exc:
+            return exc.user_message
+        log.info("erased telegram user %s (%d conversations)", user.id, count)
+        plural = "conversation" if count == 1 else "conversations"
+        return f"Done: I erased everything I kept about you ({count} {plural})."
+
+    async def on_error(self, update: object, context: Context) -> None:
+        # PTB's own errors (network, bad requests); logged without the update's contents.
+        log.error("telegram error: %s", type(context.error).__name__, exc_info=context.error)

@@ -1,0 +1,305 @@
+"""A fake Telegram Bot API (aiohttp) for the real python-telegram-bot, over loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from adapters.telegram import TelegramSettings, build_application, running
+from adapters.telegram.app import TelegramApp
+from adapters.textsplit import utf16_len
+from core.service import ChatService
+from tests.fakes.common import start_aiohttp
+
+TOKEN = "123456:TEST-telegram-token"
+BOT = {"id": 1000, "is_bot": True, "first_name": "Switchboard",
+       "username": "switchboard_test_bot", "can_join_groups": True,
+       "can_read_all_group_messages": False, "supports_inline_queries": False}
+# Fields PTB sends as raw strings; everything else arrives JSON-encoded.
+_TEXT_FIELDS = {"text", "caption", "parse_mode", "action", "url", "secret_token",
+                "callback_query_id", "data"}
+_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
+         "span", "tg-spoiler", "blockquote"}
+_ENTITY = re.compile(r"(?<!\w)(/\w+(?:@\w+)?|@\w{3,})")
+
+
+class _Entities(HTMLParser):
+    """Parses Telegram HTML like the Bot API does: known tags, balanced; visible text collected."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _TAGS:
+            raise ValueError(f"unsupported start tag \"{tag}\"")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            raise ValueError(f"unmatched end tag \"{tag}\"")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def visible(text: str, parse_mode: str | None) -> str:
+    """The text a user sees; raises ValueError where Telegram answers "can't parse entities"."""
+    if parse_mode != "HTML":
+        return text
+    parser = _Entities()
+    parser.feed(text)
+    parser.close()
+    if parser.stack:
+        raise ValueError(f"unclosed tag \"{parser.stack[-1]}\"")
+    return "".join(parser.text)
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Failure:
+    method: str
+    status: int
+    description: str
+    when: Callable[[dict[str, Any]], bool]
+    retry_after: int | None = None
+
+
+class FakeTelegram:
+    """Records every Bot API call; queues updates for getUpdates or pushes them to a webhook."""
+
+    def __init__(self) -> None:
+        self.base_url = ""  # http://127.0.0.1:PORT
+        self.calls: list[Call] = []
+        self.failures: list[Failure] = []
+        self.webhook: dict[str, Any] | None = None
+        self.texts: dict[tuple[int, int], str] = {}  # (chat, message) -> text shown
+        self._raw: dict[tuple[int, int], str] = {}  # the last text as sent, markup included
+        self._updates: list[dict[str, Any]] = []
+        self._arrived = asyncio.Event()
+        self._ids = itertools.count(1)
+        self._message_ids = itertools.count(5000)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/bot"
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
+        return [p for p in self.called("sendMessage") if p["chat_id"] == chat_id]
+
+    def fail(self, method: str, status: int, description: str, retry_after: int | None = None,
+             when: Callable[[dict[str, Any]], bool] = lambda _: True) -> None:
+        """Answer the next matching call with an error, once."""
+        self.failures.append(Failure(method, status, description, when, retry_after))
+
+    # --- updates -------------------------------------------------------------------------------
+
+    def message(self, chat: dict[str, Any], user: dict[str, Any], text: str,
+                **extra: Any) -> dict[str, Any]:
+        """A user's text message, with the command and @mention entities Telegram would add."""
+        entities = [{"type": "bot_command" if m.group(1)[0] == "/" else "mention",
+                     "offset": utf16_len(text[:m.start()]), "length": utf16_len(m.group(1))}
+                    for m in _ENTITY.finditer(text)
+                    if m.group(1)[0] != "/" or m.start() == 0]
+        body = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
+                "from": user, "text": text, **extra}
+        return body | ({"entities": entities} if entities else {})
+
+    async def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Deliver an update (a fresh update_id unless given), as Telegram would."""
+        update = {"update_id": next(self._ids), **update}
+        if self.webhook:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token", "")}
+            async with aiohttp.ClientSession() as session, session.post(
+                    self.webhook["url"], json=update, headers=headers) as response:
+                update["_status"] = response.status
+            return update
+        self._updates.append(update)
+        self._arrived.set()
+        return update
+
+    async def send_text(self, chat: dict[str, Any], user: dict[str, Any], text: str,
+                        **extra: Any) -> dict[str, Any]:
+        return await self.push({"message": self.message(chat, user, text, **extra)})
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        return app
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != TOKEN:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params = await _params(request)
+        self.calls.append(Call(method, params))
+        for failure in self.failures:
+            if failure.method == method and failure.when(params):
+                self.failures.remove(failure)
+                return _error(failure.status, failure.description, failure.retry_after)
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            return _error(404, "Not Found: method not found")
+        try:
+            return web.json_response({"ok": True, "result": await handler(params)})
+        except ValueError as exc:
+            return _error(400, f"Bad Request: {exc}")
+
+    async def _m_getMe(self, params: dict[str, Any]) -> Any:
+        return BOT
+
+    async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook:
+            raise ValueError("can't use getUpdates method while webhook is active")
+        offset = int(params.get("offset") or 0)
+        if offset > 0:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates and float(params.get("timeout") or 0) > 0:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), float(params["timeout"]))
+        return self._updates[: int(params.get("limit") or 100)]
+
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = params
+        return True
+
+    async def _m_getWebhookInfo(self, params: dict[str, Any]) -> Any:
+        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self._updates)}
+
+    async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_sendChatAction(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
+        chat_id, text = int(params["chat_id"]), _checked(params)
+        message_id = next(self._message_ids)
+        self.texts[(chat_id, message_id)] = text
+        self._raw[(chat_id, message_id)] = params["text"]
+        return _message(chat_id, message_id, text)
+
+    async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        text = _checked(params)
+        if self.texts.get((chat_id, message_id)) == text and self._raw.get(
+                (chat_id, message_id)) == params["text"]:
+            raise ValueError("message is not modified: specified new message content and "
+                             "reply markup are exactly the same")
+        self.texts[(chat_id, message_id)] = text
+        self._raw[(chat_id, message_id)] = params["text"]
+        return _message(chat_id, message_id, text)
+
+
+def _checked(params: dict[str, Any]) -> str:
+    try:
+        text = visible(str(params["text"]), params.get("parse_mode"))
+    except ValueError as exc:
+        raise ValueError(f"can't parse entities: {exc}") from None
+    if not text.strip():
+        raise ValueError("message text is empty")
+    if utf16_len(text) > 4096:
+        raise ValueError("message is too long")
+    return text
+
+
+def _message(chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+    chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+    return {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": BOT,
+            "text": text}
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    raw: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        raw.update(await request.json())
+    elif request.can_read_body:
+        raw.update(await request.post())
+    return {k: v if k in _TEXT_FIELDS or not isinstance(v, str) else _json(v)
+            for k, v in raw.items()}
+
+
+def _json(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return web.json_response(body, status=status)
+
+
+@contextlib.asynccontextmanager
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    """Serve a `FakeTelegram` on a free loopback port for the duration of the block."""
+    fake = FakeTelegram()
+    runner, port = await start_aiohttp(fake.app())
+    fake.base_url = f"http://127.0.0.1:{port}"
+    try:
+        yield fake
+    finally:
+        fake._arrived.set()
+        await runner.cleanup()
+
+
+def chat_of(user: dict[str, Any]) -> dict[str, Any]:
+    """The private chat with a user (Telegram gives it the user's id)."""
+    return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+
+
+def user(user_id: int, name: str, is_bot: bool = False) -> dict[str, Any]:
+    return {"id": user_id, "is_bot": is_bot, "first_name": name, "username": name.lower()}
+
+
+def shown(fake: FakeTelegram, chat_id: int) -> list[str]:
+    """What a chat shows now, oldest message first."""
+    return [text for (chat, _), text in sorted(fake.texts.items()) if chat == chat_id]
+
+
+@contextlib.asynccontextmanager
+async def telegram_bot(fake: FakeTelegram, service: ChatService,
+                       **env: Any) -> AsyncIterator[TelegramApp]:
+    """The real adapter on the real PTB, talking to `fake`; fast edits and short long-polls."""
+    values = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.api_url,
+              "TELEGRAM_EDIT_INTERVAL": "0.05", "TELEGRAM_POLL_TIMEOUT": "1", **env}
+    settings = TelegramSettings(**values)
+    async with running(build_application(service, settings), settings) as app:
+        yield app

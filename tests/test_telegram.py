@@ -1,0 +1,140 @@
+"""Telegram private chats end to end: real PTB, fake Bot API over HTTP, real Redis, fake OpenAI."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from adapters.telegram.handlers import NOT_TEXT, NOT_YOURS, RESET
+from core.keys import SessionKey, UserKey
+from core.model import build_model
+from core.redis_store import RedisStore
+from core.service import ChatService
+from core.settings import CoreSettings
+from tests.fakes.common import wait_for
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.telegram_api import (
+    TOKEN,
+    FakeTelegram,
+    chat_of,
+    fake_telegram,
+    shown,
+    telegram_bot,
+    user,
+)
+
+ALICE, BOB = user(11, "Alice"), user(22, "Bob")
+
+
+def prompt(fake: FakeOpenAI, index: int = -1) -> str:
+    """Everything the model was shown in one request, as one string."""
+    return "\n".join(str(m["content"]) for m in fake.requests[index]["messages"])
+
+
+async def say(tg: FakeTelegram, who: dict[str, Any], text: str, answer: str) -> None:
+    await tg.send_text(chat_of(who), who, text)
+    await wait_for(lambda: any(answer in t for t in shown(tg, who["id"])))
+
+
+async def test_private_chats_are_isolated_and_remembered(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service):
+        await say(tg, ALICE, "my name is Alice", "echo: my name is Alice")
+        await say(tg, BOB, "my name is Bob", "echo: my name is Bob")
+        await say(tg, ALICE, "who am I?", "echo: who am I?")
+        assert "my name is Alice" in prompt(openai_fake) and "Bob" not in prompt(openai_fake)
+        assert "Alice" not in prompt(openai_fake, 1)
+        assert [c["action"] for c in tg.called("sendChatAction")][:1] == ["typing"]
+        assert {c["chat_id"] for c in tg.called("sendMessage")} == {11, 22}
+        assert tg.called("setMyCommands")[0]["commands"][2]["command"] == "reset"
+
+
+async def test_reset_starts_a_fresh_conversation(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service):
+        await say(tg, ALICE, "remember the otter", "echo: remember the otter")
+        await say(tg, ALICE, "/reset", RESET)
+        await say(tg, ALICE, "what animal?", "echo: what animal?")
+        assert "otter" not in prompt(openai_fake)
+
+
+async def test_forget_asks_then_erases_only_for_the_asker(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    session = SessionKey.direct(UserKey.of("telegram", ALICE["id"]))
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service):
+        await say(tg, ALICE, "a secret", "echo: a secret")
+        await say(tg, ALICE, "/forget", "cannot be undone")
+        button = tg.sent_to(11)[-1]["reply_markup"]["inline_keyboard"][0][0]
+        asked = {"message_id": 1, "date": 0, "chat": chat_of(ALICE), "text": "Erase?"}
+        query = {"id": "q1", "from": BOB, "chat_instance": "c", "message": asked,
+                 "data": button["callback_data"]}
+        await tg.push({"callback_query": query})
+        await wait_for(lambda: tg.called("answerCallbackQuery"))
+        assert tg.called("answerCallbackQuery")[0]["text"] == NOT_YOURS
+        assert await llm_service.history(session)
+        await tg.push({"callback_query": {**query, "id": "q2", "from": ALICE}})
+        await wait_for(lambda: any("I erased everything" in p["text"]
+                                   for p in tg.called("editMessageText")))
+        assert await llm_service.history(session) == []
+        await say(tg, ALICE, "/forget yes", "(0 conversations)")
+
+
+async def test_rate_limited_gets_a_notice_and_no_model_call(
+        redis: Redis, make_settings: Callable[..., CoreSettings],
+        openai_fake: FakeOpenAI) -> None:
+    settings = make_settings(SWITCHBOARD_RATE_LIMIT="1/minute", OPENAI_API_KEY="sk-test-fake-1",
+                             OPENAI_BASE_URL=openai_fake.base_url)
+    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
+                       settings.history_max_messages)
+    await store.scripts.load(redis)
+    service = ChatService(store, build_model(settings), settings)
+    async with fake_telegram() as tg, telegram_bot(tg, service):
+        await say(tg, ALICE, "one", "echo: one")
+        await say(tg, ALICE, "two", "sending messages a bit fast. Try again in")
+        assert len(openai_fake.requests) == 1
+
+
+async def test_duplicate_update_is_answered_once(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service):
+        update = await tg.push({"message": tg.message(chat_of(ALICE), ALICE, "only once")})
+        await tg.push(update)  # Telegram redelivers the very same update
+        await wait_for(lambda: any("echo: only once" in t for t in shown(tg, 11)))
+        await asyncio.sleep(0.3)
+        assert len(tg.sent_to(11)) == 1 and len(openai_fake.requests) == 1
+
+
+async def test_non_text_gets_a_polite_note_and_bots_are_ignored(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    robot = user(33, "Robot", is_bot=True)
+    photo = [{"file_id": "f1", "file_unique_id": "u1", "width": 1, "height": 1}]
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service):
+        sticker = {k: v for k, v in tg.message(chat_of(ALICE), ALICE, "").items() if k != "text"}
+        await tg.push({"message": {**sticker, "photo": photo}})
+        await wait_for(lambda: NOT_TEXT in shown(tg, 11))
+        await tg.send_text(chat_of(robot), robot, "hello bot")
+        await say(tg, ALICE, "after", "echo: after")
+        assert tg.sent_to(33) == [] and all("hello bot" not in prompt(openai_fake, i)
+                                            for i in range(len(openai_fake.requests)))
+
+
+async def test_serve_runs_from_the_environment_until_stopped(
+        llm_service: ChatService, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bots import telegram
+
+    async with fake_telegram() as tg:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("TELEGRAM_API_URL", tg.api_url)
+        monkeypatch.setenv("TELEGRAM_POLL_TIMEOUT", "1")
+        assert telegram.http_router() is None  # polling: no webhook route
+        stop = asyncio.Event()
+        task = asyncio.create_task(telegram.serve(llm_service, stop))
+        await say(tg, ALICE, "hi", "echo: hi")
+        assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+        stop.set()
+        await asyncio.wait_for(task, 5)
