@@ -28,6 +28,11 @@ PLATFORMS: dict[str, tuple[str, str]] = {
     "discord": ("bots.discord", "DISCORD_BOT_TOKEN"),
 }
 Server = Callable[[ChatService, asyncio.Event], Coroutine[Any, Any, None]]
+# Platforms that, configured so, receive their events as webhooks on the HTTP app.
+WEBHOOKS: dict[str, Callable[[dict[str, str | None]], bool]] = {
+    "telegram": lambda env: bool(env.get("TELEGRAM_WEBHOOK_URL")),
+    "slack": lambda env: not env.get("SLACK_APP_TOKEN"),
+}
 
 
 def choose(requested: list[str]) -> list[str]:
@@ -43,6 +48,8 @@ def choose(requested: list[str]) -> list[str]:
         needed = ", ".join(f"{var} ({p})" for p, (_, var) in PLATFORMS.items())
         raise ConfigError("PLATFORM", f"nothing to serve; set one of {needed}, or name a "
                           "platform, like `switchboard run http`")
+    if "http" not in chosen and any(WEBHOOKS.get(p, lambda _: False)(present) for p in chosen):
+        chosen.append("http")  # the webhook routes live on the HTTP app
     return chosen
 
 

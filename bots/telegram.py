@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from adapters.telegram import TelegramSettings, build_application, running, webhook_router
 from adapters.telegram.app import TelegramApp
+from core.errors import ConfigError
 from core.service import ChatService
 from core.settings import load
 
@@ -32,7 +33,10 @@ async def serve(service: ChatService, stop: asyncio.Event) -> None:
 
 def http_router() -> APIRouter | None:
     """The `/telegram/webhook` route for the HTTP app, or None when webhook mode is off."""
-    settings = load(TelegramSettings)
+    try:
+        settings = load(TelegramSettings)
+    except ConfigError:
+        return None  # not configured here; `serve` reports a bad setting when Telegram runs
     if not settings.webhook_url or settings.webhook_secret is None:
         return None
     return webhook_router(settings.webhook_secret, lambda: _live.get("app"))

@@ -168,8 +168,9 @@ class ChatService:
         try:
             yield
         except BaseException:
-            with contextlib.suppress(SwitchboardError):
-                await self.store.release(session, token)
+            # Shielded: a framework that cancels again must not leave the lock held until expiry.
+            with contextlib.suppress(SwitchboardError, asyncio.CancelledError):
+                await asyncio.shield(self.store.release(session, token))
             raise
         finally:
             timer.cancel()

@@ -226,3 +226,12 @@ async def test_erase_after_meta_expired_leaves_no_key_without_ttl(
     await redis.delete(f"{prefix}{{s:{thread}}}:m")  # as if only the meta hash had expired
     await service.forget(ana.user)
     assert all([await redis.ttl(k) > 0 for k in await keys_of(redis, prefix)])
+
+
+async def test_redelivery_after_reset_is_still_answered_once(service: ChatService) -> None:
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    await service.reply(Turn(session, ana, "hello", turn_id="evt-9"))
+    await service.reset(session, ana.user)
+    with pytest.raises(DuplicateTurn):
+        await service.reply(Turn(session, ana, "hello", turn_id="evt-9"))

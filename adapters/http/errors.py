@@ -1,0 +1,89 @@
+"""Every failure as a short JSON `{"error": "..."}` with a fitting status, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from adapters.http.auth import AuthError
+from core.errors import (
+    UNEXPECTED,
+    ConversationBusy,
+    DuplicateTurn,
+    ModelError,
+    ModelTimeout,
+    RateLimited,
+    StoreUnavailable,
+    SwitchboardError,
+    UserError,
+)
+
+log = logging.getLogger("switchboard.http")
+
+# Most specific first: the first matching class decides the status.
+_STATUS: tuple[tuple[type[SwitchboardError], int], ...] = (
+    (RateLimited, 429), (UserError, 422), (DuplicateTurn, 409), (ConversationBusy, 409),
+    (StoreUnavailable, 503), (ModelTimeout, 504), (ModelError, 502))
+DUPLICATE = "this Idempotency-Key was already answered in this conversation"
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def status_of(exc: SwitchboardError) -> int:
+    return next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+
+
+def from_core(exc: SwitchboardError) -> JSONResponse:
+    """The response for an error the core raised on purpose."""
+    if isinstance(exc, RateLimited):
+        wait = str(max(1, math.ceil(exc.retry_after)))
+        return error(429, exc.user_message, {"Retry-After": wait})
+    if isinstance(exc, DuplicateTurn):
+        return error(409, DUPLICATE)
+    status = status_of(exc)
+    if status == 500:
+        log.error("unmapped core error %s", type(exc).__name__)
+    return error(status, exc.user_message or UNEXPECTED)
+
+
+async def _core(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SwitchboardError)
+    return from_core(exc)
+
+
+async def _auth(request: Request, exc: Exception) -> JSONResponse:
+    return error(401, str(exc), {"WWW-Authenticate": "Bearer"})
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    return error(exc.status_code, message.lower(), dict(exc.headers or {}))
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    return error(422, f"{where or 'request'}: {first.get('msg', 'invalid')}"[:200])
+
+
+async def _bug(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path,
+              exc_info=exc)
+    return error(500, UNEXPECTED)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(SwitchboardError, _core)
+    app.add_exception_handler(AuthError, _auth)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(Exception, _bug)

@@ -1,0 +1,140 @@
+"""The `/v1` routes: translate HTTP to `ChatService` calls and back, nothing more."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from adapters.http import schemas as s
+from adapters.http.auth import Verifier
+from adapters.http.errors import from_core
+from adapters.http.sse import EventStream, Relay, events
+from core.errors import SwitchboardError
+from core.keys import SessionKey, Speaker, UserKey
+from core.service import ChatService, Turn
+
+# Declares the bearer scheme in OpenAPI; the Verifier does the checking.
+_bearer = HTTPBearer(auto_error=False, description="A JWT: `switchboard token --user NAME`")
+SessionId = Annotated[str, Path(pattern=s.SESSION_ID)]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=s.IDEMPOTENCY_KEY)]
+
+
+def _not_found() -> HTTPException:
+    return HTTPException(404, "no such conversation")
+
+
+def _service(request: Request) -> ChatService:
+    service: ChatService = request.app.state.service
+    return service
+
+
+async def _caller(request: Request,
+                  _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> UserKey:
+    verifier: Verifier = request.app.state.verifier
+    return await verifier(request)
+
+
+Service = Annotated[ChatService, Depends(_service)]
+Caller = Annotated[UserKey, Depends(_caller)]
+
+
+def _session_id(user: UserKey, idempotency_key: str | None) -> str:
+    # A retried request with the same key lands in the same new conversation and is deduplicated.
+    if idempotency_key is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{user}\n{idempotency_key}".encode()).hexdigest()[:32]
+
+
+def _turn(user: UserKey, body: s.ChatIn, idempotency_key: str | None) -> tuple[Turn, str]:
+    sid = body.session_id or _session_id(user, idempotency_key)
+    name = unquote(user.parts[0])
+    turn = Turn(SessionKey.api(user, sid), Speaker(user, name, "the HTTP API"), body.message)
+    if idempotency_key is not None:
+        turn = Turn(turn.session, turn.speaker, turn.text, idempotency_key)
+    return turn, sid
+
+
+async def _turn_count(service: ChatService, user: UserKey, session: SessionKey) -> int:
+    infos = await service.sessions(user)
+    return next((i.messages // 2 for i in infos if i.session_id == str(session)), 0)
+
+
+async def chat(body: s.ChatIn, user: Caller, service: Service,
+               idempotency_key: IdemKey = None) -> s.ChatOut:
+    """Send a message and get the whole reply."""
+    turn, sid = _turn(user, body, idempotency_key)
+    reply = await service.reply(turn)
+    return s.ChatOut(session_id=sid, reply=reply,
+                     turn_count=await _turn_count(service, user, turn.session))
+
+
+async def chat_stream(body: s.ChatIn, user: Caller, service: Service,
+                      idempotency_key: IdemKey = None) -> Response:
+    """Send a message; the reply streams as Server-Sent Events `session`, `token`*, `done`.
+
+    A failure after the stream began arrives as an `error` event; one before, as a JSON error.
+    """
+    turn, sid = _turn(user, body, idempotency_key)
+    relay = Relay(service.stream(turn))
+    try:
+        first = await relay.next()
+    except BaseException as exc:
+        await relay.cancel()
+        if isinstance(exc, SwitchboardError):
+            return from_core(exc)
+        raise
+    return EventStream(relay, events(relay, sid, first,
+                                     lambda: _turn_count(service, user, turn.session)))
+
+
+async def list_sessions(user: Caller, service: Service) -> s.SessionsOut:
+    """The caller's conversations, most recently used first."""
+    prefix = str(SessionKey.api(user, "-"))[:-1]
+    infos = [i for i in await service.sessions(user) if i.session_id.startswith(prefix)]
+    return s.SessionsOut(sessions=[
+        s.SessionOut(session_id=i.session_id.removeprefix(prefix), title=i.title,
+                     messages=i.messages, created=i.created, updated=i.updated) for i in infos])
+
+
+async def messages(session_id: SessionId, user: Caller, service: Service,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> s.MessagesOut:
+    """The last `limit` messages of one of the caller's conversations, oldest first."""
+    stored = await service.history(SessionKey.api(user, session_id), limit)
+    if not stored:
+        raise _not_found()
+    return s.MessagesOut(session_id=session_id, messages=[
+        s.MessageOut(role="human" if m.role == "human" else "ai", text=m.text, at=m.at)
+        for m in stored])
+
+
+async def delete_session(session_id: SessionId, user: Caller, service: Service) -> Response:
+    """Forget one of the caller's conversations."""
+    session = SessionKey.api(user, session_id)
+    if not await service.history(session, 1):
+        raise _not_found()
+    await service.reset(session, user)
+    return Response(status_code=204)
+
+
+async def forget_me(user: Caller, service: Service) -> s.ErasedOut:
+    """Erase everything kept about the caller: conversations, rate-limit state, index."""
+    return s.ErasedOut(erased=await service.forget(user))
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["chat"])
+    router.add_api_route("/chat", chat, methods=["POST"], responses=s.TURN_ERRORS)
+    router.add_api_route("/chat/stream", chat_stream, methods=["POST"], responses={
+        **s.TURN_ERRORS, 200: {"content": {"text/event-stream": {}}}})
+    router.add_api_route("/sessions", list_sessions, methods=["GET"], responses=s.AUTH_ERRORS)
+    router.add_api_route("/sessions/{session_id}/messages", messages, methods=["GET"],
+                         responses=s.FOUND_ERRORS)
+    router.add_api_route("/sessions/{session_id}", delete_session, methods=["DELETE"],
+                         status_code=204, responses=s.FOUND_ERRORS)
+    router.add_api_route("/me", forget_me, methods=["DELETE"], responses=s.AUTH_ERRORS)
+    return router

@@ -1,0 +1,86 @@
+"""Server-Sent Events for streamed replies: JSON payloads, and a disconnect cancels the turn."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from core.errors import UNEXPECTED, SwitchboardError
+
+log = logging.getLogger("switchboard.http")
+_END = object()
+
+
+def event(name: str, data: object) -> str:
+    # ASCII-only JSON on one line: newlines, quotes and any Unicode survive every SSE client.
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+
+
+class Relay:
+    """Runs one reply stream in a task of its own, so a disconnect cancels it exactly once."""
+
+    def __init__(self, source: AsyncIterator[str]) -> None:
+        self.queue: asyncio.Queue[object] = asyncio.Queue(maxsize=256)
+        self.task = asyncio.create_task(self._pump(source))
+
+    async def _pump(self, source: AsyncIterator[str]) -> None:
+        try:
+            async for piece in source:
+                await self.queue.put(piece)
+        except Exception as exc:  # handed to the reader, which turns it into a response
+            await self.queue.put(exc)
+            return
+        await self.queue.put(_END)
+
+    async def next(self) -> str | None:
+        """The next piece; None once the turn is stored; raises what the stream raised."""
+        item = await self.queue.get()
+        if isinstance(item, Exception):
+            raise item
+        return item if isinstance(item, str) else None
+
+    async def cancel(self) -> None:
+        """Stop the turn (the core then stores nothing) and wait until its lock is given back."""
+        self.task.cancel()
+        await asyncio.wait([self.task])
+
+
+async def events(relay: Relay, session_id: str, first: str | None,
+                 finish: Callable[[], Awaitable[int]]) -> AsyncIterator[str]:
+    """`session`, then `token`s, then `done` with the full reply, or `error`."""
+    yield event("session", {"session_id": session_id})
+    parts, piece = [], first
+    try:
+        while piece is not None:
+            parts.append(piece)
+            yield event("token", {"text": piece})
+            piece = await relay.next()
+        done = {"session_id": session_id, "reply": "".join(parts), "turn_count": await finish()}
+    except SwitchboardError as exc:
+        yield event("error", {"error": exc.user_message or UNEXPECTED})
+        return
+    except Exception:
+        log.exception("stream failed")
+        yield event("error", {"error": UNEXPECTED})
+        return
+    yield event("done", done)
+
+
+class EventStream(StreamingResponse):
+    """A `text/event-stream` response that cancels its relay however the response ends."""
+
+    def __init__(self, relay: Relay, body: AsyncIterator[str]) -> None:
+        super().__init__(body, media_type="text/event-stream",
+                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        self.relay = relay
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.relay.cancel()

@@ -1,0 +1,48 @@
+"""Prometheus metrics of turns, fed by a `TurnRecord` observer, in a registry of their own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from core.service import TurnRecord
+
+# Outcomes that are not failures of the bot: the user's doing, a redelivery, a hang-up.
+_NOT_FAILED = frozenset({"ok", "cancelled", "DuplicateTurn", "RateLimited", "EmptyMessage",
+                         "MessageTooLong", "InvalidText"})
+_LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120)
+
+
+class TurnMetrics:
+    """Counters and a latency histogram by platform; append `observe` to `service.observers`."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        # A private registry: several apps (or tests) in one process never clash.
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.turns = Counter("switchboard_turns", "Turns handled, by outcome.",
+                             ["platform", "outcome"], registry=self.registry)
+        self.latency = Histogram("switchboard_reply_seconds", "Time to answer a turn (ok only).",
+                                 ["platform"], buckets=_LATENCY_BUCKETS, registry=self.registry)
+        self.tokens = Counter("switchboard_tokens", "Model tokens used, as reported by the model.",
+                              ["platform"], registry=self.registry)
+        self.limited = Counter("switchboard_rate_limited_turns", "Turns refused by the rate "
+                               "limit.", ["platform"], registry=self.registry)
+        self.failed = Counter("switchboard_failed_turns", "Turns that failed on our side "
+                              "(model, store, bug).", ["platform"], registry=self.registry)
+
+    def observe(self, record: TurnRecord) -> None:
+        """The `ChatService` observer: cheap, synchronous, never raises on unknown outcomes."""
+        self.turns.labels(record.platform, record.outcome).inc()
+        self.tokens.labels(record.platform).inc(record.tokens)
+        if record.outcome == "ok":
+            self.latency.labels(record.platform).observe(record.seconds)
+        elif record.outcome == "RateLimited":
+            self.limited.labels(record.platform).inc()
+        elif record.outcome not in _NOT_FAILED:
+            self.failed.labels(record.platform).inc()
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric above."""
+        return generate_latest(self.registry)

@@ -1,0 +1,73 @@
+"""Limits of the HTTP API: body size before parsing, message length, rate, and error shapes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+
+from core.service import ChatService
+from tests.fakes.http_api import served
+
+
+async def test_body_over_64_kib_is_413_before_parsing(service: ChatService) -> None:
+    async with served(service) as api:
+        big = b'{"message": "' + b"a" * (64 * 1024) + b'"}'
+        declared = await api.post("/v1/chat", content=big,
+                                  headers={"Content-Type": "application/json"})
+        assert declared.status_code == 413 and list(declared.json()) == ["error"]
+
+        async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
+            for _ in range(80):
+                yield b"x" * 1024
+        streamed = await api.post("/v1/chat", content=chunked(),
+                                  headers={"Content-Type": "application/json"})
+        assert streamed.status_code == 413
+        not_json = await api.post("/v1/chat", content=b"{", headers={
+            "Content-Type": "application/json"})
+        assert not_json.status_code == 422 and list(not_json.json()) == ["error"]
+
+
+async def test_message_over_the_limit_is_422(make_settings: object, service: ChatService) -> None:
+    service.settings = service.settings.model_copy(update={"max_input_chars": 50})
+    async with served(service) as api:
+        long = await api.post("/v1/chat", json={"message": "a" * 51})
+        assert long.status_code == 422 and "50 characters" in long.json()["error"]
+        streamed = await api.post("/v1/chat/stream", json={"message": "a" * 51})
+        assert streamed.status_code == 422
+        assert (await api.post("/v1/chat", json={"message": "a" * 50})).status_code == 200
+        extra = await api.post("/v1/chat", json={"message": "hi", "surprise": 1})
+        wrong_id = await api.post("/v1/chat", json={"message": "hi", "session_id": "../x"})
+        assert (extra.status_code, wrong_id.status_code) == (422, 422)
+
+
+async def test_rate_limited_is_429_with_retry_after(service: ChatService) -> None:
+    from core.settings import Rate
+
+    service.settings = service.settings.model_copy(update={"rate_limit": Rate(2, 60.0)})
+    async with served(service) as api:
+        codes = [(await api.post("/v1/chat", json={"message": f"m{i}"})).status_code
+                 for i in range(2)]
+        limited = await api.post("/v1/chat", json={"message": "too many"})
+        streamed = await api.post("/v1/chat/stream", json={"message": "too many"})
+        assert codes == [200, 200] and limited.status_code == streamed.status_code == 429
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert "too fast" in limited.json()["error"] or "fast" in limited.json()["error"]
+        metrics = (await api.get("/metrics")).text
+        assert 'switchboard_rate_limited_turns_total{platform="api"} 2.0' in metrics
+
+
+async def test_bad_text_is_422_not_500(service: ChatService) -> None:
+    async with served(service) as api:
+        for text in ("", "   ", "nul\x00byte", "esc\x1b[31m"):
+            response = await api.post("/v1/chat", json={"message": text})
+            assert response.status_code == 422, text
+            assert list(response.json()) == ["error"]
+
+
+async def test_error_bodies_never_carry_tracebacks(service: ChatService) -> None:
+    async with served(service) as api:
+        response = await api.post("/v1/chat", json=["not", "an", "object"])
+        assert response.status_code == 422 and "Traceback" not in response.text
+        assert len(response.text) < 200
+        assert isinstance(response, httpx.Response)

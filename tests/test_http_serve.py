@@ -1,0 +1,67 @@
+"""`switchboard run http`: serving on the configured port, and a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import httpx
+import pytest
+
+from bots.http import serve
+from core.errors import ConfigError
+from core.service import ChatService
+from tests.fakes.http_api import SECRET, auth, parse_sse
+from tests.fakes.openai_server import FakeOpenAI
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _up(url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                await asyncio.sleep(0.02)
+    raise AssertionError("server did not start")
+
+
+async def test_stop_lets_the_in_flight_reply_finish(
+        llm_service: ChatService, openai_fake: FakeOpenAI,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    port = _free_port()
+    monkeypatch.setenv("SWITCHBOARD_JWT_SECRET", SECRET)
+    monkeypatch.setenv("SWITCHBOARD_HTTP_PORT", str(port))
+    openai_fake.answer, openai_fake.chunk_delay = (lambda body: "slow " * 40), 0.02
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(llm_service, stop))
+    url = f"http://127.0.0.1:{port}"
+    await _up(url)
+    async with httpx.AsyncClient(base_url=url, headers=auth(), timeout=10) as client:
+        reply = asyncio.create_task(client.post("/v1/chat/stream", json={"message": "go"}))
+        await asyncio.sleep(0.3)  # the reply is streaming now
+        stopped_at = time.monotonic()
+        stop.set()
+        events = parse_sse((await reply).text)
+        assert events[-1][0] == "done" and events[-1][1]["reply"] == "slow " * 40
+        await asyncio.wait_for(server, timeout=10)
+        assert time.monotonic() - stopped_at < 10
+        with pytest.raises(httpx.ConnectError):
+            await client.get("/healthz")
+
+
+async def test_busy_port_is_a_config_error(service: ChatService,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv("SWITCHBOARD_HTTP_PORT", str(taken.getsockname()[1]))
+        with pytest.raises(ConfigError, match="SWITCHBOARD_HTTP_PORT"):
+            await serve(service, asyncio.Event())

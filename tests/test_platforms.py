@@ -1,0 +1,43 @@
+"""`switchboard run`: choosing platforms and hosting their webhooks on the one HTTP app."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from adapters.http import HttpSettings, create_app
+from bots.http import webhook_routers
+from bots.platforms import choose
+from core.errors import ConfigError
+from core.service import ChatService
+from core.settings import load
+from tests.fakes.common import serve_asgi
+
+
+def test_choose_configured_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_BOT_TOKEN", "x")
+    assert choose([]) == ["discord"]
+    assert choose(["http"]) == ["http"]
+    with pytest.raises(ConfigError):
+        choose(["irc"])
+
+
+def test_webhook_modes_bring_the_http_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    assert choose([]) == ["telegram"]
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example/telegram/webhook")
+    assert choose([]) == ["telegram", "http"]
+
+
+async def test_telegram_webhook_is_mounted_on_the_http_app(
+        monkeypatch: pytest.MonkeyPatch, service: ChatService) -> None:
+    for name, value in {"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret-token",
+                        "TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram/webhook"}.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(service, load(HttpSettings), routers=webhook_routers())
+    async with serve_asgi(app) as base, httpx.AsyncClient(base_url=base) as client:
+        refused = await client.post("/telegram/webhook", json={"update_id": 1},
+                                    headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+        assert refused.status_code == 403
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_URL")
+    assert webhook_routers() == []
