@@ -49,7 +49,7 @@ async def _bind(host: str, port: int) -> socket.socket:
 async def serve(service: ChatService, stop: asyncio.Event) -> None:
     """Serve until `stop` is set, then let in-flight requests finish (at most GRACE_S)."""
     settings = load(HttpSettings)
-    app = create_app(service, settings, routers=webhook_routers())
+    app = create_app(service, settings, routers=webhook_routers(service))
     sock = await _bind(settings.host, settings.port)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
                             timeout_graceful_shutdown=GRACE_S, server_header=False)
@@ -67,11 +67,12 @@ async def serve(service: ChatService, stop: asyncio.Event) -> None:
         sock.close()
 
 
-def webhook_routers() -> list[APIRouter]:
+def webhook_routers(service: ChatService) -> list[APIRouter]:
     """Webhook routes of the platforms configured to receive events over HTTP."""
-    from bots import telegram
+    from bots import slack, telegram
 
-    return [r for r in (telegram.http_router(),) if r is not None]
+    routes = (telegram.http_router(), slack.http_router(service))
+    return [r for r in routes if r is not None]
 
 
 def token(user: str, ttl: str) -> str:

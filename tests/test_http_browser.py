@@ -11,7 +11,8 @@ import pytest
 
 from adapters.http import HttpSettings, create_app
 from core.service import ChatService
-from tests.fakes.http_api import serve_app, settings, token
+from tests.fakes.common import serve_asgi
+from tests.fakes.http_api import settings, token
 from tests.fakes.openai_server import FakeOpenAI
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,7 +51,7 @@ async def _send(page: Any, text: str) -> Any:
 
 @contextlib.asynccontextmanager
 async def _page(browser: Any, service: ChatService, http: HttpSettings) -> AsyncIterator[Any]:
-    async with serve_app(create_app(service, http)) as url:
+    async with serve_asgi(create_app(service, http)) as url:
         context = await browser.new_context()
         page = await context.new_page()
         errors: list[str] = []

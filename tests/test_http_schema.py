@@ -11,7 +11,8 @@ from schemathesis import GenerationMode
 
 from adapters.http import create_app
 from core.service import ChatService
-from tests.fakes.http_api import auth, serve_app
+from tests.fakes.common import serve_asgi
+from tests.fakes.http_api import auth
 from tests.fakes.http_api import settings as http_settings
 
 EXAMPLES = 60  # per generation mode; enough to reach every operation, quick enough for CI
@@ -41,7 +42,7 @@ def _fuzz(schema: schemathesis.BaseSchema, base_url: str, mode: GenerationMode) 
 async def test_generated_requests_cause_no_server_error(service: ChatService) -> None:
     app = create_app(service, http_settings())
     schema = schemathesis.openapi.from_dict(app.openapi())
-    async with serve_app(app) as url:
+    async with serve_asgi(app) as url:
         # The requests are blocking: run them in a thread while the server runs on this loop.
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             assert await asyncio.to_thread(_fuzz, schema, url, mode) == []

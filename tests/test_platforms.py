@@ -34,10 +34,23 @@ async def test_telegram_webhook_is_mounted_on_the_http_app(
     for name, value in {"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_WEBHOOK_SECRET": "s3cret-token",
                         "TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram/webhook"}.items():
         monkeypatch.setenv(name, value)
-    app = create_app(service, load(HttpSettings), routers=webhook_routers())
+    app = create_app(service, load(HttpSettings), routers=webhook_routers(service))
     async with serve_asgi(app) as base, httpx.AsyncClient(base_url=base) as client:
         refused = await client.post("/telegram/webhook", json={"update_id": 1},
                                     headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
         assert refused.status_code == 403
     monkeypatch.delenv("TELEGRAM_WEBHOOK_URL")
-    assert webhook_routers() == []
+    assert webhook_routers(service) == []
+
+
+async def test_slack_events_api_is_mounted_on_the_http_app(
+        monkeypatch: pytest.MonkeyPatch, service: ChatService) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "a-signing-secret-for-tests")
+    assert choose([]) == ["slack", "http"]
+    app = create_app(service, load(HttpSettings), routers=webhook_routers(service))
+    async with serve_asgi(app) as base, httpx.AsyncClient(base_url=base) as client:
+        unsigned = await client.post("/slack/events", json={"type": "url_verification"})
+        assert unsigned.status_code == 401
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-test")  # Socket Mode: no route
+    assert webhook_routers(service) == []

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import socket
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import jwt
-import uvicorn
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
@@ -20,6 +17,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from adapters.http import HttpSettings, create_app
 from core.offline import OfflineChatModel
 from core.service import ChatService
+from tests.fakes.common import serve_asgi
 
 SECRET = "test-secret-0123456789-abcdefghijklmnop"
 
@@ -40,31 +38,11 @@ def auth(user: str = "ana") -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: Any) -> AsyncIterator[str]:
-    """Like `common.serve_asgi`, but the socket says IPPROTO_TCP so asyncio sets TCP_NODELAY.
-
-    (`socket.socket()` has proto 0: every response then waits ~40 ms for a delayed ACK.)
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
-@contextlib.asynccontextmanager
 async def served(service: ChatService, http: HttpSettings | None = None,
                  headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """The app on a loopback port, and a client for it (by default authenticated as `ana`)."""
     app = create_app(service, http or settings())
-    async with serve_app(app) as url, httpx.AsyncClient(
+    async with serve_asgi(app) as url, httpx.AsyncClient(
             base_url=url, headers=auth() if headers is None else headers, timeout=10) as client:
         yield client
 

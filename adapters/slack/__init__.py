@@ -1,0 +1,7 @@
+"""The Slack adapter: slack-bolt listeners translating Slack events to core turns and back."""
+
+from adapters.slack.app import build_app, events_router, web_client
+from adapters.slack.conversation import session_key
+from adapters.slack.settings import SlackSettings
+
+__all__ = ["SlackSettings", "build_app", "events_router", "session_key", "web_client"]

@@ -1,0 +1,158 @@
+"""The slack-bolt app: which events reach the core, the assistant pane, `/switchboard`, routing."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp, AsyncAssistant, AsyncBoltContext, AsyncRespond
+from slack_bolt.context.set_status.async_set_status import AsyncSetStatus
+from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import (
+    AsyncSetSuggestedPrompts,
+)
+from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.conversation import Incoming, Responder, from_person
+from adapters.slack.settings import SlackSettings
+from core.errors import SwitchboardError
+from core.keys import SessionKey, UserKey
+from core.service import ChatService
+
+log = logging.getLogger("switchboard.slack")
+PROMPTS = ["What can you help me with?", "Summarise a text for me", "Explain a concept simply"]
+HELP = ("Mention me in a channel and I answer in a thread; each thread is its own conversation. "
+        "In a direct message we have one running conversation.\n"
+        "`/switchboard reset` starts our direct-message conversation over, "
+        "`/switchboard forget` erases everything I keep about you, `/switchboard help` shows this.")
+IN_CHANNEL = ("Each thread here is its own conversation: mention me in a new message to start "
+              "over. `/switchboard reset` in a direct message resets that conversation.")
+Next = Callable[[], Awaitable[BoltResponse]]
+
+
+def web_client(settings: SlackSettings) -> AsyncWebClient:
+    """The Web API client: retries connection errors, 429s (after Retry-After) and 5xx."""
+    retries = [AsyncConnectionErrorRetryHandler(),
+               AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+               AsyncServerErrorRetryHandler(max_retry_count=2)]
+    return AsyncWebClient(token=settings.bot_token.get_secret_value(),
+                          base_url=settings.api_url, retry_handlers=retries)
+
+
+def build_app(service: ChatService, settings: SlackSettings) -> AsyncApp:
+    """A bolt app answering DMs, mentions, threads, the assistant pane and `/switchboard`."""
+    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
+    app = AsyncApp(client=web_client(settings), signing_secret=secret,
+                   request_verification_enabled=not settings.socket_mode)
+    bot = SlackBot(Responder(service, settings), settings)
+    app.middleware(bot.allowlist)
+    app.assistant(bot.assistant())
+    app.event("app_mention")(bot.on_mention)
+    app.event("message")(bot.on_message)
+    app.command("/switchboard")(bot.on_command)
+    return app
+
+
+def events_router(app: AsyncApp, path: str = "/slack/events") -> APIRouter:
+    """`POST /slack/events` for the Events API, verified with the signing secret by bolt."""
+    handler, router = AsyncSlackRequestHandler(app), APIRouter()
+
+    @router.post(path, include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    return router
+
+
+class SlackBot:
+    """Bolt listeners: each turns a payload into an `Incoming` and hands it to the responder."""
+
+    def __init__(self, responder: Responder, settings: SlackSettings) -> None:
+        self.responder, self.settings = responder, settings
+
+    async def allowlist(self, context: AsyncBoltContext, next: Next) -> BoltResponse | None:
+        if self.settings.allows(context.team_id, context.channel_id):
+            return await next()
+        return BoltResponse(status=200, body="")  # acknowledged, deliberately unanswered
+
+    def assistant(self) -> AsyncAssistant:
+        assistant = AsyncAssistant()
+        assistant.thread_started(self.on_thread_started)
+        assistant.user_message(self.on_assistant_message)
+        return assistant
+
+    async def on_thread_started(self, set_suggested_prompts: AsyncSetSuggestedPrompts) -> None:
+        await _quietly(set_suggested_prompts(prompts=PROMPTS, title="Try asking"))
+
+    async def on_assistant_message(self, event: dict[str, Any], context: AsyncBoltContext,
+                                   client: AsyncWebClient, set_status: AsyncSetStatus,
+                                   set_title: AsyncSetTitle) -> None:
+        if not from_person(event):
+            return
+        msg = Incoming.of(event, context.team_id or "", context.bot_user_id)
+        await _quietly(set_status("is thinking…"))
+        if not await self.responder.started_here(msg):
+            await _quietly(set_title(msg.text[:80] or "New chat"))
+        if not await self.responder.answer(client, msg):
+            await _quietly(set_status(""))  # a redelivery: clear the status nobody will clear
+
+    async def on_mention(self, event: dict[str, Any], context: AsyncBoltContext,
+                         client: AsyncWebClient) -> None:
+        if from_person(event):
+            await self.responder.answer(client, Incoming.of(event, context.team_id or "",
+                                                            context.bot_user_id))
+
+    async def on_message(self, event: dict[str, Any], context: AsyncBoltContext,
+                         client: AsyncWebClient) -> None:
+        if not from_person(event):
+            return
+        msg = Incoming.of(event, context.team_id or "", context.bot_user_id)
+        if msg.im or await self._follows(event, msg, context.bot_user_id):
+            await self.responder.answer(client, msg)
+
+    async def _follows(self, event: dict[str, Any], msg: Incoming, bot_user: str | None) -> bool:
+        # Mentions come as app_mention too: only unmentioned replies in the bot's threads here.
+        if not self.settings.follow_threads or not msg.thread_ts:
+            return False
+        if bot_user and f"<@{bot_user}>" in str(event.get("text", "")):
+            return False
+        return await self.responder.started_here(msg)
+
+    async def on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
+                         respond: AsyncRespond) -> None:
+        await ack()  # at once: the store may take longer than Slack's 3 seconds
+        try:
+            text = await self._command(command)
+        except SwitchboardError as exc:
+            text = exc.user_message
+        await respond(text=text, response_type="ephemeral")
+
+    async def _command(self, command: dict[str, Any]) -> str:
+        word = str(command.get("text", "")).strip().lower()
+        user = UserKey.of("slack", str(command["team_id"]), str(command["user_id"]))
+        if word == "forget":
+            count = await self.responder.service.forget(user)
+            return f"Erased everything I kept about you ({count} conversations)."
+        if word != "reset":
+            return HELP
+        if not str(command.get("channel_id", "")).startswith("D"):
+            return IN_CHANNEL
+        await self.responder.service.reset(SessionKey.direct(user), user)
+        return "Started a fresh conversation."
+
+
+async def _quietly(call: Awaitable[object]) -> None:
+    # Assistant-pane calls fail outside assistant threads; the answer matters more.
+    with contextlib.suppress(SlackApiError):
+        await call

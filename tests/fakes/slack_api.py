@@ -1,0 +1,145 @@
+"""A fake Slack Web API and Socket Mode server on loopback, recording every call it gets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+
+from tests.fakes.common import start_aiohttp
+
+BOT_USER, BOT_ID, TEAM = "UBOT", "BBOT", "T1"
+_EMPTY_OK = ("chat.appendStream", "chat.stopStream", "assistant.threads.setStatus",
+             "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle")
+
+
+class FakeSlack:
+    """`POST /api/{method}`, `POST /respond/{id}` (response_url) and `GET /socket`."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
+        self.acks: list[str] = []  # Socket Mode envelope ids acknowledged by the client
+        self.refuse: dict[str, str] = {}  # method -> error returned once per call
+        self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self._ts = itertools.count(1)
+        self._sockets: list[web.WebSocketResponse] = []
+        self.connected = asyncio.Event()
+
+    def fail_next(self, method: str, status: int, headers: dict[str, str] | None = None) -> None:
+        self._failures.setdefault(method, []).append((status, headers or {}))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/respond/{id}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        return app
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+    def messages(self, channel: str | None = None) -> dict[str, str]:
+        """What a person sees: message ts -> final text, after updates and streams."""
+        shown: dict[str, str] = {}
+        for method, p in self.calls:
+            if channel is not None and p.get("channel", p.get("channel_id")) != channel:
+                continue
+            text = p.get("text", "") + "".join(c.get("text", "") for c in p.get("chunks") or [])
+            if method in ("chat.postMessage", "chat.startStream"):
+                shown[p["_ts"]] = text
+            elif method == "chat.update":
+                shown[p["ts"]] = text
+            elif method in ("chat.appendStream", "chat.stopStream"):
+                shown[p["ts"]] = shown.get(p["ts"], "") + text + p.get("markdown_text", "")
+        return shown
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        params["_token"] = request.headers.get("Authorization", "")
+        params["_at"] = time.monotonic()
+        if self._failures.get(method):
+            status, headers = self._failures[method].pop(0)
+            self.calls.append((f"{method}!{status}", params))
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=status,
+                                     headers=headers)
+        if method in self.refuse:
+            self.calls.append((f"{method}!{self.refuse[method]}", params))
+            return web.json_response({"ok": False, "error": self.refuse[method]})
+        self.calls.append((method, params))
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM,
+                    "user": "switchboard", "team": "Test", "url": "https://test.slack.com/"}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
+        if method in ("chat.postMessage", "chat.startStream", "chat.postEphemeral"):
+            params["_ts"] = f"1700000000.{next(self._ts):06d}"
+            return {"ok": True, "channel": params.get("channel"), "ts": params["_ts"],
+                    "message_ts": params["_ts"]}
+        if method == "chat.update" or method in _EMPTY_OK:
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        self.connected.set()
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data).get("envelope_id", ""))
+        return ws
+
+    async def push(self, envelope_id: str, body: dict[str, Any], retry: int = 0,
+                   kind: str = "events_api") -> None:
+        """Deliver a payload over Socket Mode as Slack does (`retry_attempt` 0 the first time)."""
+        await self._sockets[-1].send_json({
+            "envelope_id": envelope_id, "type": kind, "payload": body,
+            "accepts_response_payload": kind != "events_api", "retry_attempt": retry,
+            "retry_reason": "timeout" if retry else ""})
+
+    async def close(self) -> None:
+        for ws in self._sockets:
+            await ws.close()
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    raw = await request.text()
+    if request.content_type == "application/json":
+        return dict(json.loads(raw or "{}"))
+    params: dict[str, Any] = dict(parse_qsl(raw))
+    params.update(request.query)
+    for key in ("chunks", "prompts"):  # form-encoded lists arrive as JSON strings
+        if isinstance(params.get(key), str):
+            params[key] = json.loads(params[key])
+    return params
+
+
+@contextlib.asynccontextmanager
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """Serve a `FakeSlack` on a free loopback port; `fake.url + "/api/"` is the base URL."""
+    fake = FakeSlack()
+    runner, port = await start_aiohttp(fake.app())
+    fake.url = f"http://127.0.0.1:{port}"
+    try:
+        yield fake
+    finally:
+        await fake.close()
+        await runner.cleanup()
