@@ -28,7 +28,7 @@ def client_for(url: str, max_connections: int = 64) -> Redis:
         socket_timeout=5, socket_connect_timeout=3, health_check_interval=30,
         # Every write the store makes is idempotent, so retrying after a lost reply is safe.
         retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), 3))
-    return Redis(connection_pool=pool)
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes its sockets
 
 
 def redact(url: str) -> str:

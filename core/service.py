@@ -98,9 +98,14 @@ class ChatService:
                 return work.add(await self.model.ainvoke(work.prompt.messages))
         raise AssertionError("unreachable")  # pragma: no cover - the context re-raises
 
-    async def stream(self, turn: Turn) -> AsyncGenerator[str, None]:
-        """Yield the answer as it is generated; the turn is stored only if the stream completes."""
-        async with self._turn(turn) as work:
+    async def stream(self, turn: Turn, *, keep_partial: bool = False
+                     ) -> AsyncGenerator[str, None]:
+        """Yield the answer as it is generated; the turn is stored when the stream completes.
+
+        With `keep_partial`, a stream the consumer stops (the user pressed stop) or that fails
+        midway stores the text yielded so far, since the user saw it; otherwise nothing.
+        """
+        async with self._turn(turn, keep_partial) as work:
             end = asyncio.get_running_loop().time() + self.deadline
             chunks = aiter(self.model.astream(work.prompt.messages))
             async with contextlib.aclosing(chunks):  # type: ignore[type-var]
@@ -129,7 +134,7 @@ class ChatService:
         return await self.store.erase_user(user)
 
     @contextlib.asynccontextmanager
-    async def _turn(self, turn: Turn) -> AsyncIterator[_Work]:
+    async def _turn(self, turn: Turn, keep_partial: bool = False) -> AsyncIterator[_Work]:
         started, outcome, work = time.perf_counter(), "ok", None
         try:
             text = clean_text(turn.text, self.settings.max_input_chars)
@@ -141,7 +146,12 @@ class ChatService:
                 work = _Work(context.build(self.settings.system_prompt, turn.speaker, loaded,
                                            user_msg, self.settings.context_tokens))
                 async with self._locked(turn.session, loaded.lock_token):
-                    yield work
+                    try:
+                        yield work
+                    except BaseException:
+                        if keep_partial and "".join(work.parts).strip():
+                            await self._keep_partial(turn, loaded, user_msg, work)
+                        raise
                     await self._commit(turn, loaded, user_msg, work)
         except SwitchboardError as exc:
             outcome = type(exc).__name__
@@ -184,13 +194,19 @@ class ChatService:
                 return
             await asyncio.sleep(LOCK_MS / 3000)
 
+    async def _keep_partial(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
+                            work: _Work) -> None:
+        # Shielded and without a summary call: the consumer is leaving or the model failed.
+        with contextlib.suppress(SwitchboardError, asyncio.CancelledError):
+            await asyncio.shield(self._commit(turn, loaded, user_msg, work, fold=False))
+
     async def _commit(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
-                      work: _Work) -> None:
+                      work: _Work, fold: bool = True) -> None:
         answer = "".join(work.parts)
         if not answer.strip():
             raise ModelError("empty answer")
         reply = StoredMessage("ai", answer, user_msg.at)
-        summary = await self._fold(loaded.summary, work.prompt.to_fold)
+        summary = await self._fold(loaded.summary, work.prompt.to_fold) if fold else None
         write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto)
         await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
 

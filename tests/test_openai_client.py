@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
-from typing import cast
 
 import pytest
 
 from core.errors import ModelError, ModelTimeout
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
+from tests.fakes.http_api import BrokenStreamModel
 from tests.fakes.openai_server import FakeOpenAI
 
 ANA = Speaker(UserKey.of("cli", "ana"), "Ana Lima", "a terminal")
@@ -89,10 +88,38 @@ async def test_stream_stopped_early_stores_nothing(
         llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
     openai_fake.chunk_delay = 0.01
     turn = Turn(SESSION, ANA, "a long answer, please, with many pieces")
-    stream = cast(AsyncGenerator[str, None], llm_service.stream(turn))  # typed AsyncIterator
+    stream = llm_service.stream(turn)
     async for _ in stream:
         break
     await stream.aclose()
     assert await texts(llm_service) == []
     assert await llm_service.reply(Turn(SESSION, ANA, "short")) == "echo: short"
     assert await texts(llm_service) == ["short", "echo: short"]
+
+
+async def test_stream_stopped_early_with_keep_partial_stores_what_was_seen(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    openai_fake.chunk_delay = 0.01
+    stream = llm_service.stream(Turn(SESSION, ANA, "tell me a long story"), keep_partial=True)
+    seen = ""
+    async for piece in stream:
+        seen += piece
+        if len(seen) >= 8:
+            break
+    await stream.aclose()
+    assert await texts(llm_service) == ["tell me a long story", seen]
+
+
+async def test_stream_failing_midway_with_keep_partial_stores_the_part(
+        service: ChatService) -> None:
+    broken = ChatService(service.store, BrokenStreamModel(), service.settings)
+    seen = ""
+    with pytest.raises(ModelError):
+        async for piece in broken.stream(Turn(SESSION, ANA, "go"), keep_partial=True):
+            seen += piece
+    assert seen == "half an answer"
+    assert await texts(broken) == ["go", "half an answer"]
+    with pytest.raises(ModelError):  # without keep_partial a failed stream stores nothing
+        async for _ in broken.stream(Turn(SESSION, ANA, "again")):
+            pass
+    assert await texts(broken) == ["go", "half an answer"]

@@ -202,7 +202,7 @@ async def test_native_stream_refused_falls_back_to_edits(slack: Slack, fake: Fak
     assert [p["thread_ts"] for p in fake.called("chat.postMessage")] == [root["ts"]]
 
 
-async def test_stream_stopped_in_slack_ends_quietly_and_stores_nothing(
+async def test_stream_stopped_in_slack_ends_quietly_and_keeps_what_was_seen(
         fake: FakeSlack, llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
     openai_fake.answer = lambda body: "tokens " * 300
     openai_fake.chunks = lambda text: [text[i:i + 50] for i in range(0, len(text), 50)]
@@ -212,7 +212,9 @@ async def test_stream_stopped_in_slack_ends_quietly_and_stores_nothing(
         await wait_for(lambda: fake.called("chat.stopStream"))
         await asyncio.sleep(0.2)
     assert len(fake.called("chat.startStream")) == 1 and not fake.called("chat.postMessage")
-    assert not await llm_service.history(SessionKey.thread("slack", "T1", "C1", root["ts"]))
+    stored = await llm_service.history(SessionKey.thread("slack", "T1", "C1", root["ts"]))
+    assert [m.role for m in stored] == ["human", "ai"]
+    assert ("tokens " * 300).startswith(stored[1].text) and len(stored[1].text) < 2100
 
 
 async def test_updates_at_most_once_per_interval(fake: FakeSlack, llm_service: ChatService,

@@ -113,7 +113,8 @@ class Responder:
 
     async def _run(self, turn: Turn, sink: Sink) -> None:
         answer = ""
-        pieces = self.service.stream(turn)
+        # The user sees the answer grow: if they stop it, what they saw is kept as the answer.
+        pieces = self.service.stream(turn, keep_partial=True)
         async with contextlib.aclosing(pieces):
             try:
                 async for piece in pieces:
@@ -121,7 +122,7 @@ class Responder:
                     await sink.show(answer)
                 await sink.finish(answer)
             except Stopped as exc:
-                # Leaving the loop closes the stream: the core keeps no half answer.
+                # Leaving the loop closes the stream; the core keeps what was generated.
                 log.info("reply stopped in slack: %s", exc)
                 await sink.abandon()
             except SwitchboardError as exc:
