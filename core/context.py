@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -45,8 +46,13 @@ def build(base: str, speaker: Speaker, loaded: Loaded, user: StoredMessage,
     system = SystemMessage(system_text(base, speaker, loaded.summary))
     current = user.to_langchain()
     candidates = [system, *(m.to_langchain() for m in recent), current]
-    kept = trim_messages(candidates, max_tokens=budget, token_counter=count_tokens_approximately,
-                         strategy="last", start_on="human", include_system=True)
+    total = count_tokens_approximately([system, current]) + sum(map(tokens, recent))
+    if total <= budget and (not recent or recent[0].role == "human"):
+        kept = candidates  # all of it fits and starts on a human turn: nothing to trim
+    else:
+        kept = trim_messages(candidates, max_tokens=budget,
+                             token_counter=count_tokens_approximately, strategy="last",
+                             start_on="human", include_system=True)
     if not kept or kept[-1] is not current:
         kept = [system, current]  # the new message alone is over budget: send just it
     first_seq = loaded.total - len(loaded.messages)
@@ -57,6 +63,12 @@ def build(base: str, speaker: Speaker, loaded: Loaded, user: StoredMessage,
     upto = min(cut_seq + FOLD_AHEAD, loaded.total)
     start = max(loaded.summarized, first_seq) - first_seq
     return Prompt(kept, loaded.messages[start:upto - first_seq], upto)
+
+
+@functools.lru_cache(maxsize=8192)
+def tokens(message: StoredMessage) -> int:
+    """Approximate tokens of one stored message; the approximation adds up per message."""
+    return count_tokens_approximately([message.to_langchain()])
 
 
 def fold_request(summary: str, lines: list[StoredMessage]) -> list[BaseMessage]:

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
@@ -120,7 +120,7 @@ class RedisStore:
 
     async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
         raw = await self._guard(self.redis.lrange(self.keys.session(str(session))[0], -limit, -1))
-        return [StoredMessage.decode(r) for r in raw]
+        return [StoredMessage.decode(r) for r in cast(list[str], raw)]  # decode_responses=True
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         # Keep the turn ids: a message redelivered after a reset must still be answered once.

@@ -235,3 +235,25 @@ async def test_redelivery_after_reset_is_still_answered_once(service: ChatServic
     await service.reset(session, ana.user)
     with pytest.raises(DuplicateTurn):
         await service.reply(Turn(session, ana, "hello", turn_id="evt-9"))
+
+
+def test_prompt_fast_path_equals_trim_messages() -> None:
+    # When everything fits, the prompt is exactly what trim_messages would have returned.
+    from langchain_core.messages.utils import count_tokens_approximately, trim_messages
+
+    from core import context
+    from core.messages import StoredMessage
+    from core.store import Loaded
+
+    ana = person("ana")
+    for n, budget in ((0, 3000), (6, 3000), (6, 300), (30, 3000), (30, 900)):
+        stored = [StoredMessage("human" if i % 2 == 0 else "ai", f"m{i} " + "w" * (i * 7), i,
+                                "ana" if i % 2 == 0 else "") for i in range(n)]
+        loaded = Loaded(stored, n, "", 0, "t")
+        current = StoredMessage("human", "now", n, "ana")
+        built = context.build("sys", ana, loaded, current, budget).messages
+        reference = trim_messages(
+            [built[0], *(m.to_langchain() for m in stored), current.to_langchain()],
+            max_tokens=budget, token_counter=count_tokens_approximately, strategy="last",
+            start_on="human", include_system=True)
+        assert built == reference, (n, budget)
