@@ -27,6 +27,7 @@ PLATFORMS: dict[str, tuple[str, str]] = {
     "telegram": ("bots.telegram", "TELEGRAM_BOT_TOKEN"),
     "discord": ("bots.discord", "DISCORD_BOT_TOKEN"),
 }
+DRAIN_SECONDS = 8.0  # with the platforms' own shutdown, a stop stays under 10 s
 Server = Callable[[ChatService, asyncio.Event], Coroutine[Any, Any, None]]
 # Platforms that, configured so, receive their events as webhooks on the HTTP app.
 WEBHOOKS: dict[str, Callable[[dict[str, str | None]], bool]] = {
@@ -72,8 +73,12 @@ async def serve(settings: CoreSettings, requested: list[str]) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(sig, stop.set)
     try:
-        async with open_core(settings) as service, asyncio.TaskGroup() as group:
-            for server in servers:
-                group.create_task(server(service, stop))
+        async with open_core(settings) as service:
+            async with asyncio.TaskGroup() as group:
+                for server in servers:
+                    group.create_task(server(service, stop))
+            # Platforms stopped taking messages; replies in flight finish before Redis closes.
+            if not await service.drain(DRAIN_SECONDS):
+                log.warning("stopped with replies still in flight after %ss", DRAIN_SECONDS)
     except* ConfigError as errors:
         raise errors.exceptions[0] from None  # one clear line, as for the core's settings

@@ -110,6 +110,10 @@ class LangChainRedisStore:
             lock_token, ttl, now_ms, title, write.summary or "", summarized, len(write.messages)]))
         return True
 
+    @property
+    def lock_ms(self) -> int:
+        return self.rstore.lock_ms
+
     async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:
         return await self.rstore.keep_lock(session, lock_token)
 

@@ -20,7 +20,8 @@ from core.settings import Rate
 from core.store import Loaded, SessionInfo, TurnWrite
 
 T = TypeVar("T")
-LOCK_MS = 30_000  # renewed while a reply runs; a crashed holder frees the conversation fast
+# Renewed while a reply runs, so it can be short: a crashed holder frees the conversation fast.
+LOCK_MS = 30_000
 
 
 class Scripts:
@@ -40,9 +41,9 @@ class RedisStore:
     """The real `HistoryStore`; every method is one round trip on the happy path."""
 
     def __init__(self, redis: Redis, prefix: str, ttl: int, max_messages: int,
-                 busy_timeout: float = 120.0) -> None:
+                 busy_timeout: float = 120.0, lock_ms: int = LOCK_MS) -> None:
         self.redis, self.keys, self.ttl = redis, KeySpace(prefix), ttl
-        self.max_messages, self.busy_timeout = max_messages, busy_timeout
+        self.max_messages, self.busy_timeout, self.lock_ms = max_messages, busy_timeout, lock_ms
         self.scripts = Scripts()
 
     async def _run(self, fill: Callable[[Any], object]) -> list[Any]:
@@ -89,7 +90,8 @@ class RedisStore:
               rate: Rate, window: int, token: str) -> None:
         self._eval(pipe, "RATE", self.keys.user(str(user))[:1],
                    rate.interval_ms, rate.count, turn_id)
-        self._eval(pipe, "OPEN", self.keys.session(str(session)), token, LOCK_MS, window, turn_id)
+        self._eval(pipe, "OPEN", self.keys.session(str(session)), token, self.lock_ms, window,
+                   turn_id)
 
     async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
                           write: TurnWrite) -> bool:
@@ -111,7 +113,8 @@ class RedisStore:
 
     async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:
         lock = self.keys.session(str(session))[3]
-        result = await self._run(lambda p: self._eval(p, "KEEP", (lock,), lock_token, LOCK_MS))
+        result = await self._run(lambda p: self._eval(p, "KEEP", (lock,), lock_token,
+                                                      self.lock_ms))
         return bool(result[0])
 
     async def release(self, session: SessionKey, lock_token: str) -> None:

@@ -17,7 +17,6 @@ from core.errors import ModelError, SwitchboardError
 from core.keys import SessionKey, Speaker, UserKey
 from core.messages import StoredMessage
 from core.model import ChatModel, as_model_error
-from core.redis_store import LOCK_MS
 from core.settings import CoreSettings
 from core.store import HistoryStore, Loaded, SessionInfo, TurnWrite
 from core.validate import clean_text
@@ -88,6 +87,9 @@ class ChatService:
         self.store, self.model, self.settings = store, model, settings
         self.observers = list(observers)
         self._queues = _Queues()
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         # An end-to-end bound on one model call, beyond the client's own timeout and retries.
         self.deadline = settings.model_timeout * (settings.model_max_retries + 1) + 5
 
@@ -129,6 +131,13 @@ class ChatService:
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         return await self.store.sessions(user)
 
+    async def drain(self, seconds: float) -> bool:
+        """Wait for turns in flight to finish (at shutdown); False if some are still running."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._idle.wait()
+        return self._idle.is_set()
+
     async def forget(self, user: UserKey) -> int:
         """Erase everything kept about one user (GDPR Art. 17); returns conversations touched."""
         return await self.store.erase_user(user)
@@ -136,6 +145,8 @@ class ChatService:
     @contextlib.asynccontextmanager
     async def _turn(self, turn: Turn, keep_partial: bool = False) -> AsyncIterator[_Work]:
         started, outcome, work = time.perf_counter(), "ok", None
+        self._active += 1
+        self._idle.clear()
         try:
             text = clean_text(turn.text, self.settings.max_input_chars)
             async with self._queues.hold(str(turn.session)):
@@ -166,6 +177,9 @@ class ChatService:
                 raise
             raise mapped from exc
         finally:
+            self._active -= 1
+            if not self._active:
+                self._idle.set()
             self._record(turn, outcome, time.perf_counter() - started, work)
 
     @contextlib.asynccontextmanager
@@ -174,7 +188,8 @@ class ChatService:
         keepers: list[asyncio.Task[None]] = []
         # Most turns end long before the lock needs renewing: start the keeper only then.
         timer = asyncio.get_running_loop().call_later(
-            LOCK_MS / 3000, lambda: keepers.append(asyncio.create_task(self._keep(session, token))))
+            self.store.lock_ms / 3000,
+            lambda: keepers.append(asyncio.create_task(self._keep(session, token))))
         try:
             yield
         except BaseException:
@@ -192,7 +207,7 @@ class ChatService:
             if not await self.store.keep_lock(session, token):
                 log.warning("lock lost session=%s", session)
                 return
-            await asyncio.sleep(LOCK_MS / 3000)
+            await asyncio.sleep(self.store.lock_ms / 3000)
 
     async def _keep_partial(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
                             work: _Work) -> None:

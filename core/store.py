@@ -45,6 +45,8 @@ class SessionInfo:
 class HistoryStore(Protocol):
     """Per-conversation history, per-user rate limits and the per-conversation turn lock."""
 
+    lock_ms: int  # how long a turn lock lives unless renewed with `keep_lock`
+
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int) -> Loaded:
         """Check the rate, take the conversation's lock and read it, in one round trip.

@@ -257,3 +257,41 @@ def test_prompt_fast_path_equals_trim_messages() -> None:
             max_tokens=budget, token_counter=count_tokens_approximately, strategy="last",
             start_on="human", include_system=True)
         assert built == reference, (n, budget)
+
+
+async def test_lock_is_renewed_while_a_long_reply_runs(
+        redis_url: str, redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    # The lock lives 0.3 s but a reply takes 1 s: renewal keeps the other process waiting.
+    settings = make_settings()
+    model = CountingModel(delay=1.0)
+    clients = [client_for(redis_url), client_for(redis_url)]
+    services = []
+    for client in clients:
+        store = RedisStore(client, settings.redis_prefix, settings.history_ttl,
+                           settings.history_max_messages, lock_ms=300)
+        await store.scripts.load(client)
+        services.append(ChatService(store, model, settings))
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    try:
+        first = asyncio.create_task(services[0].reply(Turn(session, ana, "first")))
+        await asyncio.sleep(0.1)
+        await services[1].reply(Turn(session, ana, "second"))
+        await first
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert model.peak == 1
+    assert [m.text for m in await services[0].history(session)][::2] == ["first", "second"]
+
+
+async def test_drain_waits_for_turns_in_flight(
+        redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    service = await make_service(redis, make_settings(), CountingModel(delay=0.3))
+    ana = person("ana")
+    assert await service.drain(0.01)
+    running = asyncio.create_task(service.reply(Turn(SessionKey.direct(ana.user), ana, "hi")))
+    await asyncio.sleep(0.05)
+    assert not await service.drain(0.05)
+    assert await service.drain(2)
+    assert running.done()

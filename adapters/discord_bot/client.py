@@ -22,7 +22,7 @@ from core.errors import UNEXPECTED, ConfigError, DuplicateTurn, SwitchboardError
 from core.service import ChatService, Turn
 
 log = logging.getLogger("switchboard.discord")
-DRAIN_SECONDS = 30.0  # how long replies in flight may finish after a stop
+DRAIN_SECONDS = 8.0  # how long replies in flight may finish after a stop (stop under 10 s)
 INTENT_HELP = ("Discord refused the Message Content intent for this token: enable 'Message "
                "Content Intent' under Bot → Privileged Gateway Intents in the Developer Portal")
 
