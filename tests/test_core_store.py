@@ -295,3 +295,39 @@ async def test_drain_waits_for_turns_in_flight(
     assert not await service.drain(0.05)
     assert await service.drain(2)
     assert running.done()
+
+
+async def test_different_conversations_run_concurrently(
+        redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    model = CountingModel(delay=0.4)
+    service = await make_service(redis, make_settings(), model)
+    people = [person(f"p{i}") for i in range(6)]
+    started = asyncio.get_running_loop().time()
+    await asyncio.gather(*(service.reply(Turn(SessionKey.direct(p.user), p, "hi"))
+                           for p in people))
+    assert asyncio.get_running_loop().time() - started < 1.2  # not 6 x 0.4 s one after another
+
+
+async def test_cancelled_requests_never_leak_another_conversation(
+        redis_url: str, redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    # CVE-2023-28858/28859 (the ChatGPT incident of March 2023): a command cancelled mid-flight
+    # left its reply on a pooled connection, and the next caller read someone else's data.
+    settings = make_settings()
+    client = client_for(redis_url, max_connections=3)
+    service = await make_service(client, settings)
+    people = [person(f"u{i}") for i in range(12)]
+    try:
+        for p in people:
+            await service.reply(Turn(SessionKey.direct(p.user), p, f"secret of {p.display_name}"))
+        cancelled = 0
+        for round_ in range(6):
+            reads = [asyncio.wait_for(service.history(SessionKey.direct(p.user)),
+                                      timeout=0.0002 * (i % 4)) for i, p in enumerate(people)]
+            results = await asyncio.gather(*reads, return_exceptions=True)
+            cancelled += sum(isinstance(r, TimeoutError) for r in results)
+            for p in people:
+                history = await service.history(SessionKey.direct(p.user))
+                assert history[0].text == f"secret of {p.display_name}", round_
+        assert cancelled > 18  # 18 had no time at all; the rest were cut off midway
+    finally:
+        await client.aclose()
