@@ -15,6 +15,7 @@ from langchain_core.messages import BaseMessage
 from core import context
 from core.errors import ModelError, SwitchboardError
 from core.keys import SessionKey, Speaker, UserKey
+from core.locks import LocalQueues
 from core.messages import StoredMessage
 from core.model import ChatModel, as_model_error
 from core.settings import CoreSettings
@@ -58,27 +59,6 @@ class _Work:
         return message.text
 
 
-class _Queues:
-    """In-process FIFO per conversation, so local messages never poll the Redis lock."""
-
-    def __init__(self) -> None:
-        self._held: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._held.get(key, (asyncio.Lock(), 0))
-        self._held[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._held[key]
-            if users == 1:
-                del self._held[key]
-            else:
-                self._held[key] = (lock, users - 1)
-
-
 class ChatService:
     """Answers turns in order per conversation, storing each one only when its reply succeeded."""
 
@@ -86,7 +66,7 @@ class ChatService:
                  observers: Iterable[Callable[[TurnRecord], None]] = ()) -> None:
         self.store, self.model, self.settings = store, model, settings
         self.observers = list(observers)
-        self._queues = _Queues()
+        self._queues = LocalQueues()
         self._active = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -144,18 +124,13 @@ class ChatService:
 
     @contextlib.asynccontextmanager
     async def _turn(self, turn: Turn, keep_partial: bool = False) -> AsyncIterator[_Work]:
+        """Open, lock and prepare one turn; store it when the body completes."""
         started, outcome, work = time.perf_counter(), "ok", None
         self._active += 1
         self._idle.clear()
         try:
-            text = clean_text(turn.text, self.settings.max_input_chars)
             async with self._queues.hold(str(turn.session)):
-                loaded = await self.store.open_turn(
-                    turn.session, turn.speaker.user, turn.turn_id,
-                    self.settings.rate_limit, context.WINDOW)
-                user_msg = _human(turn, text)
-                work = _Work(context.build(self.settings.system_prompt, turn.speaker, loaded,
-                                           user_msg, self.settings.context_tokens))
+                loaded, user_msg, work = await self._open(turn)
                 async with self._locked(turn.session, loaded.lock_token):
                     try:
                         yield work
@@ -164,15 +139,8 @@ class ChatService:
                             await self._keep_partial(turn, loaded, user_msg, work)
                         raise
                     await self._commit(turn, loaded, user_msg, work)
-        except SwitchboardError as exc:
-            outcome = type(exc).__name__
-            raise
-        except (asyncio.CancelledError, GeneratorExit):
-            outcome = "cancelled"
-            raise
-        except Exception as exc:
-            mapped = as_model_error(exc)
-            outcome = type(mapped or exc).__name__
+        except BaseException as exc:
+            outcome, mapped = _classify(exc)
             if mapped is None:
                 raise
             raise mapped from exc
@@ -181,6 +149,15 @@ class ChatService:
             if not self._active:
                 self._idle.set()
             self._record(turn, outcome, time.perf_counter() - started, work)
+
+    async def _open(self, turn: Turn) -> tuple[Loaded, StoredMessage, _Work]:
+        text = clean_text(turn.text, self.settings.max_input_chars)
+        loaded = await self.store.open_turn(turn.session, turn.speaker.user, turn.turn_id,
+                                            self.settings.rate_limit, context.WINDOW)
+        user_msg = _human(turn, text)
+        prompt = context.build(self.settings.system_prompt, turn.speaker, loaded, user_msg,
+                               self.settings.context_tokens)
+        return loaded, user_msg, _Work(prompt)
 
     @contextlib.asynccontextmanager
     async def _locked(self, session: SessionKey, token: str) -> AsyncIterator[None]:
@@ -244,6 +221,16 @@ class ChatService:
                  record.platform, record.session, outcome, seconds * 1000, record.tokens)
         for observe in self.observers:
             observe(record)
+
+
+def _classify(exc: BaseException) -> tuple[str, SwitchboardError | None]:
+    """The outcome to record, and the error tree's exception to raise instead, if any."""
+    if isinstance(exc, SwitchboardError):
+        return type(exc).__name__, None
+    if isinstance(exc, asyncio.CancelledError | GeneratorExit):
+        return "cancelled", None
+    mapped = as_model_error(exc) if isinstance(exc, Exception) else None
+    return type(mapped or exc).__name__, mapped
 
 
 def _human(turn: Turn, text: str) -> StoredMessage:
