@@ -46,6 +46,14 @@ def test_settings_parse_lists_and_sharding() -> None:
     assert settings.shard_ids == (0, 2) and settings.sharding
 
 
+def test_api_url_gets_the_api_path_only_when_it_has_none() -> None:
+    def api(url: str) -> str | None:
+        return DiscordSettings(DISCORD_BOT_TOKEN="t", DISCORD_API_URL=url).api_url
+    assert api("http://proxy:8080/") == "http://proxy:8080/api/v10"
+    assert api("https://proxy.example/api/v10/") == "https://proxy.example/api/v10"
+    assert api("http://proxy:8080/discord/api/v9") == "http://proxy:8080/discord/api/v9"
+
+
 @pytest.mark.parametrize(("env", "variable"), [
     ({}, "DISCORD_BOT_TOKEN"),
     ({"DISCORD_BOT_TOKEN": "changeme"}, "DISCORD_BOT_TOKEN"),
@@ -53,6 +61,9 @@ def test_settings_parse_lists_and_sharding() -> None:
     ({"DISCORD_BOT_TOKEN": "t", "DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "2"},
      "DISCORD_SHARD_IDS"),
     ({"DISCORD_BOT_TOKEN": "t", "DISCORD_API_URL": "discord.com"}, "DISCORD_API_URL"),
+    ({"DISCORD_BOT_TOKEN": "t", "DISCORD_API_URL": "wss://p.example"}, "DISCORD_API_URL"),
+    ({"DISCORD_BOT_TOKEN": "t", "DISCORD_GATEWAY_URL": "https://p.example"},
+     "DISCORD_GATEWAY_URL"),
     ({"DISCORD_BOT_TOKEN": "t", "DISCORD_ALLOWED_GUILDS": "abc"}, "DISCORD_ALLOWED_GUILDS"),
 ])
 def test_bad_settings_name_the_variable(env: dict[str, str], variable: str,

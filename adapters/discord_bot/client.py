@@ -22,7 +22,9 @@ from core.errors import UNEXPECTED, ConfigError, DuplicateTurn, SwitchboardError
 from core.service import ChatService, Turn
 
 log = logging.getLogger("switchboard.discord")
-DRAIN_SECONDS = 8.0  # how long replies in flight may finish after a stop (stop under 10 s)
+# Replies in flight may finish this long after a stop; the rest are cancelled, which ends their
+# core turns too, so `bots.platforms`' own drain then returns at once (a stop stays under 10 s).
+DRAIN_SECONDS = 8.0
 INTENT_HELP = ("Discord refused the Message Content intent for this token: enable 'Message "
                "Content Intent' under Bot → Privileged Gateway Intents in the Developer Portal")
 
@@ -91,8 +93,10 @@ class DiscordBot:
         reference = message if message.guild else None
         reply = StreamedReply(message.channel, reference, self.settings.edit_interval)
         try:
-            async with message.channel.typing():
-                async for piece in self.service.stream(turn):
+            # aclosing: if Discord fails mid-answer, the turn ends (and frees its lock) right here.
+            pieces = contextlib.aclosing(self.service.stream(turn))
+            async with message.channel.typing(), pieces as stream:
+                async for piece in stream:
                     await reply.add(piece)
                 await reply.flush()
         except DuplicateTurn:
@@ -104,10 +108,18 @@ class DiscordBot:
             await reply.notice(UNEXPECTED)
 
     async def drain(self) -> None:
-        """Stop taking messages; let the replies in flight finish."""
+        """Stop taking messages; let replies in flight finish, cancelling those that run late.
+
+        It must end before the client closes: closing it closes the session replies are sent on.
+        """
         self.closing = True
-        if self.inflight:
-            await asyncio.wait(set(self.inflight), timeout=DRAIN_SECONDS)
+        if not self.inflight:
+            return
+        _, late = await asyncio.wait(set(self.inflight), timeout=DRAIN_SECONDS)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=1.0)  # they only unwind now
 
 
 async def run(service: ChatService, settings: DiscordSettings, stop: asyncio.Event) -> None:
@@ -132,6 +144,7 @@ async def run(service: ChatService, settings: DiscordSettings, stop: asyncio.Eve
 async def _serve(client: discord.Client, bot: DiscordBot, settings: DiscordSettings,
                  stop: asyncio.Event) -> None:
     await client.login(settings.token.get_secret_value())
+    await _count_shards(client, settings)
     if settings.sync_commands:
         await bot.tree.sync()
     gateway = asyncio.create_task(client.connect())
@@ -147,3 +160,14 @@ async def _serve(client: discord.Client, bot: DiscordBot, settings: DiscordSetti
             await client.close()
         with contextlib.suppress(asyncio.CancelledError):
             await gateway
+
+
+async def _count_shards(client: discord.Client, settings: DiscordSettings) -> None:
+    """With DISCORD_GATEWAY_URL, have `AutoShardedClient` connect there too.
+
+    Without a shard count it takes the address from GET /gateway/bot instead; so ask for just
+    the recommended count, and the shards use the overridden default gateway.
+    """
+    if (isinstance(client, discord.AutoShardedClient) and client.shard_count is None
+            and settings.gateway_url):
+        client.shard_count = (await client.http.get_bot_gateway())[0]

@@ -18,8 +18,11 @@ log = logging.getLogger("switchboard.discord")
 HELP = ("Write to me in a DM, or mention me (or reply to one of my messages) in a channel. "
         "In a channel each member has their own conversation with me, unless the channel is "
         "shared; a thread is one conversation for everyone in it.\n"
-        "/reset starts the conversation here over. /forget erases everything I keep about you.")
+        "/reset starts the conversation here over (a shared one needs Manage Messages). "
+        "/forget erases everything I keep about you.")
 NOT_HERE = "I'm not enabled in this place."
+SHARED_RESET = ("Everyone here shares this conversation, so resetting it needs the Manage "
+                "Messages permission. Ask a moderator, or talk to me in a DM.")
 
 
 class SlashCommands:
@@ -39,7 +42,11 @@ class SlashCommands:
     async def reset(self, interaction: discord.Interaction) -> None:
         user = UserKey.of(PLATFORM, interaction.user.id)
         session = session_for(user, interaction.guild_id, interaction.channel, self.settings)
-        await self._answer(interaction, lambda: self._reset(session, user))
+        # A shared conversation (channel or thread) is everyone's: only moderators may wipe it.
+        # `permissions` is what Discord resolved for this member in this channel.
+        refused = not session.private and not interaction.permissions.manage_messages
+        await self._answer(interaction, lambda: self._reset(session, user),
+                           SHARED_RESET if refused else None)
 
     async def forget(self, interaction: discord.Interaction) -> None:
         user = UserKey.of(PLATFORM, interaction.user.id)
@@ -58,10 +65,12 @@ class SlashCommands:
         return f"Done: I erased what I kept about you ({count} {plural})."
 
     async def _answer(self, interaction: discord.Interaction,
-                      work: Callable[[], Awaitable[str]]) -> None:
+                      work: Callable[[], Awaitable[str]], refusal: str | None = None) -> None:
         """Defer at once (Redis may be slow), then send the outcome as a private follow-up."""
         if not allowed_place(interaction.guild_id, interaction.channel, self.settings):
-            await interaction.response.send_message(NOT_HERE, ephemeral=True)
+            refusal = NOT_HERE
+        if refusal:  # decided without I/O: answered at once
+            await interaction.response.send_message(refusal, ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:

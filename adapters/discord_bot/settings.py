@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
+from discord.http import INTERNAL_API_VERSION
 from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
@@ -21,6 +23,12 @@ def _ids(value: Any) -> Any:
 
 def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
+
+
+def _url(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is not None and not value.startswith(schemes):
+        raise ValueError(f"must be a {' or '.join(schemes)} URL")
+    return value.rstrip("/") if value else value
 
 
 IdList = Annotated[frozenset[int], NoDecode, BeforeValidator(_ids)]
@@ -52,12 +60,19 @@ class DiscordSettings(EnvSettings):
         assert checked is not None
         return checked
 
-    @field_validator("api_url", "gateway_url")
+    @field_validator("api_url")
     @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://", "ws://", "wss://")):
-            raise ValueError("must be an http(s):// or ws(s):// URL")
-        return value.rstrip("/") if value else value
+    def _api_url(cls, value: str | None) -> str | None:
+        url = _url(value, ("http://", "https://"))
+        # A bare proxy address gets the API path discord.py's routes expect after the base.
+        if url and not urlsplit(url).path:
+            url += f"/api/v{INTERNAL_API_VERSION}"
+        return url
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _gateway_url(cls, value: str | None) -> str | None:
+        return _url(value, ("ws://", "wss://"))
 
     @field_validator("shard_ids")
     @classmethod

@@ -18,6 +18,7 @@ TOKEN = "fake-discord-token"
 BOT, APP, GUILD = 1000, 1000, 2000
 CHANNEL, SHARED, THREAD = 3000, 3001, 3002
 MESSAGE_CONTENT = 1 << 15
+MANAGE_MESSAGES = 1 << 13
 TS = "2024-01-01T00:00:00+00:00"
 Json = dict[str, Any]
 
@@ -36,9 +37,9 @@ def _json(obj: Any, status: int = 200) -> web.Response:
                         headers={"Content-Type": "application/json"})
 
 
-def _member(who: Json) -> Json:
+def _member(who: Json, permissions: int = 0) -> Json:
     return {"user": who, "roles": [], "joined_at": TS, "deaf": False, "mute": False,
-            "permissions": "0", "flags": 0}
+            "permissions": str(permissions), "flags": 0}
 
 
 def _channel(cid: int, name: str) -> Json:
@@ -54,6 +55,10 @@ def _thread() -> Json:
             "parent_id": str(CHANNEL), "owner_id": "4001", "last_message_id": None,
             "rate_limit_per_user": 0, "message_count": 0, "member_count": 1,
             "thread_metadata": meta}
+
+
+def _channel_type(channel: int, guild: bool) -> int:
+    return 1 if not guild else 11 if channel == THREAD else 0
 
 
 def _guild() -> Json:
@@ -78,7 +83,11 @@ class Call:
 
 
 class FakeDiscord:
-    """Records every REST call; `say()` and `command()` dispatch gateway events to the bot."""
+    """Records every REST call; `say()` and `command()` dispatch gateway events to every bot.
+
+    Several clients may connect (two bot processes): each event goes to all of them.
+    `reconnect()` asks them to RESUME and replays logged events, as Discord does.
+    """
 
     def __init__(self) -> None:
         self.base = ""
@@ -86,10 +95,16 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.messages: dict[int, Json] = {}  # bot messages by id, latest content
         self.identifies: list[Json] = []
+        self.resumes: list[Json] = []  # RESUME payloads (token removed)
+        self.gateway_bot_url = ""  # what GET /gateway/bot returns; default: this gateway
         self.ready = asyncio.Event()
+        self.resumed = asyncio.Event()
         self._ids = itertools.count(900_000)
         self._seq = itertools.count(1)
-        self._socket: web.WebSocketResponse | None = None
+        self._log: list[Json] = []  # dispatched MESSAGE_CREATE / INTERACTION_CREATE payloads
+        self._sockets: list[web.WebSocketResponse] = []
+        self._replay_from = 0
+        self.last_seq = 0  # of the last logged event: pass it to `reconnect` to replay after it
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -145,7 +160,7 @@ class FakeDiscord:
         return mid
 
     async def command(self, name: str, who: Json, *, channel: int = CHANNEL,
-                      guild: bool = True) -> int:
+                      guild: bool = True, permissions: int = 0) -> int:
         """Dispatch an INTERACTION_CREATE for a slash command; returns the interaction id."""
         iid = next(self._ids)
         data: Json = {"id": str(iid), "application_id": str(APP), "type": 2,
@@ -153,18 +168,34 @@ class FakeDiscord:
                       "version": 1, "locale": "en-US", "app_permissions": "0",
                       "entitlements": [], "attachment_size_limit": 8_000_000,
                       "channel_id": str(channel), "context": 0 if guild else 1,
-                      "channel": {"id": str(channel), "type": 0 if guild else 1}}
-        if guild:
-            data |= {"guild_id": str(GUILD), "member": _member(who)}
+                      "channel": {"id": str(channel), "type": _channel_type(channel, guild)}}
+        if guild:  # member.permissions: the member's resolved permissions in this channel
+            data |= {"guild_id": str(GUILD), "member": _member(who, permissions)}
         else:
             data["user"] = who
         await self._dispatch("INTERACTION_CREATE", data)
         return iid
 
+    async def reconnect(self, *, replay_from: int | None = None) -> None:
+        """Send RECONNECT (op 7); on RESUME, replay events after `replay_from`, then RESUMED.
+
+        `replay_from` defaults to the client's own `seq`; an older one replays events the
+        bot already handled, as when a resumed session redelivers them.
+        """
+        self.resumed.clear()
+        self._replay_from = -1 if replay_from is None else replay_from
+        sockets, self._sockets = self._sockets, []
+        for socket in sockets:
+            await socket.send_str(json.dumps({"op": 7, "d": None}))
+        await asyncio.wait_for(self.resumed.wait(), 5)
+
     async def _dispatch(self, event: str, data: Json) -> None:
-        assert self._socket is not None, "the bot is not connected"
-        await self._socket.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq),
-                                                "d": data}))
+        # Logged even with no bot connected: a RESUME delivers what it missed.
+        frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
+        self._log.append(frame)
+        self.last_seq = frame["s"]
+        for socket in list(self._sockets):
+            await socket.send_str(json.dumps(frame))
 
     # REST
 
@@ -185,7 +216,8 @@ class FakeDiscord:
     async def _gateway_bot(self, request: web.Request) -> web.Response:
         await self._record(request)
         limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        return _json({"url": self.gateway_bot_url or self.gateway_url, "shards": 1,
+                      "session_start_limit": limit})
 
     async def _record(self, request: web.Request) -> Any:
         body: Any = await request.json() if request.can_read_body else {}
@@ -241,7 +273,19 @@ class FakeDiscord:
                 await socket.send_str(json.dumps({"op": 11}))
             elif payload["op"] == 2:
                 await self._identify(socket, payload["d"])
+            elif payload["op"] == 6:
+                await self._resume(socket, payload["d"])
         return socket
+
+    async def _resume(self, socket: web.WebSocketResponse, data: Json) -> None:
+        self.resumes.append({k: v for k, v in data.items() if k != "token"})
+        start = data["seq"] if self._replay_from < 0 else self._replay_from
+        for frame in [f for f in self._log if f["s"] > start]:
+            await socket.send_str(json.dumps(frame))  # replayed with their original seq
+        self._sockets.append(socket)
+        await socket.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": next(self._seq),
+                                          "d": {}}))
+        self.resumed.set()
 
     async def _identify(self, socket: web.WebSocketResponse, data: Json) -> None:
         self.identifies.append(data)
@@ -252,9 +296,10 @@ class FakeDiscord:
                  "session_id": "session", "resume_gateway_url": self.gateway_url,
                  "shard": data.get("shard", [0, 1]), "private_channels": [],
                  "application": {"id": str(APP), "flags": 0}}
-        self._socket = socket
-        await self._dispatch("READY", ready)
-        await self._dispatch("GUILD_CREATE", _guild())
+        self._sockets.append(socket)
+        for event, payload in (("READY", ready), ("GUILD_CREATE", _guild())):
+            frame = {"op": 0, "t": event, "s": next(self._seq), "d": payload}
+            await socket.send_str(json.dumps(frame))  # to this client only
         self.ready.set()
 
 
