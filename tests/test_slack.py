@@ -306,11 +306,12 @@ async def test_long_answer_split_at_paragraphs(fake: FakeSlack, llm_service: Cha
 @pytest.mark.parametrize("where", ["dm", "thread"])
 async def test_broadcasts_and_mentions_neutralised(fake: FakeSlack, llm_service: ChatService,
                                                    openai_fake: FakeOpenAI, where: str) -> None:
-    openai_fake.answer = lambda body: "Hey <!channel> <!here|here> <@U2> and @everyone, done."
+    openai_fake.answer = lambda body: ("Hey <!channel> <!here|here> <!everyone> <@U2> and "
+                                       "@everyone, done.")
     async with running(fake, llm_service) as slack:
         await slack.event(dm("ping all") if where == "dm" else mention("ping all"))
         [text] = await wait_for(lambda: [t for t in fake.messages().values() if "done." in t])
-    for live in ("<!channel>", "<!here", "<@U2>", "@everyone"):
+    for live in ("<!channel>", "<!here", "<!everyone>", "<@U2>", "@everyone"):
         assert live not in text
     assert "channel" in text and "U2" in text
 

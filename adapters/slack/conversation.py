@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.names import Names
 from adapters.slack.reply import Edited, Sink, Stopped, Streamed, Target
 from adapters.slack.settings import SlackSettings
 from core.errors import DuplicateTurn, RateLimited, SwitchboardError
@@ -52,9 +53,8 @@ class Incoming:
         # message.im and app_mention for one message share channel+ts, unlike their event_ids.
         return f"{self.channel}:{self.ts}"
 
-    @property
-    def speaker(self) -> Speaker:
-        return Speaker(UserKey.of("slack", self.team, self.user), self.user, "Slack")
+    def speaker(self, name: str) -> Speaker:
+        return Speaker(UserKey.of("slack", self.team, self.user), name, "Slack")
 
 
 def _is_im(event: Mapping[str, Any]) -> bool:
@@ -81,12 +81,13 @@ class Responder:
     """Streams the core's answer to Slack; errors become short notices, redeliveries silence."""
 
     def __init__(self, service: ChatService, settings: SlackSettings) -> None:
-        self.service, self.settings = service, settings
+        self.service, self.settings, self.names = service, settings, Names()
 
     async def answer(self, client: AsyncWebClient, msg: Incoming) -> bool:
         """Answer one message; False when nothing was sent (a redelivered message)."""
         target = Target(msg.channel, msg.reply_thread, msg.team, msg.user)
-        turn = Turn(msg.session, msg.speaker, msg.text, msg.turn_id)
+        speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
+        turn = Turn(msg.session, speaker, msg.text, msg.turn_id)
         try:
             await self._run(turn, self._sink(client, target))
         except DuplicateTurn:

@@ -13,11 +13,10 @@ from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import neutralise_markdown, to_mrkdwn
-from adapters.textsplit import split
+from adapters.slack.rollover import SOFT_CAP, STREAM_CAP, cut, last_block, open_fence
+from adapters.textsplit import FENCE, split
 
 log = logging.getLogger("switchboard.slack")
-# Slack caps one `markdown_text` at 12,000 characters; roll over to a new message before that.
-STREAM_CAP = 11_000
 
 
 class Stopped(Exception):
@@ -73,7 +72,10 @@ class Edited:
 
 @dataclass(slots=True)
 class Streamed:
-    """A native stream (chat.startStream/appendStream/stopStream), appended every `interval` s."""
+    """A native stream (chat.startStream/appendStream/stopStream), appended every `interval` s.
+
+    Positions count in the neutralised answer; a full message rolls over to a new one.
+    """
 
     client: AsyncWebClient
     target: Target
@@ -81,8 +83,9 @@ class Streamed:
     interval: float
     last: float = float("-inf")
     stream: AsyncChatStream | None = None
-    sent: int = 0  # characters of the answer already handed to Slack
-    in_message: int = 0
+    base: int = 0  # where the current message starts in the answer
+    head: str = ""  # a code fence reopened at the top of the current message
+    done: int = 0  # characters of `head + answer[base:]` already handed to Slack
     refused: bool = False
 
     async def show(self, answer: str) -> None:
@@ -90,12 +93,13 @@ class Streamed:
             return
         self.last = time.monotonic()
         # Send only up to the last whitespace, so a mention split across pieces is whole.
-        await self._send(answer[: max(answer.rfind(" "), answer.rfind("\n")) + 1])
+        upto = answer[: max(answer.rfind(" "), answer.rfind("\n")) + 1]
+        await self._send(neutralise_markdown(upto), final=False)
         if self.refused:
             await self.fallback.show(answer)
 
     async def finish(self, answer: str) -> None:
-        await self._send(answer)
+        await self._send(neutralise_markdown(answer), final=True)
         if self.stream is not None and not self.refused:
             await self._guard(self.stream.stop())
         if self.refused:
@@ -108,19 +112,46 @@ class Streamed:
             except SlackApiError as exc:
                 log.info("stream already closed: %s", exc.response.get("error"))
 
-    async def _send(self, upto: str) -> None:
-        delta = neutralise_markdown(upto[self.sent:])
+    async def _send(self, text: str, final: bool) -> None:
+        while not self.refused:
+            message = self.head + text[self.base:]
+            if len(message) <= STREAM_CAP:
+                await self._append(message[self.done:self._upto(message, final)])
+                return
+            await self._roll_over(message)
+
+    def _upto(self, message: str, final: bool) -> int:
+        if final or len(message) <= SOFT_CAP:
+            return len(message)
+        # Near the cap, hold back the paragraph being written: it may not fit in this message.
+        block = last_block(message)
+        if block >= self.done:
+            return block
+        # One is half shown already, so the cut falls inside it: in code, at a line's end.
+        return message.rfind("\n") + 1 if open_fence(message) else len(message)
+
+    async def _roll_over(self, message: str) -> None:
+        """End this message at the best boundary; the next one starts after it."""
+        end = cut(message, max(self.done, len(self.head) + 1))  # +1: at least one character
+        fence = open_fence(message[:end])
+        closing = ("" if message[:end].endswith("\n") else "\n") + FENCE if fence else ""
+        await self._append(message[self.done:end] + closing)
+        if self.stream is not None and not self.refused:
+            await self._guard(self.stream.stop())
+        rest = message[end:]
+        skipped = 0 if fence else len(rest) - len(rest.lstrip("\n"))
+        self.base += end - len(self.head) + skipped
+        self.stream, self.head, self.done = None, f"{fence}\n" if fence else "", 0
+
+    async def _append(self, delta: str) -> None:
         if self.refused or not delta:
             return
-        if self.stream is not None and self.in_message + len(delta) > STREAM_CAP:
-            await self._guard(self.stream.stop())
-            self.stream = None
         if self.stream is None:
             # buffer_size=1: every append is sent; `interval` already paces them.
-            self.stream, self.in_message = await self.client.chat_stream(
+            self.stream = await self.client.chat_stream(
                 buffer_size=1, channel=self.target.channel, thread_ts=self.target.thread_ts or "",
-                recipient_team_id=self.target.team, recipient_user_id=self.target.user), 0
-        self.sent, self.in_message = len(upto), self.in_message + len(delta)
+                recipient_team_id=self.target.team, recipient_user_id=self.target.user)
+        self.done += len(delta)
         await self._guard(self.stream.append(markdown_text=delta))
 
     async def _guard(self, call: Awaitable[object]) -> None:

@@ -21,7 +21,7 @@ _EMPTY_OK = ("chat.appendStream", "chat.stopStream", "assistant.threads.setStatu
 
 
 class FakeSlack:
-    """`POST /api/{method}`, `POST /respond/{id}` (response_url) and `GET /socket`."""
+    """`/api/{method}` (POST, or GET as for users.info), `POST /respond/{id}`, `GET /socket`."""
 
     def __init__(self) -> None:
         self.url = ""
@@ -29,6 +29,7 @@ class FakeSlack:
         self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
         self.acks: list[str] = []  # Socket Mode envelope ids acknowledged by the client
         self.refuse: dict[str, str] = {}  # method -> error returned once per call
+        self.users: dict[str, dict[str, Any]] = {}  # user id -> `users.info` profile fields
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._ts = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -40,6 +41,7 @@ class FakeSlack:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs a few, e.g. users.info
         app.router.add_post("/respond/{id}", self._respond)
         app.router.add_get("/socket", self._socket)
         return app
@@ -70,7 +72,8 @@ class FakeSlack:
         if self._failures.get(method):
             status, headers = self._failures[method].pop(0)
             self.calls.append((f"{method}!{status}", params))
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=status,
+            error = "ratelimited" if status == 429 else "internal_error"
+            return web.json_response({"ok": False, "error": error}, status=status,
                                      headers=headers)
         if method in self.refuse:
             self.calls.append((f"{method}!{self.refuse[method]}", params))
@@ -88,9 +91,18 @@ class FakeSlack:
             params["_ts"] = f"1700000000.{next(self._ts):06d}"
             return {"ok": True, "channel": params.get("channel"), "ts": params["_ts"],
                     "message_ts": params["_ts"]}
+        if method == "users.info":
+            return self._user(str(params.get("user", "")))
         if method == "chat.update" or method in _EMPTY_OK:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         return {"ok": False, "error": "unknown_method"}
+
+    def _user(self, user: str) -> dict[str, Any]:
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        profile = {"display_name": "", "real_name": "", **self.users[user]}
+        return {"ok": True, "user": {"id": user, "name": user.lower(),
+                                     "real_name": profile["real_name"], "profile": profile}}
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
