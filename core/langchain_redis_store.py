@@ -110,6 +110,9 @@ class LangChainRedisStore:
             lock_token, ttl, now_ms, title, write.summary or "", summarized, len(write.messages)]))
         return True
 
+    async def info(self, session: SessionKey) -> SessionInfo | None:
+        return await self.rstore.info(session)  # the meta hash is kept for both backends
+
     @property
     def lock_ms(self) -> int:
         return self.rstore.lock_ms

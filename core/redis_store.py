@@ -20,6 +20,7 @@ from core.settings import Rate
 from core.store import Loaded, SessionInfo, TurnWrite
 
 T = TypeVar("T")
+META = ("title", "n", "c", "at")  # the meta hash fields a listing shows
 # Renewed while a reply runs, so it can be short: a crashed holder frees the conversation fast.
 LOCK_MS = 30_000
 
@@ -130,11 +131,14 @@ class RedisStore:
         history, meta, _, _ = self.keys.session(str(session))
         await self._guard(self.redis.delete(history, meta))
 
+    async def info(self, session: SessionKey) -> SessionInfo | None:
+        meta = await self._guard(self.redis.hmget(self.keys.session(str(session))[1], *META))
+        return _info(str(session), meta) if meta[1] else None
+
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         index = self.keys.user(str(user))[1]
         ids = sorted(str(i) for i in await self._guard(self.redis.hkeys(index)))
-        metas = await self._run(lambda p: [p.hmget(self.keys.session(i)[1], "title", "n", "c",
-                                                   "at") for i in ids])
+        metas = await self._run(lambda p: [p.hmget(self.keys.session(i)[1], *META) for i in ids])
         infos = [_info(sid, meta) for sid, meta in zip(ids, metas, strict=True) if meta[1]]
         return sorted(infos, key=lambda i: i.updated, reverse=True)
 

@@ -108,6 +108,10 @@ class ChatService:
     async def history(self, session: SessionKey, limit: int = 50) -> list[StoredMessage]:
         return await self.store.read(session, limit)
 
+    async def info(self, session: SessionKey) -> SessionInfo | None:
+        """One conversation's listing (title, message count, times), or None if empty."""
+        return await self.store.info(session)
+
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         return await self.store.sessions(user)
 

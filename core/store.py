@@ -79,6 +79,10 @@ class HistoryStore(Protocol):
         """Forget one conversation."""
         ...
 
+    async def info(self, session: SessionKey) -> SessionInfo | None:
+        """One conversation's listing, or None when it has no stored messages."""
+        ...
+
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         """The conversations this user has spoken in."""
         ...

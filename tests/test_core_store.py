@@ -331,3 +331,12 @@ async def test_cancelled_requests_never_leak_another_conversation(
         assert cancelled > 18  # 18 had no time at all; the rest were cut off midway
     finally:
         await client.aclose()
+
+
+async def test_info_lists_one_conversation(service: ChatService) -> None:
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    assert await service.info(session) is None
+    await service.reply(Turn(session, ana, "hello there"))
+    info = await service.info(session)
+    assert info is not None and info.messages == 2 and info.title == "hello there"

@@ -144,5 +144,8 @@ async def test_secrets_and_bodies_never_reach_the_logs(service: ChatService,
         await api.post("/v1/chat", json={"message": "my password is hunter2"})
         await api.get("/v1/sessions", headers={"Authorization": "Bearer bad.token.here"})
     assert "http POST /v1/chat 200" in caplog.text
+    turns = [r.getMessage() for r in caplog.records if r.name == "switchboard.turn"]
+    assert len(turns) == 1 and "platform=api" in turns[0] and "outcome=ok" in turns[0]
+    assert "latency_ms=" in turns[0] and "session=" in turns[0]
     assert bearer not in caplog.text and "hunter2" not in caplog.text
     assert "bad.token" not in caplog.text

@@ -19,7 +19,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 INJECTION = ('<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
-             '<a href="javascript:window.pwned=3">link</a> **bold**')
+             '<a href="javascript:window.pwned=3">link</a> [click](javascript:window.pwned=4)'
+             ' <svg onload="window.pwned=5"> **bold**')
+MARKDOWN = ("Intro with `code` and *stress*.\n\n```python\nprint('<b>hi</b>')\n```\n\n"
+            "- one\n- **two**\n\n1. first\n2. second\n\n> quoted\n\n"
+            "[docs](https://example.org/x?a=1) and [bad](data:text/html,<script>)")
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -50,13 +54,17 @@ async def _send(page: Any, text: str) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def _page(browser: Any, service: ChatService, http: HttpSettings) -> AsyncIterator[Any]:
+async def _page(browser: Any, service: ChatService, http: HttpSettings,
+                path: str = "/") -> AsyncIterator[Any]:
+    """A page of the app; fails if it threw or asked for anything not on this server."""
     async with serve_asgi(create_app(service, http)) as url:
         context = await browser.new_context()
+        context.set_default_timeout(10_000)
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await page.goto(url)
+        page.on("request", lambda r: None if r.url.startswith(url) else errors.append(r.url))
+        await page.goto(url + path)
         try:
             yield page
         finally:
@@ -77,12 +85,65 @@ async def test_chat_in_the_browser_as_the_local_dev_user(
         await page.click("#new")
         assert await page.locator(".msg").count() == 0
         await _send(page, "second chat")
+        await page.locator("#sessions button").nth(1).wait_for()  # the list reloads after a reply
         assert await page.locator("#sessions button").count() == 2
         openai_fake.answer = lambda body: INJECTION
         bubble = await _send(page, "inject")
-        assert await bubble.text_content() == INJECTION  # shown as text, not markup
-        assert await bubble.locator("img, script, a").count() == 0
+        # Shown as text, not markup: only the Markdown `**bold**` became an element.
+        assert await bubble.text_content() == INJECTION.replace("**bold**", "bold")
+        assert await bubble.locator("img, script, a, svg").count() == 0
+        assert await bubble.locator("strong").all_text_contents() == ["bold"]
+        await page.reload()
+        await page.locator(".msg.ai").nth(1).wait_for()  # this conversation: 2 replies
+        assert await page.locator("img, script:not([src]), svg, #messages a").count() == 0
         assert await page.evaluate("window.pwned") is None
+
+
+async def test_reply_streams_in_before_it_is_done(
+        browser: Any, llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    openai_fake.answer, openai_fake.chunk_delay = (lambda body: "tick " * 30), 0.02
+    async with _page(browser, llm_service, HttpSettings()) as page:
+        await page.fill("#input", "stream please")
+        await page.click("#send")
+        # Read in the page, in one go: text shown while the bubble is still streaming.
+        seen = await (await page.wait_for_function(
+            "() => { const b = document.querySelector('.msg.ai.streaming');"
+            " return b && b.textContent.length > 0 && b.textContent; }")).json_value()
+        await page.locator(".msg.ai.streaming").wait_for(state="detached")
+        final = await page.locator(".msg.ai").text_content()
+        assert seen and 0 < len(seen) < len(final) and final == "tick " * 30
+
+
+async def test_markdown_subset_is_rendered_safely(
+        browser: Any, llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    openai_fake.answer = lambda body: MARKDOWN
+    async with _page(browser, llm_service, HttpSettings()) as page:
+        bubble = await _send(page, "format it")
+        assert await bubble.locator("pre code").text_content() == "print('<b>hi</b>')"
+        assert await bubble.locator("pre code").get_attribute("data-lang") == "python"
+        assert await bubble.locator("p").count() == 3
+        assert await bubble.locator("ul li").all_text_contents() == ["one", "two"]
+        assert await bubble.locator("ol li").all_text_contents() == ["first", "second"]
+        assert await bubble.locator("blockquote").text_content() == "quoted"
+        assert await bubble.locator("p code").text_content() == "code"
+        assert await bubble.locator("em").text_content() == "stress"
+        links = bubble.locator("a")
+        assert await links.count() == 1 and await links.text_content() == "docs"
+        assert await links.get_attribute("href") == "https://example.org/x?a=1"
+        assert "noopener" in (await links.get_attribute("rel") or "")
+        assert "[bad](data:text/html,<script>)" in (await bubble.text_content() or "")
+        assert await bubble.locator("b, script").count() == 0
+
+
+async def test_docs_page_works_offline(browser: Any, service: ChatService) -> None:
+    async with _page(browser, service, settings(), "/docs") as page:
+        await page.locator("section.op").first.wait_for()
+        headings = await page.locator("section.op h2").all_text_contents()
+        for route in ("POST/v1/chat", "POST/v1/chat/stream", "GET/v1/sessions",
+                      "GET/v1/sessions/{session_id}/messages", "DELETE/v1/sessions/{session_id}",
+                      "DELETE/v1/me", "GET/healthz", "GET/readyz", "GET/metrics"):
+            assert route in headings
+        assert "ChatIn" in await page.locator("section.op").first.text_content()
 
 
 async def test_token_is_pasted_when_a_secret_is_set(browser: Any,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from core.service import ChatService, TurnRecord
 from tests.fakes.common import wait_for
-from tests.fakes.http_api import BrokenStreamModel, parse_sse, served
+from tests.fakes.http_api import BrokenStreamModel, CountedChunks, parse_sse, served
 from tests.fakes.openai_server import FakeOpenAI
 
 TRICKY = 'line one\nline two\n\n"quoted" \\ back\r\n🎉 émoji 中文 \u2028 data: event: x'
@@ -55,8 +57,10 @@ async def test_errors_before_the_stream_are_json_with_status(llm_service: ChatSe
 
 
 async def test_client_disconnect_stops_generation_and_saves_nothing(
-        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
-    openai_fake.answer = lambda body: "word " * 400
+        llm_service: ChatService, openai_fake: FakeOpenAI,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pieces = CountedChunks(["word "] * 500)  # 10 s of reply at 20 ms a piece
+    monkeypatch.setattr(openai_fake, "chunks", lambda text: pieces)
     openai_fake.chunk_delay = 0.02
     records: list[TurnRecord] = []
     llm_service.observers.append(records.append)
@@ -72,8 +76,14 @@ async def test_client_disconnect_stops_generation_and_saves_nothing(
         # Leaving the block closes the connection mid-reply.
         await wait_for(lambda: records, timeout=5)
         assert records[0].outcome == "cancelled"
+        # The model's stream was closed too: the fake server stops being read and stops sending.
+        await asyncio.sleep(0.1)
+        sent = pieces.sent
+        await asyncio.sleep(0.3)
+        assert pieces.sent == sent < 50 and len(openai_fake.requests) == 1
         assert (await api.get(f"/v1/sessions/{sid}/messages")).status_code == 404
         # The conversation's lock was given back: the next message is answered at once.
+        monkeypatch.setattr(openai_fake, "chunks", lambda text: [text])
         openai_fake.answer, openai_fake.chunk_delay = (lambda body: "fresh"), 0.0
         again = await asyncio.wait_for(api.post("/v1/chat", json={
             "message": "again", "session_id": sid}), timeout=5)

@@ -29,7 +29,9 @@ def create_app(service: ChatService, settings: HttpSettings,
                routers: Iterable[APIRouter] = (), metrics: TurnMetrics | None = None) -> FastAPI:
     """The whole HTTP surface; `routers` (e.g. platform webhooks) are mounted beside `/v1`."""
     settings.check()
-    app = FastAPI(title="Switchboard", version="1", summary="Chat with Switchboard over HTTP.")
+    # FastAPI's Swagger UI loads from a CDN (blank offline): /docs is our own static page.
+    app = FastAPI(title="Switchboard", version="1", summary="Chat with Switchboard over HTTP.",
+                  docs_url=None, redoc_url=None)
     app.state.service, app.state.verifier = service, Verifier(settings)
     app.state.metrics = metrics or TurnMetrics()
     if app.state.metrics.observe not in service.observers:
@@ -53,6 +55,7 @@ def _probes() -> APIRouter:
     router.add_api_route("/metrics", metrics, methods=["GET"], response_class=Response,
                          responses={200: {"content": {"text/plain": {}}}})
     router.add_api_route("/", page, methods=["GET"], include_in_schema=False)
+    router.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
     return router
 
 
@@ -85,3 +88,8 @@ async def metrics(request: Request) -> Response:
 async def page() -> FileResponse:
     """The web chat page."""
     return FileResponse(WEB / "index.html")
+
+
+async def docs() -> FileResponse:
+    """The API reference, rendered in the browser from /openapi.json without any CDN."""
+    return FileResponse(WEB / "docs.html")

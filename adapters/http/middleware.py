@@ -15,7 +15,8 @@ MAX_BODY = 64 * 1024
 # instead of a connection reset; beyond this size, or when it took too long, we just close.
 DRAIN_MAX, DRAIN_S = 1024 * 1024, 2.0
 log = logging.getLogger("switchboard.http")
-# The chat page loads only its own files and talks only to this origin.
+PAGES = frozenset({"/", "/docs"})
+# The chat page and the docs load only their own files and talks only to this origin.
 PAGE_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; "
      b"connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
@@ -108,7 +109,7 @@ class AccessLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if scope["path"] == "/" or scope["path"].startswith("/static/"):
+                if scope["path"] in PAGES or scope["path"].startswith("/static/"):
                     message["headers"] = [*message.get("headers", []), *PAGE_HEADERS]
             await send(message)
         try:

@@ -59,9 +59,9 @@ def _turn(user: UserKey, body: s.ChatIn, idempotency_key: str | None) -> tuple[T
     return turn, sid
 
 
-async def _turn_count(service: ChatService, user: UserKey, session: SessionKey) -> int:
-    infos = await service.sessions(user)
-    return next((i.messages // 2 for i in infos if i.session_id == str(session)), 0)
+async def _turn_count(service: ChatService, session: SessionKey) -> int:
+    info = await service.info(session)
+    return info.messages // 2 if info else 0
 
 
 async def chat(body: s.ChatIn, user: Caller, service: Service,
@@ -70,7 +70,7 @@ async def chat(body: s.ChatIn, user: Caller, service: Service,
     turn, sid = _turn(user, body, idempotency_key)
     reply = await service.reply(turn)
     return s.ChatOut(session_id=sid, reply=reply,
-                     turn_count=await _turn_count(service, user, turn.session))
+                     turn_count=await _turn_count(service, turn.session))
 
 
 async def chat_stream(body: s.ChatIn, user: Caller, service: Service,
@@ -89,7 +89,7 @@ async def chat_stream(body: s.ChatIn, user: Caller, service: Service,
             return from_core(exc)
         raise
     return EventStream(relay, events(relay, sid, first,
-                                     lambda: _turn_count(service, user, turn.session)))
+                                     lambda: _turn_count(service, turn.session)))
 
 
 async def list_sessions(user: Caller, service: Service) -> s.SessionsOut:

@@ -64,4 +64,4 @@ _E: dict[str, object] = {"model": ErrorOut}
 AUTH_ERRORS: dict[int | str, dict[str, object]] = {401: {**_E, "description": "Bad token"}}
 TURN_ERRORS: dict[int | str, dict[str, object]] = {
     **AUTH_ERRORS, 409: _E, 413: _E, 422: _E, 429: _E, 502: _E, 503: _E, 504: _E}
-FOUND_ERRORS: dict[int | str, dict[str, object]] = {**AUTH_ERRORS, 404: _E, 503: _E}
+FOUND_ERRORS: dict[int | str, dict[str, object]] = {**AUTH_ERRORS, 404: _E, 422: _E, 503: _E}

@@ -1,4 +1,4 @@
-// Switchboard web chat: plain DOM, text-only rendering (model output is untrusted), SSE over fetch.
+// Switchboard web chat: plain DOM, replies as a safe Markdown subset (markdown.js), SSE over fetch.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -21,13 +21,34 @@ function setSession(id) {
 
 function showError(text) { $("error").textContent = text || ""; }
 
+function setText(div, text) {
+  // Never innerHTML: replies may contain markup. The user's own words stay plain text.
+  div.raw = text;
+  if (div.classList.contains("ai")) div.replaceChildren(renderMarkdown(text));
+  else div.textContent = text;
+}
+
 function addMessage(role, text) {
   const div = document.createElement("div");
   div.className = "msg " + role;
-  div.textContent = text;  // never innerHTML: replies may contain markup
+  setText(div, text);
   $("messages").appendChild(div);
   div.scrollIntoView({ block: "end" });
   return div;
+}
+
+function appendText(div, text) {
+  // Re-rendered at most once a frame, however fast the tokens arrive.
+  div.raw += text;
+  if (div.pending) return;
+  div.pending = requestAnimationFrame(() => { div.pending = 0; setText(div, div.raw); });
+}
+
+function finish(div, text) {
+  if (div.pending) cancelAnimationFrame(div.pending);
+  div.pending = 0;
+  setText(div, text);
+  div.classList.remove("streaming");
 }
 
 async function api(path, options) {
@@ -90,9 +111,9 @@ function parseEvent(block) {
 
 function handleEvent(ev, bubble) {
   if (ev.name === "session") setSession(ev.data.session_id);
-  else if (ev.name === "token") bubble.textContent += ev.data.text;
-  else if (ev.name === "done") { bubble.textContent = ev.data.reply; bubble.classList.remove("streaming"); }
-  else if (ev.name === "error") { bubble.remove(); showError(ev.data.error); }
+  else if (ev.name === "token") appendText(bubble, ev.data.text);
+  else if (ev.name === "done") { bubble.ended = true; finish(bubble, ev.data.reply); }
+  else if (ev.name === "error") { bubble.ended = true; bubble.remove(); showError(ev.data.error); }
 }
 
 async function streamReply(res, bubble) {
@@ -109,6 +130,7 @@ async function streamReply(res, bubble) {
     }
   }
   bubble.classList.remove("streaming");
+  if (!bubble.ended) showError("The connection dropped before the reply was complete.");
 }
 
 async function send(text) {

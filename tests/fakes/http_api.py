@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -67,3 +67,18 @@ class BrokenStreamModel(OfflineChatModel):
         for piece in ("half ", "an answer"):
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
         raise httpx.ReadError("connection dropped")
+
+
+class CountedChunks:
+    """Pieces for `FakeOpenAI.chunks` that count how many the fake server actually sent."""
+
+    def __init__(self, pieces: list[str]) -> None:
+        self.pieces, self.sent = pieces, 0
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def __iter__(self) -> Iterator[str]:
+        for piece in self.pieces:
+            self.sent += 1
+            yield piece
