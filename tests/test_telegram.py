@@ -99,16 +99,6 @@ async def test_rate_limited_gets_a_notice_and_no_model_call(
         assert len(openai_fake.requests) == 1
 
 
-async def test_duplicate_update_is_answered_once(
-        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
-    async with fake_telegram() as tg, telegram_bot(tg, llm_service):
-        update = await tg.push({"message": tg.message(chat_of(ALICE), ALICE, "only once")})
-        await tg.push(update)  # Telegram redelivers the very same update
-        await wait_for(lambda: any("echo: only once" in t for t in shown(tg, 11)))
-        await asyncio.sleep(0.3)
-        assert len(tg.sent_to(11)) == 1 and len(openai_fake.requests) == 1
-
-
 async def test_non_text_gets_a_polite_note_and_bots_are_ignored(
         llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
     robot = user(33, "Robot", is_bot=True)

@@ -21,6 +21,7 @@ from tests.fakes.telegram_api import (
     FakeTelegram,
     chat_of,
     fake_telegram,
+    screens,
     shown,
     telegram_bot,
     user,
@@ -51,30 +52,73 @@ async def ask(tg: FakeTelegram, text: str, done: Any) -> None:
     await wait_for(lambda: done(shown(tg, 11)), timeout=15)
 
 
+def is_prefix(seen: list[str], answer: list[str]) -> bool:
+    """`seen` begins `answer`; its last word may still be growing (or a cut `**`)."""
+    if not seen:
+        return True
+    *whole, last = seen
+    return whole == answer[:len(whole)] and len(answer) > len(whole) and \
+        answer[len(whole)].startswith(last.strip("*"))
+
+
 async def test_long_answer_is_split_within_limits_and_complete(
         llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
     answer = long_answer()
     assert len(answer) > 9000
     openai_fake.answer = lambda body: answer
+    openai_fake.chunks = lambda text: [text[i:i + 150] for i in range(0, len(text), 150)]
+    openai_fake.chunk_delay = 0.015  # 63 chunks: the answer grows over several edit intervals
+
+    def finished() -> bool:
+        last = {c.message_id: c for c in tg.changes}  # every message's latest state
+        return words(" ".join(shown(tg, 11))) == words(answer) and \
+            all(c.html for c in last.values())
     async with fake_telegram() as tg, telegram_bot(tg, llm_service):
-        await ask(tg, "long please", lambda s: len(s) >= 3 and s[-1].rstrip().endswith("brackets."))
+        await tg.send_text(chat_of(ALICE), ALICE, "long please")
+        await wait_for(finished, timeout=15)
         messages = shown(tg, 11)
-        assert all(utf16_len(m) <= 4096 for m in messages)
+        assert len(messages) >= 3 and all(utf16_len(m) <= 4096 for m in messages)
         assert [w for m in messages for w in m.split()] == words(answer)
-        finals = [c for c in tg.calls if c.method in ("sendMessage", "editMessageText")
-                  and c.params.get("parse_mode") == "HTML"]
-        assert len(finals) == len(messages)  # every message ends in HTML: fences balanced
-        assert all("```" not in c.params["text"] for c in finals)
+        assert all("```" not in c.params["text"] for c in tg.calls
+                   if c.params.get("parse_mode") == "HTML")  # fences balanced, all converted
+        # Live: later messages appeared (plain) and grew while the answer was still streaming;
+        # every step showed a prefix of the answer: nothing twice, lost or out of order.
+        plain = [c.message_id for c in tg.changes if not c.html]
+        assert any(plain.count(later) >= 2 for later in set(plain) - {min(plain)})
+        assert all(is_prefix(words(" ".join(screen)), words(answer))
+                   for screen in screens(tg, 11))
+        assert all(b.at - a.at >= 0.045 for a, b in itertools.pairwise(tg.changes))
+        assert not tg.called("deleteMessage")
 
 
-async def test_rejected_html_falls_back_to_plain_text(
+async def test_rejected_html_falls_back_to_plain_text_on_edit(
         llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
     openai_fake.answer = lambda body: "**Done** & dusted"
     async with fake_telegram() as tg, telegram_bot(tg, llm_service):
         tg.fail("editMessageText", 400, "Bad Request: can't parse entities: unexpected tag",
                 when=lambda p: p.get("parse_mode") == "HTML")
-        await ask(tg, "status?", lambda s: s and s[-1] == "**Done** & dusted")
-        assert not tg.failures  # the HTML attempt was made, then plain text went through
+        # The streamed plain text can already read so: wait for the refused HTML edit too.
+        await ask(tg, "status?", lambda s: not tg.failures and s == ["**Done** & dusted"])
+        edits = tg.called("editMessageText")
+        assert edits[-2]["parse_mode"] == "HTML" and "parse_mode" not in edits[-1]
+        assert edits[-1]["text"] == "**Done** & dusted"
+
+
+async def test_rejected_html_falls_back_to_plain_text_on_send(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    paragraph = "**bold** & <tag> words " * 100
+    answer = f"{paragraph}\n\n{paragraph}"  # two messages, both sent finished (HTML)
+    openai_fake.answer = lambda body: answer
+    openai_fake.chunks = lambda text: [text]
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service):
+        tg.fail("sendMessage", 400, "Bad Request: can't parse entities: unexpected tag",
+                when=lambda p: p.get("parse_mode") == "HTML")
+        await ask(tg, "twice", lambda s: len(s) == 2 and "<tag> words" in s[1])
+        first, second = shown(tg, 11)
+        assert not tg.failures and first.startswith("**bold** & <tag>")  # sent again, plain
+        assert second.startswith("bold & <tag>")  # the other message kept its HTML
+        assert first.split() + second.replace("bold", "**bold**").split() == answer.split()
+        assert not tg.called("editMessageText")
 
 
 async def test_flood_control_retry_after_is_honoured(

@@ -1,12 +1,17 @@
-"""The platform-neutral splitter and Telegram's HTML rendering, without any network."""
+"""The platform-neutral splitter, Telegram's HTML rendering and streaming steps, offline."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import AsyncIterator
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.telegram import sender
 from adapters.telegram.render import pieces, to_html
 from adapters.textsplit import split, utf16_len
 from tests.fakes.telegram_api import visible
@@ -65,3 +70,37 @@ def test_html_converts_the_simple_subset_and_escapes_the_rest() -> None:
 def test_any_text_renders_to_html_telegram_accepts(text: str) -> None:
     for part in pieces(text):
         assert utf16_len(visible(to_html(part), "HTML")) <= 4096
+
+
+class _Recorder(sender.Outbox):
+    """An outbox that records what would be sent, with no Bot API behind it."""
+
+    def __init__(self) -> None:
+        super().__init__(None, 1, None, None)  # type: ignore[arg-type]
+        self.log: list[tuple[Any, ...]] = []
+
+    async def send(self, text: str, html: bool = False, **extra: Any) -> Any:
+        self.log.append(("send", text, html))
+        return type("Sent", (), {"message_id": len(self.log)})()
+
+    async def edit(self, message_id: int, text: str, html: bool = False) -> None:
+        self.log.append(("edit", message_id, text, html))
+
+    async def delete(self, message_id: int) -> None:
+        self.log.append(("delete", message_id))
+
+    async def typing(self) -> None:
+        await asyncio.sleep(3600)
+
+
+async def test_a_resplit_needing_fewer_messages_deletes_the_extra_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sender, "pieces", lambda t: ["x", "y"] if len(t) < 3 else ["xy"])
+
+    async def stream() -> AsyncIterator[str]:
+        for piece in "123":
+            yield piece
+    box = _Recorder()
+    await sender.StreamedReply(box, 0).run(stream())
+    assert box.log == [("send", "x", True), ("send", "y", False), ("edit", 1, "xy", False),
+                       ("delete", 2)]

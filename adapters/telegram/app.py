@@ -90,6 +90,7 @@ def webhook_router(secret: SecretStr,
     """`POST /telegram/webhook`: 403 without the right secret header, 503 while the bot is down.
 
     Updates are queued, so Telegram gets its 200 at once and chats are answered concurrently.
+    The queue is in memory: a crash after the 200 loses the update (docs/telegram.md, section 5).
     """
     router = APIRouter()
     expected = secret.get_secret_value().encode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import deque
 from typing import Any
 
 from telegram import (
@@ -32,8 +33,8 @@ PLATFORM = "telegram"
 COMMANDS = (BotCommand("start", "What this bot does"), BotCommand("help", "How to use it"),
             BotCommand("reset", "Start a fresh conversation"),
             BotCommand("forget", "Erase everything kept about you"))
-HELP = ("Hi! Send me a message and I'll answer; I remember our conversation.\n"
-        "In groups, mention me or reply to me.\n"
+HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember our "
+        "conversation.\nIn groups, mention me or reply to one of my messages.\n"
         "/reset starts a fresh conversation. /forget erases everything I keep about you.")
 NOT_TEXT = "Sorry, I can only read text messages. Please type your question."
 UNKNOWN = "I don't know that command. Try /help."
@@ -42,6 +43,9 @@ ASK_FORGET = ("Erase everything I keep about you, in every chat? This cannot be 
               "Tap a button, or send /forget yes.")
 KEPT = "Nothing was erased."
 NOT_YOURS = "Only the person who asked can answer this."
+# Redeliveries within one process are dropped here, commands included; text turns are also
+# deduplicated durably by the core (their turn id), which covers restarts.
+RECENT_UPDATES = 1024
 
 
 def user_key(user: User) -> UserKey:
@@ -97,10 +101,14 @@ class TelegramChat:
 
     def __init__(self, service: ChatService, settings: TelegramSettings) -> None:
         self.service, self.settings = service, settings
+        self.recent: deque[int] = deque(maxlen=RECENT_UPDATES)
 
     async def gate(self, update: Update, context: Context) -> None:
-        """Runs first: drops bots (ourselves included) and, with an allow-list, strangers."""
+        """Runs first: drops redeliveries, bots (ourselves included) and unlisted users."""
         user = update.effective_user
+        if update.update_id in self.recent:  # a webhook retry or a re-fetch: answered already
+            raise ApplicationHandlerStop
+        self.recent.append(update.update_id)
         if user is None or user.is_bot or not self.settings.allows(user.id, user.username):
             if user is not None and not user.is_bot:
                 log.info("ignored telegram user %s (not in TELEGRAM_ALLOWED_USERS)", user.id)
@@ -128,9 +136,9 @@ class TelegramChat:
         return " ".join(text.split()) if mentions else None
 
     async def _answer(self, box: Outbox, turn: Turn) -> None:
-        stream = self.service.stream(turn)
-        try:
-            await StreamedReply(box, self.settings.edit_interval).run(stream)
+        try:  # closed before any notice, so a reply that failed midway frees its conversation
+            async with contextlib.aclosing(self.service.stream(turn)) as stream:
+                await StreamedReply(box, self.settings.edit_interval).run(stream)
         except DuplicateTurn:
             log.info("duplicate telegram turn %s ignored", turn.turn_id)
         except SwitchboardError as exc:
@@ -138,10 +146,6 @@ class TelegramChat:
         except Exception:  # a bug: the operator gets the traceback, the user a short note
             log.exception("telegram turn failed session=%s", turn.session)
             await self._notice(box, UNEXPECTED)
-        finally:  # a reply that failed midway must give the conversation's lock back now
-            close = getattr(stream, "aclose", None)
-            if close is not None:
-                await close()
 
     async def _notice(self, box: Outbox, text: str, **extra: Any) -> None:
         with contextlib.suppress(TelegramError):

@@ -17,11 +17,6 @@ def pieces(text: str) -> list[str]:
     return split(text, LIMIT, utf16_len)
 
 
-def preview(text: str) -> str:
-    """What a message being streamed shows: plain text, the first message's worth."""
-    return split(text, LIMIT, utf16_len)[0] if text.strip() else ""
-
-
 def to_html(markdown: str) -> str:
     """Telegram HTML for one message; anything that is not our small Markdown subset is escaped."""
     out: list[str] = []

@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import datetime as dtm
 import logging
+import math
 import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
+from html import escape
 from typing import Any, TypeVar
 
 from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from adapters.telegram.render import pieces, preview, to_html
+from adapters.telegram.render import pieces, to_html
 
 log = logging.getLogger("switchboard.telegram")
 T = TypeVar("T")
@@ -96,6 +98,10 @@ class Outbox:
             with contextlib.suppress(BadRequest):
                 await attempt(text, None)
 
+    async def delete(self, message_id: int) -> None:
+        with contextlib.suppress(TelegramError):  # already gone, or too old to delete
+            await call(lambda: self.bot.delete_message(self.chat_id, message_id))
+
     async def typing(self) -> None:
         """Show "typing…" until cancelled."""
         while True:
@@ -106,44 +112,61 @@ class Outbox:
 
 
 class StreamedReply:
-    """One answer shown while it grows: a message edited at most once per `interval`."""
+    """One answer shown while it grows, in as many messages as it needs.
+
+    While the answer streams, finished messages get their final (HTML) form and the last one
+    grows as plain text; at the end each message gets its final form. Every step updates only
+    the first message that is out of date, one request per `interval`, so the pace stays within
+    Telegram's flood limits and text moving to the next message is never shown twice.
+    """
 
     def __init__(self, outbox: Outbox, interval: float) -> None:
         self.outbox, self.interval = outbox, interval
-        self.message_id: int | None = None
-        self.shown = ""
-        self.last = 0.0
+        self.ids: list[int] = []
+        self.shown: list[str] = []  # what each message shows, as the equivalent Telegram HTML
+        self.last = -math.inf
 
     async def run(self, stream: AsyncIterator[str]) -> None:
-        """Consume the core's stream, then send the finished answer as formatted messages."""
+        """Consume the core's stream, showing it as it grows, then format every message."""
         typing = asyncio.create_task(self.outbox.typing())
         text = ""
         try:
             async for piece in stream:
                 text += piece
                 if time.monotonic() - self.last >= self.interval:
-                    await self._show(preview(text))
-                    typing.cancel()
+                    await self._step(text, final=False)
+                    if self.ids:
+                        typing.cancel()
         finally:
             typing.cancel()
-        await self._finish(text)
+        while await self._step(text, final=True):
+            pass
+        await self._drop_extra(len(pieces(text)))
 
-    async def _show(self, text: str) -> None:
-        if not text.strip() or text == self.shown:
-            return
-        if self.message_id is None:
-            self.message_id = (await self.outbox.send(text)).message_id
-        else:
-            await self.outbox.edit(self.message_id, text)
-        self.shown, self.last = text, time.monotonic()
-
-    async def _finish(self, text: str) -> None:
-        for index, part in enumerate(pieces(text)):
-            if index == 0 and self.message_id is not None:
-                if part == self.shown and to_html(part) == part:
-                    continue  # the last edit already shows exactly this
-                # The formatted edit keeps to the same pace as the streamed ones.
+    async def _step(self, text: str, final: bool) -> bool:
+        """Bring the first out-of-date message up to date; False when none is."""
+        parts = pieces(text)
+        for index, part in enumerate(parts):
+            formatted = final or index < len(parts) - 1
+            looks = to_html(part) if formatted else escape(part, quote=False)
+            if index < len(self.shown) and self.shown[index] == looks:
+                continue  # Telegram refuses an edit that changes nothing
+            if final:  # the formatting pass keeps to the streaming pace
                 await asyncio.sleep(max(0.0, self.last + self.interval - time.monotonic()))
-                await self.outbox.edit(self.message_id, part, html=True)
-            else:
-                await self.outbox.send(part, html=True)
+            await self._put(index, part, formatted)
+            self.shown[index:index + 1] = [looks]
+            self.last = time.monotonic()
+            return True
+        return False
+
+    async def _put(self, index: int, text: str, formatted: bool) -> None:
+        if index < len(self.ids):
+            await self.outbox.edit(self.ids[index], text, html=formatted)
+        else:
+            self.ids.append((await self.outbox.send(text, html=formatted)).message_id)
+
+    async def _drop_extra(self, needed: int) -> None:
+        # Re-splitting a grown answer can, rarely, need fewer messages than were streamed.
+        for message_id in self.ids[needed:]:
+            await self.outbox.delete(message_id)
+        del self.ids[needed:], self.shown[needed:]

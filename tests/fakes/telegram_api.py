@@ -75,6 +75,17 @@ class Call:
 
 
 @dataclass
+class Change:
+    """One message as a chat shows it after a send, edit (or, with `text` None, a delete)."""
+
+    chat_id: int
+    message_id: int
+    text: str | None
+    html: bool
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
 class Failure:
     method: str
     status: int
@@ -92,6 +103,7 @@ class FakeTelegram:
         self.failures: list[Failure] = []
         self.webhook: dict[str, Any] | None = None
         self.texts: dict[tuple[int, int], str] = {}  # (chat, message) -> text shown
+        self.changes: list[Change] = []  # every successful send, edit and delete, in order
         self._raw: dict[tuple[int, int], str] = {}  # the last text as sent, markup included
         self._updates: list[dict[str, Any]] = []
         self._arrived = asyncio.Event()
@@ -209,9 +221,22 @@ class FakeTelegram:
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
         chat_id, text = int(params["chat_id"]), _checked(params)
         message_id = next(self._message_ids)
+        self._show(chat_id, message_id, params)
+        return _message(chat_id, message_id, text)
+
+    async def _m_deleteMessage(self, params: dict[str, Any]) -> Any:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if self.texts.pop(key, None) is None:
+            raise ValueError("message to delete not found")
+        self._raw.pop(key, None)
+        self.changes.append(Change(*key, None, False))
+        return True
+
+    def _show(self, chat_id: int, message_id: int, params: dict[str, Any]) -> None:
+        text = visible(str(params["text"]), params.get("parse_mode"))
         self.texts[(chat_id, message_id)] = text
         self._raw[(chat_id, message_id)] = params["text"]
-        return _message(chat_id, message_id, text)
+        self.changes.append(Change(chat_id, message_id, text, params.get("parse_mode") == "HTML"))
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
@@ -220,8 +245,7 @@ class FakeTelegram:
                 (chat_id, message_id)) == params["text"]:
             raise ValueError("message is not modified: specified new message content and "
                              "reply markup are exactly the same")
-        self.texts[(chat_id, message_id)] = text
-        self._raw[(chat_id, message_id)] = params["text"]
+        self._show(chat_id, message_id, params)
         return _message(chat_id, message_id, text)
 
 
@@ -303,3 +327,16 @@ async def telegram_bot(fake: FakeTelegram, service: ChatService,
     settings = TelegramSettings(**values)
     async with running(build_application(service, settings), settings) as app:
         yield app
+
+
+def screens(fake: FakeTelegram, chat_id: int) -> list[list[str]]:
+    """What a chat showed after each send, edit and delete, to check every step on the way."""
+    now: dict[int, str] = {}
+    out: list[list[str]] = []
+    for change in (c for c in fake.changes if c.chat_id == chat_id):
+        if change.text is None:
+            now.pop(change.message_id, None)
+        else:
+            now[change.message_id] = change.text
+        out.append([now[k] for k in sorted(now)])
+    return out
