@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 
 from core.connect import open_redis
+from core.inbox import RedisInbox
 from core.model import build_model, describe
 from core.redis_store import RedisStore
 from core.service import ChatService, TurnRecord
@@ -33,4 +34,5 @@ async def open_core(settings: CoreSettings,
             stack.push_async_callback(lc_store.aclose)
             store = lc_store
         log.info("model: %s", describe(settings))
-        yield ChatService(store, build_model(settings), settings, observers)
+        inbox = RedisInbox(redis, settings.redis_prefix)
+        yield ChatService(store, build_model(settings), settings, observers, inbox=inbox)

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -15,10 +16,19 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import RedisError
 
-from core.errors import ConfigError
+from core.errors import ConfigError, StoreUnavailable
 from core.settings import CoreSettings
 
 log = logging.getLogger("switchboard.store")
+T = TypeVar("T")
+
+
+async def guard(call: Awaitable[T]) -> T:
+    """Await a Redis call; a Redis failure becomes the error tree's `StoreUnavailable`."""
+    try:
+        return await call
+    except RedisError as exc:
+        raise StoreUnavailable(str(exc)) from exc
 
 
 def client_for(url: str, max_connections: int = 64) -> Redis:

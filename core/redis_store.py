@@ -6,20 +6,20 @@ import asyncio
 import hashlib
 import secrets
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from core import lua
+from core.connect import guard
 from core.errors import ConversationBusy, DuplicateTurn, RateLimited, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.settings import Rate
 from core.store import Loaded, SessionInfo, TurnWrite
 
-T = TypeVar("T")
 META = ("title", "n", "c", "at")  # the meta hash fields a listing shows
 # Renewed while a reply runs, so it can be short: a crashed holder frees the conversation fast.
 LOCK_MS = 30_000
@@ -123,48 +123,43 @@ class RedisStore:
         await self._run(lambda p: self._eval(p, "RELEASE", (lock,), lock_token))
 
     async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
-        raw = await self._guard(self.redis.lrange(self.keys.session(str(session))[0], -limit, -1))
+        raw = await guard(self.redis.lrange(self.keys.session(str(session))[0], -limit, -1))
         return [StoredMessage.decode(r) for r in cast(list[str], raw)]  # decode_responses=True
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         # Keep the turn ids: a message redelivered after a reset must still be answered once.
         history, meta, _, _ = self.keys.session(str(session))
-        await self._guard(self.redis.delete(history, meta))
+        await guard(self.redis.delete(history, meta))
 
     async def info(self, session: SessionKey) -> SessionInfo | None:
-        meta = await self._guard(self.redis.hmget(self.keys.session(str(session))[1], *META))
+        meta = await guard(self.redis.hmget(self.keys.session(str(session))[1], *META))
         return _info(str(session), meta) if meta[1] else None
 
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         index = self.keys.user(str(user))[1]
-        ids = sorted(str(i) for i in await self._guard(self.redis.hkeys(index)))
+        ids = sorted(str(i) for i in await guard(self.redis.hkeys(index)))
         metas = await self._run(lambda p: [p.hmget(self.keys.session(i)[1], *META) for i in ids])
         infos = [_info(sid, meta) for sid, meta in zip(ids, metas, strict=True) if meta[1]]
         return sorted(infos, key=lambda i: i.updated, reverse=True)
 
     async def erase_user(self, user: UserKey) -> int:
         rate, index = self.keys.user(str(user))
-        scopes = await self._guard(self.redis.hgetall(index))
+        scopes = await guard(self.redis.hgetall(index))
         for sid, scope in scopes.items():
             await self._erase_from(str(sid), Scope(str(scope)), str(user))
-        await self._guard(self.redis.delete(rate, index))
+        await guard(self.redis.delete(rate, index))
         return len(scopes)
 
     async def _erase_from(self, sid: str, scope: Scope, user: str) -> None:
         keys = self.keys.session(sid)
         if scope in PRIVATE_SCOPES:
-            await self._guard(self.redis.delete(*keys))
+            await guard(self.redis.delete(*keys))
         else:
             await self._run(lambda p: self._eval(p, "ERASE_SHARED", keys[:2], user))
 
     async def ping(self) -> None:
-        await self._guard(self.redis.ping())
+        await guard(self.redis.ping())
 
-    async def _guard(self, call: Awaitable[T]) -> T:
-        try:
-            return await call
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
 
 
 def _loaded(opened: list[Any], token: str) -> Loaded:

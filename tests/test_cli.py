@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,16 @@ def switchboard(*args: str, stdin: bytes = b"", env: dict[str, str] | None = Non
     return subprocess.run([sys.executable, "-m", "bots.cli", *args], input=stdin,
                           capture_output=True, timeout=60, cwd=cwd,
                           env={**base, **(env or {}), "PYTHONPATH": str(Path.cwd())})
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    # main() configures logging for its process; in-process calls must not leak it.
+    turn = logging.getLogger("switchboard.turn")
+    level, handlers = turn.level, logging.getLogger().handlers[:]
+    yield
+    turn.setLevel(level)
+    logging.getLogger().handlers[:] = handlers
 
 
 @pytest.fixture

@@ -120,6 +120,8 @@ async def test_forget_erases_the_user(discord_api: FakeDiscord,
         await api.say(ALICE, "private", channel=DM_ALICE, guild=False)
         await api.say(ALICE, "in a channel", mention=True)
         await stored(llm_service, SessionKey.direct(ALICE_KEY), 2)
+        await stored(llm_service,
+                     SessionKey.channel_member("discord", GUILD, CHANNEL, user=ALICE_KEY), 2)
         await api.command("forget", ALICE, channel=DM_ALICE, guild=False)
         await wait_for(lambda: followups(api))
     assert followups(api)[0]["content"] == (

@@ -139,6 +139,7 @@ def test_token_command_prints_a_verifiable_token(monkeypatch: pytest.MonkeyPatch
 async def test_secrets_and_bodies_never_reach_the_logs(service: ChatService,
                                                        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("DEBUG")
+    caplog.set_level("DEBUG", logger="switchboard.turn")  # `switchboard chat` quiets it
     bearer = token()
     async with served(service, headers={"Authorization": f"Bearer {bearer}"}) as api:
         await api.post("/v1/chat", json={"message": "my password is hunter2"})

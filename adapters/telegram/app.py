@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -23,8 +24,17 @@ from telegram.ext import (
 )
 
 from adapters.telegram.handlers import COMMANDS, TelegramChat
+from adapters.telegram.inbox import (
+    REPLAY_AFTER,
+    SOURCE,
+    InboxBot,
+    InboxProcessor,
+    inbox_of,
+    replaying,
+)
 from adapters.telegram.sender import call
 from adapters.telegram.settings import TelegramSettings
+from core.errors import StoreUnavailable
 from core.service import ChatService
 
 log = logging.getLogger("switchboard.telegram")
@@ -35,8 +45,7 @@ _MESSAGES = filters.UpdateType.MESSAGE  # edits of old messages are not new ques
 
 def build_application(service: ChatService, settings: TelegramSettings) -> TelegramApp:
     """A PTB application wired to the core; nothing connects until it is initialized."""
-    builder = (ApplicationBuilder().token(settings.token.get_secret_value())
-               .base_url(settings.api_url).concurrent_updates(True))
+    builder = _builder(service, settings)
     if settings.webhook_url:
         builder = builder.updater(None)  # the HTTP app feeds updates in webhook mode
     app: TelegramApp = builder.build()
@@ -55,9 +64,21 @@ def build_application(service: ChatService, settings: TelegramSettings) -> Teleg
     return app
 
 
+def _builder(service: ChatService, settings: TelegramSettings) -> Any:
+    token = settings.token.get_secret_value()
+    if service.inbox is None:
+        return ApplicationBuilder().token(token).base_url(settings.api_url) \
+            .concurrent_updates(True)
+    # Updates are kept in the inbox before Telegram may count them delivered, and acked once
+    # handled; see adapters/telegram/inbox.py.
+    return ApplicationBuilder().bot(InboxBot(service.inbox, token, settings.api_url)) \
+        .concurrent_updates(InboxProcessor(service.inbox))
+
+
 @contextlib.asynccontextmanager
-async def running(app: TelegramApp, settings: TelegramSettings) -> AsyncIterator[TelegramApp]:
-    """Start the bot: commands registered, then long polling or the webhook registered."""
+async def running(app: TelegramApp, settings: TelegramSettings,
+                  replay_after: float = REPLAY_AFTER) -> AsyncIterator[TelegramApp]:
+    """Start the bot: commands registered, unfinished updates replayed, then updates received."""
     async with app:
         try:
             await call(lambda: app.bot.set_my_commands(COMMANDS))
@@ -65,10 +86,11 @@ async def running(app: TelegramApp, settings: TelegramSettings) -> AsyncIterator
             log.warning("setMyCommands failed: %s", type(exc).__name__)
         await app.start()
         try:
-            await _receive(app, settings)
-            log.info("telegram bot @%s running (%s)", app.bot.username,
-                     "webhook" if settings.webhook_url else "long polling")
-            yield app
+            async with replaying(app, replay_after):  # what a crashed run left unanswered
+                await _receive(app, settings)
+                log.info("telegram bot @%s running (%s)", app.bot.username,
+                         "webhook" if settings.webhook_url else "long polling")
+                yield app
         finally:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
@@ -89,8 +111,8 @@ def webhook_router(secret: SecretStr,
                    application: Callable[[], TelegramApp | None]) -> APIRouter:
     """`POST /telegram/webhook`: 403 without the right secret header, 503 while the bot is down.
 
-    Updates are queued, so Telegram gets its 200 at once and chats are answered concurrently.
-    The queue is in memory: a crash after the 200 loses the update (docs/telegram.md, section 5).
+    Each update is written to the core's inbox before the 200 (503 if that fails, so Telegram
+    retries), then queued, so Telegram gets its answer at once and chats run concurrently.
     """
     router = APIRouter()
     expected = secret.get_secret_value().encode()
@@ -104,11 +126,32 @@ def webhook_router(secret: SecretStr,
         app = application()
         if app is None or not app.running:
             raise HTTPException(503, "telegram bot not running")  # Telegram retries later
-        try:
-            update = Update.de_json(await request.json(), app.bot)
-        except ValueError:
-            raise HTTPException(400, "not a Telegram update") from None
+        raw = await request.body()
+        update = _parse(raw, app)
+        await _keep(app, update, raw)
         await app.update_queue.put(update)
         return {"ok": True}
 
     return router
+
+
+def _parse(raw: bytes, app: TelegramApp) -> Update:
+    try:
+        update = Update.de_json(json.loads(raw), app.bot)
+    except (ValueError, TypeError, KeyError):  # UnicodeDecodeError is a ValueError
+        raise HTTPException(400, "not a Telegram update") from None
+    if update is None:
+        raise HTTPException(400, "not a Telegram update")
+    return update
+
+
+async def _keep(app: TelegramApp, update: Update, raw: bytes) -> None:
+    """Persist before confirming: after our 200, Telegram never sends this update again."""
+    inbox = inbox_of(app)
+    if inbox is None:
+        return
+    try:
+        await inbox.put(SOURCE, str(update.update_id), raw.decode())
+    except StoreUnavailable as exc:
+        log.warning("telegram update %s refused, inbox unavailable: %s", update.update_id, exc)
+        raise HTTPException(503, "inbox unavailable") from None

@@ -117,6 +117,10 @@ class FakeTelegram:
     def called(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
+    def confirmed(self, update_id: int) -> bool:
+        """Whether the bot confirmed the update: a getUpdates call with a later offset."""
+        return any(int(p.get("offset") or 0) > update_id for p in self.called("getUpdates"))
+
     def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
         return [p for p in self.called("sendMessage") if p["chat_id"] == chat_id]
 
@@ -320,12 +324,19 @@ def shown(fake: FakeTelegram, chat_id: int) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def telegram_bot(fake: FakeTelegram, service: ChatService,
-                       **env: Any) -> AsyncIterator[TelegramApp]:
-    """The real adapter on the real PTB, talking to `fake`; fast edits and short long-polls."""
+                       prepare: Callable[[TelegramApp], None] | None = None,
+                       replay_after: float = 60.0, **env: Any) -> AsyncIterator[TelegramApp]:
+    """The real adapter on the real PTB, talking to `fake`; fast edits and short long-polls.
+
+    `prepare` may change the application (e.g. add a handler) before it starts.
+    """
     values = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.api_url,
               "TELEGRAM_EDIT_INTERVAL": "0.05", "TELEGRAM_POLL_TIMEOUT": "1", **env}
     settings = TelegramSettings(**values)
-    async with running(build_application(service, settings), settings) as app:
+    app = build_application(service, settings)
+    if prepare is not None:
+        prepare(app)
+    async with running(app, settings, replay_after):
         yield app
 
 
