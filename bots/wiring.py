@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 from core.connect import open_redis
 from core.inbox import RedisInbox
-from core.model import build_model, describe
+from core.model import build_model, describe, http_client
 from core.redis_store import RedisStore
 from core.service import ChatService, TurnRecord
 from core.settings import CoreSettings
@@ -34,5 +34,6 @@ async def open_core(settings: CoreSettings,
             stack.push_async_callback(lc_store.aclose)
             store = lc_store
         log.info("model: %s", describe(settings))
+        http = await stack.enter_async_context(http_client(settings))
         inbox = RedisInbox(redis, settings.redis_prefix)
-        yield ChatService(store, build_model(settings), settings, observers, inbox=inbox)
+        yield ChatService(store, build_model(settings, http), settings, observers, inbox=inbox)

@@ -29,7 +29,18 @@ class ChatModel(Protocol):
     def astream(self, input: Any, /) -> AsyncIterator[BaseMessageChunk]: ...
 
 
-def build_model(settings: CoreSettings) -> BaseChatModel:
+def http_client(settings: CoreSettings) -> httpx.AsyncClient:
+    """The pooled HTTP client for the model endpoint; whoever opens it closes it.
+
+    Passing our own keeps the connection pool's life explicit: langchain-openai otherwise
+    caches a process-wide client per base URL, bound to the event loop that first used it.
+    """
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.model_timeout, connect=5.0),
+        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
+
+
+def build_model(settings: CoreSettings, http: httpx.AsyncClient | None = None) -> BaseChatModel:
     """A real client when a key is set; otherwise the offline model."""
     if settings.openai_api_key is None:
         return OfflineChatModel()
@@ -40,6 +51,7 @@ def build_model(settings: CoreSettings) -> BaseChatModel:
         timeout=settings.model_timeout,
         max_retries=settings.model_max_retries,
         stream_usage=True,
+        http_async_client=http,
     )
 
 

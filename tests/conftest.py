@@ -6,14 +6,15 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from httpx import AsyncClient
 from redis.asyncio import Redis
 
-from core.model import build_model
+from core.model import build_model, http_client
 from core.offline import OfflineChatModel
 from core.redis_store import RedisStore
 from core.service import ChatService
@@ -111,13 +112,31 @@ async def openai_fake() -> AsyncIterator[FakeOpenAI]:
 
 
 @pytest.fixture
-async def llm_service(redis: Redis, make_settings: Callable[..., CoreSettings],
-                      openai_fake: FakeOpenAI) -> ChatService:
-    """The core with the real `ChatOpenAI` client pointed at `openai_fake`; short timeouts."""
-    settings = make_settings(OPENAI_API_KEY="sk-test-fake-key-123",
-                             OPENAI_BASE_URL=openai_fake.base_url,
-                             SWITCHBOARD_MODEL_TIMEOUT="1", SWITCHBOARD_MODEL_MAX_RETRIES="2")
-    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
-                       settings.history_max_messages)
-    await store.scripts.load(redis)
-    return ChatService(store, build_model(settings), settings)
+async def model_http(make_settings: Callable[..., CoreSettings]) -> AsyncIterator[AsyncClient]:
+    """The model's HTTP client for one test, on this test's event loop."""
+    async with http_client(make_settings()) as client:
+        yield client
+
+
+@pytest.fixture
+def make_llm_service(redis: Redis, make_settings: Callable[..., CoreSettings],
+                     openai_fake: FakeOpenAI, model_http: AsyncClient
+                     ) -> Callable[..., Awaitable[ChatService]]:
+    """Build a core with the real `ChatOpenAI` pointed at `openai_fake`, short timeouts."""
+    async def make(client: Redis | None = None, **overrides: Any) -> ChatService:
+        settings = make_settings(**{
+            "OPENAI_API_KEY": "sk-test-fake-key-123", "OPENAI_BASE_URL": openai_fake.base_url,
+            "SWITCHBOARD_MODEL_TIMEOUT": "1", "SWITCHBOARD_MODEL_MAX_RETRIES": "2",
+            **overrides})
+        client = client or redis
+        store = RedisStore(client, settings.redis_prefix, settings.history_ttl,
+                           settings.history_max_messages)
+        await store.scripts.load(client)
+        return ChatService(store, build_model(settings, model_http), settings)
+    return make
+
+
+@pytest.fixture
+async def llm_service(make_llm_service: Callable[..., Awaitable[ChatService]]) -> ChatService:
+    """The core with the real `ChatOpenAI` client pointed at `openai_fake`."""
+    return await make_llm_service()

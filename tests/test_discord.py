@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from adapters.discord_bot.client import run
 from adapters.discord_bot.settings import DiscordSettings
 from core.keys import SessionKey
-from core.model import build_model
-from core.redis_store import RedisStore
 from core.service import ChatService
-from core.settings import CoreSettings
 from tests.fakes.common import wait_for
 from tests.fakes.discord_api import (
     BOT_USER,
@@ -199,14 +195,10 @@ async def test_everyone_never_pings(bot: Bot) -> None:
 
 
 async def test_rate_limited_user_gets_a_notice_and_no_model_call(
-        bot: Bot, openai_fake: FakeOpenAI, redis: Redis,
-        make_settings: Callable[..., CoreSettings]) -> None:
-    limited = make_settings(OPENAI_API_KEY="sk-test-fake-key-123",
-                            OPENAI_BASE_URL=openai_fake.base_url,
-                            SWITCHBOARD_RATE_LIMIT="1/minute")
-    store = RedisStore(redis, limited.redis_prefix, limited.history_ttl, 200)
-    await store.scripts.load(redis)
-    async with bot(ChatService(store, build_model(limited), limited)) as api:
+        bot: Bot, openai_fake: FakeOpenAI,
+        make_llm_service: Callable[..., Awaitable[ChatService]]) -> None:
+    limited = await make_llm_service(SWITCHBOARD_RATE_LIMIT="1/minute")
+    async with bot(limited) as api:
         await api.say(ALICE, "first", mention=True)
         await wait_for(lambda: len(api.texts(CHANNEL)) == 1)
         await api.say(ALICE, "second", mention=True)

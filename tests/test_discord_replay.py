@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from redis.asyncio import Redis
 
 from adapters.discord_bot import client
-from core.model import build_model
-from core.redis_store import RedisStore
 from core.service import ChatService
-from core.settings import CoreSettings
 from tests.fakes.common import wait_for
 from tests.fakes.discord_api import CHANNEL, FakeDiscord, fake_discord
 from tests.fakes.openai_server import FakeOpenAI
@@ -27,16 +24,12 @@ async def discord_api() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def second_process(redis_url: str, make_settings: Callable[..., CoreSettings],
-                         openai_fake: FakeOpenAI) -> AsyncIterator[ChatService]:
+async def second_process(redis_url: str, make_llm_service: Callable[..., Awaitable[ChatService]]
+                         ) -> AsyncIterator[ChatService]:
     """Another bot process's core: its own Redis connection, the same key prefix."""
-    settings = make_settings(OPENAI_API_KEY="sk-test-fake-key-123",
-                             OPENAI_BASE_URL=openai_fake.base_url)
     redis = Redis.from_url(redis_url, decode_responses=True)
-    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl, 200)
-    await store.scripts.load(redis)
     try:
-        yield ChatService(store, build_model(settings), settings)
+        yield await make_llm_service(redis)
     finally:
         await redis.aclose()
 

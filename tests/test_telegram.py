@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from adapters.telegram.handlers import NOT_TEXT, NOT_YOURS, RESET
 from core.keys import SessionKey, UserKey
-from core.model import build_model
-from core.redis_store import RedisStore
 from core.service import ChatService
-from core.settings import CoreSettings
 from tests.fakes.common import wait_for
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_api import (
@@ -85,14 +81,9 @@ async def test_forget_asks_then_erases_only_for_the_asker(
 
 
 async def test_rate_limited_gets_a_notice_and_no_model_call(
-        redis: Redis, make_settings: Callable[..., CoreSettings],
+        make_llm_service: Callable[..., Awaitable[ChatService]],
         openai_fake: FakeOpenAI) -> None:
-    settings = make_settings(SWITCHBOARD_RATE_LIMIT="1/minute", OPENAI_API_KEY="sk-test-fake-1",
-                             OPENAI_BASE_URL=openai_fake.base_url)
-    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
-                       settings.history_max_messages)
-    await store.scripts.load(redis)
-    service = ChatService(store, build_model(settings), settings)
+    service = await make_llm_service(SWITCHBOARD_RATE_LIMIT="1/minute")
     async with fake_telegram() as tg, telegram_bot(tg, service):
         await say(tg, ALICE, "one", "echo: one")
         await say(tg, ALICE, "two", "sending messages a bit fast. Try again in")
