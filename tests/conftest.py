@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from core.model import build_model, http_client
@@ -67,20 +68,23 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def prefix() -> str:
-    return f"sbtest:{uuid.uuid4().hex[:12]}:"
+def prefix(redis_url: str) -> Iterator[str]:
+    """This test's own key prefix; every key under it is deleted afterwards, whoever wrote it."""
+    value = f"sbtest:{uuid.uuid4().hex[:12]}:"
+    yield value
+    with SyncRedis.from_url(redis_url) as client:
+        keys = list(client.scan_iter(match=f"{value}*", count=500))
+        if keys:
+            client.delete(*keys)
 
 
 @pytest.fixture
 async def redis(redis_url: str, prefix: str) -> AsyncIterator[Redis]:
-    """A client for the test Redis; every key under this test's prefix is deleted afterwards."""
+    """A client for the test Redis (the `prefix` fixture cleans up the keys)."""
     client = Redis.from_url(redis_url, decode_responses=True)
     try:
         yield client
     finally:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=500)]
-        if keys:
-            await client.delete(*keys)
         await client.aclose()
 
 
