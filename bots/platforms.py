@@ -55,12 +55,8 @@ def choose(requested: list[str]) -> list[str]:
 
 
 def _server(platform: str) -> Server:
-    try:
-        module = importlib.import_module(PLATFORMS[platform][0])
-    except ModuleNotFoundError:
-        raise ConfigError("PLATFORM", f"the {platform} adapter is not available in this "
-                          "version yet") from None
-    server: Server = module.serve
+    # Imported only when chosen: a Telegram-only bot never loads discord.py or slack-bolt.
+    server: Server = importlib.import_module(PLATFORMS[platform][0]).serve
     return server
 
 

@@ -161,7 +161,6 @@ class RedisStore:
         await guard(self.redis.ping())
 
 
-
 def _loaded(opened: list[Any], token: str) -> Loaded:
     messages = [StoredMessage.decode(raw) for raw in opened[1]]
     return Loaded(messages, int(opened[2]), str(opened[3]), int(opened[4]), token)

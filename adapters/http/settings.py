@@ -48,7 +48,7 @@ class HttpSettings(EnvSettings):
         value = refuse_placeholder(value)
         if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes; generate one with "
-                             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+                             "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`")
         return value
 
     @field_validator("jwt_public_key")
