@@ -41,7 +41,7 @@ from langchain_core.messages import (
 from redis import Redis
 
 from core.connect import client_for
-from core.keys import SessionKey, Speaker, UserKey
+from core.keys import SessionKey, SessionKeys, Speaker, UserKey
 from core.messages import StoredMessage
 from core.redis_store import RedisStore
 from core.service import ChatService, Turn
@@ -122,7 +122,7 @@ class Switchboard:
         user = UserKey.of("bench", sid)
         return SessionKey.direct(user), Speaker(user, "Ann", "Bench")
 
-    def keys(self, sid: str) -> tuple[str, str, str, str]:
+    def keys(self, sid: str) -> SessionKeys:
         return self.store.keys.session(str(self.who(sid)[0]))
 
     async def preload(self, sids: list[str], n: int) -> None:
@@ -133,9 +133,10 @@ class Switchboard:
         for sid in sids:
             msgs = [StoredMessage("human", TEXT, 1, "Ann", f"bench:{sid}") if i % 2 == 0
                     else StoredMessage("ai", TEXT, 1) for i in range(n)]
-            pipe.rpush(self.keys(sid)[0], *(m.encode() for m in msgs))
-            pipe.hset(self.keys(sid)[1], mapping={"n": n, "upto": max(0, n - 40), "c": 1, "at": 1,
-                                                  "title": TEXT[:80], "sum": TEXT * (n > 40)})
+            pipe.rpush(self.keys(sid).history, *(m.encode() for m in msgs))
+            meta = {"n": n, "upto": max(0, n - 40), "c": 1, "at": 1, "title": TEXT[:80],
+                    "sum": TEXT * (n > 40)}
+            pipe.hset(self.keys(sid).meta, mapping=meta)
         await pipe.execute()
 
     async def turn(self, sid: str) -> None:

@@ -99,22 +99,48 @@ class Speaker:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionKeys:
+    """One conversation's Redis keys, sharing one Cluster slot."""
+
+    history: str  # list of encoded messages
+    meta: str  # hash: title, counts, times, rolling summary
+    turns: str  # zset of stored turn ids (idempotency)
+    lock: str  # the turn lock
+
+    @property
+    def all(self) -> tuple[str, str, str, str]:
+        """Every key, in the order the Lua scripts take them."""
+        return self.history, self.meta, self.turns, self.lock
+
+
+@dataclass(frozen=True, slots=True)
+class UserKeys:
+    """One person's Redis keys, sharing one Cluster slot."""
+
+    rate: str  # hash: GCRA state
+    admitted: str  # zset: turn ids already counted by the rate limit
+    index: str  # hash: the person's session ids and their scopes
+
+    @property
+    def all(self) -> tuple[str, str, str]:
+        return self.rate, self.admitted, self.index
+
+
+@dataclass(frozen=True, slots=True)
 class KeySpace:
     """Every Redis key the bot writes, namespaced and hash-tagged per session or user."""
 
     prefix: str
 
-    def session(self, session_id: str) -> tuple[str, str, str, str]:
-        """(history list, meta hash, turn-id zset, lock) sharing one Cluster slot."""
+    def session(self, session_id: str) -> SessionKeys:
         tag = f"{self.prefix}{{s:{session_id}}}"
-        return f"{tag}:h", f"{tag}:m", f"{tag}:t", f"{tag}:l"
+        return SessionKeys(f"{tag}:h", f"{tag}:m", f"{tag}:t", f"{tag}:l")
 
     def inbox(self, source: str) -> tuple[str, str]:
         """(arrival times, payloads) of one platform's unhandled events, in one Cluster slot."""
         tag = f"{self.prefix}{{in:{source}}}"
         return f"{tag}:q", f"{tag}:d"
 
-    def user(self, user_id: str) -> tuple[str, str]:
-        """(rate-limit state, set of the user's session ids) sharing one Cluster slot."""
+    def user(self, user_id: str) -> UserKeys:
         tag = f"{self.prefix}{{u:{user_id}}}"
-        return f"{tag}:r", f"{tag}:s"
+        return UserKeys(f"{tag}:r", f"{tag}:a", f"{tag}:s")

@@ -73,9 +73,12 @@ class LangChainRedisStore:
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), 3))
         return cls(rstore, client, settings.redis_prefix)
 
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate) -> None:
+        await self.rstore.admit(user, turn_id, rate)
+
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
-                        rate: Rate, window: int) -> Loaded:
-        loaded = await self.rstore.open_turn(session, user, turn_id, rate, window)
+                        rate: Rate, window: int, admitted: bool = False) -> Loaded:
+        loaded = await self.rstore.open_turn(session, user, turn_id, rate, window, admitted)
         try:
             messages = await self.read(session, window)
         except BaseException:
@@ -86,8 +89,9 @@ class LangChainRedisStore:
     async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
                           write: TurnWrite) -> bool:
         sid, ttl = str(session), self.rstore.ttl
-        meta, turns, lock = self.rstore.keys.session(sid)[1:]
-        index = self.rstore.keys.user(str(user))[1]
+        keys = self.rstore.keys.session(sid)
+        meta, turns, lock = keys.meta, keys.turns, keys.lock
+        index = self.rstore.keys.user(str(user)).index
         now_ms = int(time.time() * 1000)
         # Claim the turn id before appending: only the claimant writes the messages.
         pipe = self.rstore.redis.pipeline(transaction=False)
@@ -135,7 +139,7 @@ class LangChainRedisStore:
         return await self.rstore.sessions(user)
 
     async def erase_user(self, user: UserKey) -> int:
-        uid, index = str(user), self.rstore.keys.user(str(user))[1]
+        uid, index = str(user), self.rstore.keys.user(str(user)).index
         scopes = await self._guard(self.rstore.redis.hgetall(index))
         kept: dict[str, int] = {}
         for sid, scope in ((str(k), Scope(str(v))) for k, v in scopes.items()):
@@ -145,7 +149,8 @@ class LangChainRedisStore:
                 kept[sid] = await self._thread(self._drop, sid, uid)
         touched = await self.rstore.erase_user(user)
         for sid, count in kept.items():  # ERASE_SHARED counted the (unused) plain list
-            await self._guard(self.rstore.redis.hset(self.rstore.keys.session(sid)[1], "n", count))
+            meta = self.rstore.keys.session(sid).meta
+            await self._guard(self.rstore.redis.hset(meta, "n", count))
         return touched
 
     async def ping(self) -> None:

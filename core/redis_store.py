@@ -23,6 +23,9 @@ from core.store import Loaded, SessionInfo, TurnWrite
 META = ("title", "n", "c", "at")  # the meta hash fields a listing shows
 # Renewed while a reply runs, so it can be short: a crashed holder frees the conversation fast.
 LOCK_MS = 30_000
+# How long a counted message is remembered: longer than it can wait for a busy conversation
+# and than the platforms' redelivery windows.
+ADMITTED_MS = 3_600_000
 
 
 class Scripts:
@@ -68,36 +71,51 @@ class RedisStore:
     def _eval(self, pipe: Any, name: str, keys: tuple[str, ...], *args: str | int) -> None:
         pipe.evalsha(self.scripts.sha[name], len(keys), *keys, *args)
 
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate) -> None:
+        """Count one message against its sender's rate, once per turn id; RateLimited if over."""
+        result = await self._run(lambda p: self._rate(p, user, turn_id, rate))
+        if result[0]:
+            raise RateLimited(int(result[0]) / 1000)
+
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
-                        rate: Rate, window: int) -> Loaded:
+                        rate: Rate, window: int, admitted: bool = False) -> Loaded:
         token = secrets.token_hex(8)
         deadline = time.monotonic() + self.busy_timeout
         while True:
-            wait_ms, opened = await self._run(lambda p: self._open(p, session, user, turn_id,
-                                                                   rate, window, token))
+            counting = None if admitted else rate
+            results = await self._run(lambda p, r=counting: self._open(  # type: ignore[misc]
+                p, session, user, turn_id, r, window, token))
+            opened, wait_ms = results[-1], (int(results[0]) if counting else 0)
             if opened[0] == 1 and wait_ms:
                 await self.release(session, token)
-            if wait_ms:
-                raise RateLimited(int(wait_ms) / 1000)
             if opened[0] == 2:
                 raise DuplicateTurn(turn_id)
+            if wait_ms:
+                raise RateLimited(wait_ms / 1000)
             if opened[0] == 1:
                 return _loaded(opened, token)
+            # Counted once: while it waits for the conversation, only the lock is retried.
+            admitted = True
             if time.monotonic() > deadline:
                 raise ConversationBusy(str(session))
             await asyncio.sleep(min(0.05 + max(int(opened[1]), 0) / 4000, 0.5))
 
+    def _rate(self, pipe: Any, user: UserKey, turn_id: str, rate: Rate) -> None:
+        keys = self.keys.user(str(user))
+        self._eval(pipe, "RATE", (keys.rate, keys.admitted), rate.interval_ms, rate.count,
+                   turn_id, ADMITTED_MS)
+
     def _open(self, pipe: Any, session: SessionKey, user: UserKey, turn_id: str,
-              rate: Rate, window: int, token: str) -> None:
-        self._eval(pipe, "RATE", self.keys.user(str(user))[:1],
-                   rate.interval_ms, rate.count, turn_id)
-        self._eval(pipe, "OPEN", self.keys.session(str(session)), token, self.lock_ms, window,
-                   turn_id)
+              rate: Rate | None, window: int, token: str) -> None:
+        if rate is not None:
+            self._rate(pipe, user, turn_id, rate)
+        self._eval(pipe, "OPEN", self.keys.session(str(session)).all, token, self.lock_ms,
+                   window, turn_id)
 
     async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
                           write: TurnWrite) -> bool:
         sid = str(session)
-        index = self.keys.user(str(user))[1]
+        index = self.keys.user(str(user)).index
         title = next((m.text[:80] for m in write.messages if m.role == "human"), "")
         summarized = write.summarized if write.summary is not None else -1
         now_ms = int(time.time() * 1000)
@@ -106,56 +124,57 @@ class RedisStore:
             write.summary or "", summarized, *(m.encode() for m in write.messages))
 
         def fill(pipe: Any) -> None:
-            self._eval(pipe, "COMMIT", self.keys.session(sid), *args)
+            self._eval(pipe, "COMMIT", self.keys.session(sid).all, *args)
             pipe.hset(index, sid, session.scope.value)
             pipe.expire(index, self.ttl)
 
         return bool((await self._run(fill))[0])
 
     async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:
-        lock = self.keys.session(str(session))[3]
+        lock = self.keys.session(str(session)).lock
         result = await self._run(lambda p: self._eval(p, "KEEP", (lock,), lock_token,
                                                       self.lock_ms))
         return bool(result[0])
 
     async def release(self, session: SessionKey, lock_token: str) -> None:
-        lock = self.keys.session(str(session))[3]
+        lock = self.keys.session(str(session)).lock
         await self._run(lambda p: self._eval(p, "RELEASE", (lock,), lock_token))
 
     async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
-        raw = await guard(self.redis.lrange(self.keys.session(str(session))[0], -limit, -1))
+        raw = await guard(self.redis.lrange(self.keys.session(str(session)).history, -limit, -1))
         return [StoredMessage.decode(r) for r in cast(list[str], raw)]  # decode_responses=True
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         # Keep the turn ids: a message redelivered after a reset must still be answered once.
-        history, meta, _, _ = self.keys.session(str(session))
-        await guard(self.redis.delete(history, meta))
+        keys = self.keys.session(str(session))
+        await guard(self.redis.delete(keys.history, keys.meta))
 
     async def info(self, session: SessionKey) -> SessionInfo | None:
-        meta = await guard(self.redis.hmget(self.keys.session(str(session))[1], *META))
+        meta = await guard(self.redis.hmget(self.keys.session(str(session)).meta, *META))
         return _info(str(session), meta) if meta[1] else None
 
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
-        index = self.keys.user(str(user))[1]
+        index = self.keys.user(str(user)).index
         ids = sorted(str(i) for i in await guard(self.redis.hkeys(index)))
-        metas = await self._run(lambda p: [p.hmget(self.keys.session(i)[1], *META) for i in ids])
+        metas = await self._run(lambda p: [p.hmget(self.keys.session(i).meta, *META) for i in ids])
         infos = [_info(sid, meta) for sid, meta in zip(ids, metas, strict=True) if meta[1]]
         return sorted(infos, key=lambda i: i.updated, reverse=True)
 
     async def erase_user(self, user: UserKey) -> int:
-        rate, index = self.keys.user(str(user))
-        scopes = await guard(self.redis.hgetall(index))
+        keys = self.keys.user(str(user))
+        scopes = await guard(self.redis.hgetall(keys.index))
         for sid, scope in scopes.items():
             await self._erase_from(str(sid), Scope(str(scope)), str(user))
-        await guard(self.redis.delete(rate, index))
+        await guard(self.redis.delete(*keys.all))
         return len(scopes)
 
     async def _erase_from(self, sid: str, scope: Scope, user: str) -> None:
         keys = self.keys.session(sid)
         if scope in PRIVATE_SCOPES:
-            await guard(self.redis.delete(*keys))
+            await guard(self.redis.delete(*keys.all))
         else:
-            await self._run(lambda p: self._eval(p, "ERASE_SHARED", keys[:2], user))
+            await self._run(lambda p: self._eval(p, "ERASE_SHARED", (keys.history, keys.meta),
+                                                 user))
 
     async def ping(self) -> None:
         await guard(self.redis.ping())

@@ -137,8 +137,16 @@ class ChatService:
         self._active += 1
         self._idle.clear()
         try:
-            async with self._queues.hold(str(turn.session)):
-                loaded, user_msg, work = await self._open(turn)
+            text = clean_text(turn.text, self.settings.max_input_chars)
+            admitted = False
+
+            async def count() -> None:  # behind a local sibling: over the limit is told at once
+                nonlocal admitted
+                await self.store.admit(turn.speaker.user, turn.turn_id, self.settings.rate_limit)
+                admitted = True
+
+            async with self._queues.hold(str(turn.session), count):
+                loaded, user_msg, work = await self._open(turn, text, admitted)
                 async with self._locked(turn.session, loaded.lock_token):
                     try:
                         yield work
@@ -158,10 +166,10 @@ class ChatService:
                 self._idle.set()
             self._record(turn, outcome, time.perf_counter() - started, work)
 
-    async def _open(self, turn: Turn) -> tuple[Loaded, StoredMessage, _Work]:
-        text = clean_text(turn.text, self.settings.max_input_chars)
+    async def _open(self, turn: Turn, text: str, admitted: bool
+                    ) -> tuple[Loaded, StoredMessage, _Work]:
         loaded = await self.store.open_turn(turn.session, turn.speaker.user, turn.turn_id,
-                                            self.settings.rate_limit, context.WINDOW)
+                                            self.settings.rate_limit, context.WINDOW, admitted)
         user_msg = _human(turn, text)
         prompt = context.build(self.settings.system_prompt, turn.speaker, loaded, user_msg,
                                self.settings.context_tokens)

@@ -47,10 +47,16 @@ class HistoryStore(Protocol):
 
     lock_ms: int  # how long a turn lock lives unless renewed with `keep_lock`
 
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate) -> None:
+        """Count a message against its sender's rate, once per `turn_id`; RateLimited if over."""
+        ...
+
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
-                        rate: Rate, window: int) -> Loaded:
+                        rate: Rate, window: int, admitted: bool = False) -> Loaded:
         """Check the rate, take the conversation's lock and read it, in one round trip.
 
+        With `admitted` the rate was already counted by `admit`. While the conversation is
+        busy only the lock is retried: a message is counted once, however long it waits.
         Raises RateLimited, DuplicateTurn (turn_id already stored) or ConversationBusy.
         """
         ...

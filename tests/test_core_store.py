@@ -119,7 +119,8 @@ async def test_every_key_has_a_ttl(service: ChatService, redis: Redis, prefix: s
     await service.reply(Turn(SessionKey.direct(ana.user), ana, "hello"))
     await service.reply(Turn(SessionKey.thread("slack", "T1", "C1", "1.2"), ana, "hello"))
     keys = await keys_of(redis, prefix)
-    assert len(keys) == 8  # 2 x (history, meta, turn ids) + rate + user index; locks released
+    # 2 x (history, meta, turn ids) + rate + counted turn ids + user index; locks released
+    assert len(keys) == 9
     ttls = [await redis.ttl(k) for k in keys]
     assert all(0 < t <= 7 * 86400 for t in ttls), dict(zip(keys, ttls, strict=True))
 

@@ -133,7 +133,7 @@ async def test_two_turns_remember(service: ChatService, store: LangChainRedisSto
     assert [m.text for m in history][::2] == ["my name is Ana", "who am I?"]
     docs = await _docs(client, store, session)
     assert len(docs) == 4  # stored as langchain-redis JSON documents, not the plain list
-    assert not await client.exists(store.rstore.keys.session(str(session))[0])
+    assert not await client.exists(store.rstore.keys.session(str(session)).history)
     assert all(0 < ttl <= settings.history_ttl for ttl in [await client.ttl(k) for k in docs])
     [info] = await service.sessions(ANA.user)
     assert (info.session_id, info.title, info.messages) == (str(session), "my name is Ana", 4)
@@ -150,7 +150,7 @@ async def test_duplicate_turn_stored_once(service: ChatService, store: LangChain
     # A retried commit of a turn already stored (a lost reply): the claim refuses it.
     write = TurnWrite("evt-1", tuple(loaded.messages))
     assert await store.commit_turn(session, ANA.user, loaded.lock_token, write) is False
-    assert not await client.exists(store.rstore.keys.session(str(session))[3])  # unlocked
+    assert not await client.exists(store.rstore.keys.session(str(session)).lock)  # unlocked
     assert (await store.read(session, 50))[0].text == "hello once"
     assert len(await _docs(client, store, session)) == 2
 
@@ -193,7 +193,7 @@ async def test_reset_and_erase_remove_data(service: ChatService, store: LangChai
     await service.reset(direct, ANA.user)
     assert await service.history(direct) == [] and await _docs(client, store, direct) == []
     # History and meta go; turn ids stay so a redelivered message is still answered once.
-    assert not await client.exists(*store.rstore.keys.session(str(direct))[:2])
+    assert not await client.exists(*store.rstore.keys.session(str(direct)).all[:2])
 
     await service.reply(Turn(direct, ANA, "private again"))
     assert await service.forget(ANA.user) == 2
