@@ -51,7 +51,8 @@ async def serve(service: ChatService, stop: asyncio.Event) -> None:
     settings = load(HttpSettings)
     app = create_app(service, settings, routers=webhook_routers(service))
     sock = await _bind(settings.host, settings.port)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+    # log_config=None: uvicorn's records go through our guarded handler, not its own.
+    config = uvicorn.Config(app, log_config=None, lifespan="off", access_log=False,
                             timeout_graceful_shutdown=GRACE_S, server_header=False)
     server = _Server(config)
     mode = " (dev mode: requests without a token act as user 'dev')" if settings.dev_mode else ""

@@ -49,7 +49,7 @@ def choose(requested: list[str]) -> list[str]:
         needed = ", ".join(f"{var} ({p})" for p, (_, var) in PLATFORMS.items())
         raise ConfigError("PLATFORM", f"nothing to serve; set one of {needed}, or name a "
                           "platform, like `switchboard run http`")
-    if "http" not in chosen and any(WEBHOOKS.get(p, lambda _: False)(present) for p in chosen):
+    if "http" not in chosen and any(p in WEBHOOKS and WEBHOOKS[p](present) for p in chosen):
         chosen.append("http")  # the webhook routes live on the HTTP app
     return chosen
 

@@ -11,7 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from core.context import SUMMARY_HEADER, SUMMARY_INSTRUCTIONS
+from core.context import SUMMARY_INSTRUCTIONS, SUMMARY_NAME
 
 HOW_TO_CONNECT = (
     "I'm running offline: no language model is connected, so I can only echo and recall. "
@@ -37,8 +37,8 @@ def _summarize(messages: list[BaseMessage]) -> str:
 
 
 def _answer(messages: list[BaseMessage]) -> str:
-    system = messages[0].text if messages else ""
-    humans = [m for m in messages if isinstance(m, HumanMessage)]
+    humans = [m for m in messages if isinstance(m, HumanMessage) and m.name != SUMMARY_NAME]
+    summarized = any(m.name == SUMMARY_NAME for m in messages)
     if not humans:
         return HOW_TO_CONNECT
     last = humans[-1]
@@ -50,7 +50,7 @@ def _answer(messages: list[BaseMessage]) -> str:
                      f"the first was {_quote(mine[0].text, 80)}.")
     else:
         lines.append("That's the first message from you I can see in this conversation.")
-    if SUMMARY_HEADER in system:
+    if summarized:
         lines.append("Older messages are folded into a summary I keep with the conversation.")
     return "\n\n".join([*lines, HOW_TO_CONNECT])
 

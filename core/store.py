@@ -45,7 +45,10 @@ class SessionInfo:
 class HistoryStore(Protocol):
     """Per-conversation history, per-user rate limits and the per-conversation turn lock."""
 
-    lock_ms: int  # how long a turn lock lives unless renewed with `keep_lock`
+    @property
+    def lock_ms(self) -> int:
+        """How long a turn lock lives unless renewed with `keep_lock`."""
+        ...
 
     async def admit(self, user: UserKey, turn_id: str, rate: Rate) -> None:
         """Count a message against its sender's rate, once per `turn_id`; RateLimited if over."""

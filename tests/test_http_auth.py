@@ -57,7 +57,6 @@ async def test_bad_credentials_are_401(service: ChatService, case: str) -> None:
 
 
 def _rsa_pair() -> tuple[object, str]:
-    pytest.importorskip("cryptography", reason="RS256 needs the cryptography package")
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 

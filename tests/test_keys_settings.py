@@ -23,7 +23,7 @@ def test_separators_and_hash_tags_in_ids_are_escaped() -> None:
     tricky = UserKey.of("cli", "a:b{c}")
     assert str(tricky) == "cli:a%3Ab%7Bc%7D"
     assert str(UserKey.of("cli", "a", "b")) != str(tricky)
-    history, *_ = KeySpace("sb:").session(str(SessionKey.direct(tricky)))
+    history = KeySpace("sb:").session(str(SessionKey.direct(tricky))).history
     assert history == "sb:{s:cli:a%3Ab%7Bc%7D}:h"
 
 

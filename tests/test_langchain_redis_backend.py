@@ -82,7 +82,7 @@ def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.wait(10)
             return
         logs.append(f"{binary}: {log.read_text(errors='replace')[-300:] if log.exists() else ''}")
-    pytest.skip("no Redis binary could start with redisearch.so + rejson.so: " + " | ".join(logs))
+    pytest.fail("no Redis binary could start with redisearch.so + rejson.so: " + " | ".join(logs))
 
 
 @pytest.fixture
