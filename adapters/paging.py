@@ -111,15 +111,20 @@ def due(wanted: Sequence[P], sent: SentState[P, M]) -> list[Action[P, M]]:
     return actions
 
 
+def wait(sent: SentState[P, M], pace: Pace, now: float) -> float:
+    """Seconds until the pace allows the next request (0 or less: now)."""
+    return sent.last + pace.interval - now
+
+
 def plan(parts: Sequence[Rendered[P]], sent: SentState[P, M], *, final: bool, now: float,
          pace: Pace) -> list[Action[P, M]]:
     """The next requests to make, within the pace; a throttled final pass says how long to wait."""
     todo = due(looks(parts, final), sent)
     if not todo:
         return []
-    wait = sent.last + pace.interval - now
-    if wait > 0:
-        return [Wait(wait)] if final else []  # while streaming, the next piece tries again
+    seconds = wait(sent, pace, now)
+    if seconds > 0:
+        return [Wait(seconds)] if final else []  # while streaming, the next piece tries again
     return todo[:pace.burst]
 
 
@@ -182,6 +187,8 @@ class Pager(Generic[P, M]):
 
     async def _step(self, text: str, final: bool) -> bool:
         """Make the planned requests; False when there was nothing to do."""
+        if not final and wait(self.sent, self.pace, self.clock()) > 0:
+            return False  # throttled: not even worth rendering (that is O(answer) per piece)
         actions = plan(self.render(text, self.limit), self.sent, final=final,
                        now=self.clock(), pace=self.pace)
         for action in actions:

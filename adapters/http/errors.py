@@ -41,7 +41,7 @@ def from_core(exc: SwitchboardError) -> JSONResponse:
     """The response for an error the core raised on purpose."""
     if isinstance(exc, RateLimited):
         wait = str(max(1, math.ceil(exc.retry_after)))
-        return error(429, exc.user_message, {"Retry-After": wait})
+        return error(429, notice(exc).text, {"Retry-After": wait})
     if isinstance(exc, DuplicateTurn):
         return error(409, DUPLICATE)
     return error(status_of(exc), notice(exc, where="http core error").text)
