@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Generic, Protocol, TypeVar
 
+from adapters.failures import notice
 from adapters.textsplit import split
 
 P = TypeVar("P")  # a part: what one message shows (a str, or e.g. Telegram text + entities)
@@ -206,3 +208,19 @@ class Pager(Generic[P, M]):
         else:
             await self.platform.delete(action.message_id)
         self.sent = applied(self.sent, action, self.clock(), new_id)
+
+
+async def answer(pager: Pager[P, M], stream: AsyncGenerator[str, None],
+                 say: Callable[[str], Awaitable[object]], *, where: str) -> None:
+    """Show one turn's answer; a failure ends it with a notice after whatever was shown.
+
+    The stream is closed before the notice goes out, so a turn that failed midway has already
+    given its conversation back. `where` names the turn in the log (never its text).
+    """
+    try:
+        async with contextlib.aclosing(stream):
+            await pager.run(stream)
+    except Exception as exc:
+        said = notice(exc, where=where)
+        if not said.silent:
+            await say(said.text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 import pytest
 
@@ -19,9 +19,11 @@ from adapters.paging import (
     SentState,
     Shown,
     Wait,
+    answer,
     plan,
     split_plain,
 )
+from core.errors import DuplicateTurn, ModelError
 
 NOW = 100.0
 
@@ -188,3 +190,39 @@ async def test_finished_messages_get_their_final_form() -> None:
     assert chat.messages == {1: "<b>one two</b>"}  # one request a step: the finished part first
     await box.finish("one two\n\nthree four five six")
     assert chat.messages == {1: "<b>one two</b>", 2: "<b>three four five</b>", 3: "<b>six</b>"}
+
+
+async def failing(first: str, error: Exception, events: list[str]) -> AsyncGenerator[str, None]:
+    try:
+        if first:
+            yield first
+        raise error
+    finally:
+        events.append("closed")
+
+
+@pytest.mark.parametrize(("first", "error", "said"), [
+    ("half an answer", ModelError(), [ModelError.user_message]),
+    ("", ModelError(), [ModelError.user_message]),
+    ("", DuplicateTurn("t1"), []),
+])
+async def test_answer_ends_a_failed_turn_with_its_notice_after_closing_the_stream(
+        first: str, error: Exception, said: list[str]) -> None:
+    chat, clock, events = Chat(), Clock(), list[str]()
+
+    async def say(text: str) -> None:
+        events.append(f"said {text}")
+
+    await answer(pager(chat, clock), failing(first, error, events), say, where="test")
+    assert events == ["closed", *(f"said {text}" for text in said)]
+    assert list(chat.messages.values()) == ([first] if first else [])
+
+
+async def test_answer_of_a_bug_apologises_with_a_request_id() -> None:
+    events: list[str] = []
+
+    async def say(text: str) -> None:
+        events.append(text)
+
+    await answer(pager(Chat(), Clock()), failing("", KeyError("x"), []), say, where="test")
+    assert len(events) == 1 and "(ref " in events[0]

@@ -18,8 +18,7 @@ from adapters.discord_bot.commands import SlashCommands
 from adapters.discord_bot.reply import NO_PINGS, Channel, pager
 from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
 from adapters.discord_bot.settings import DiscordSettings
-from adapters.failures import notice
-from adapters.paging import Render, split_plain
+from adapters.paging import Render, answer, split_plain
 from core.errors import ConfigError
 from core.service import ChatService, Turn
 
@@ -93,15 +92,10 @@ class DiscordBot:
 
     async def _answer(self, message: discord.Message, turn: Turn) -> None:
         channel = Channel(message.channel, message if message.guild else None)
-        try:
-            # aclosing: if Discord fails mid-answer, the turn ends (and frees its lock) right here.
-            pieces = contextlib.aclosing(self.service.stream(turn))
-            async with message.channel.typing(), pieces as stream:
-                await pager(channel, self.settings.edit_interval, self.render).run(stream)
-        except Exception as exc:  # after whatever was shown, say why the answer stopped
-            said = notice(exc, where=f"discord session={turn.session}")
-            if not said.silent:
-                await channel.send(said.text)
+        show = pager(channel, self.settings.edit_interval, self.render)
+        async with message.channel.typing():
+            await answer(show, self.service.stream(turn), channel.send,
+                         where=f"discord session={turn.session}")
 
     async def drain(self) -> None:
         """Stop taking messages; let replies in flight finish, cancelling those that run late.
