@@ -54,6 +54,18 @@ def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+def _split(value: Any) -> Any:
+    # Lists come as "a, b" (or "a; b") from the environment; blank means none.
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
+
+
+# Shared by every settings class: `KEY=` is unset, and lists are comma-separated.
+Blank = BeforeValidator(_blank_to_none)
+Listed = BeforeValidator(_split)
+
+
 def refuse_placeholder(value: SecretStr | None) -> SecretStr | None:
     """Reject secrets that are obviously copied from an example file."""
     if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDERS:
@@ -70,13 +82,13 @@ class EnvSettings(BaseSettings):
 class CoreSettings(EnvSettings):
     """What the conversation core needs: model, store, limits."""
 
-    openai_api_key: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = Field(
+    openai_api_key: Annotated[SecretStr | None, Blank] = Field(
         None, alias="OPENAI_API_KEY")
-    openai_base_url: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(
+    openai_base_url: Annotated[str | None, Blank] = Field(
         None, alias="OPENAI_BASE_URL")
     model: str = Field("gpt-4o-mini", alias="SWITCHBOARD_MODEL", min_length=1)
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, alias="SWITCHBOARD_SYSTEM_PROMPT")
-    redis_url: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = Field(
+    redis_url: Annotated[SecretStr | None, Blank] = Field(
         None, alias="REDIS_URL")
     data_dir: Path = Field(Path(".switchboard"), alias="SWITCHBOARD_DATA_DIR")
     redis_prefix: str = Field("sb:", alias="SWITCHBOARD_REDIS_PREFIX", min_length=1)

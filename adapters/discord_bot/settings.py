@@ -6,23 +6,12 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from discord.http import INTERNAL_API_VERSION
-from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from core.settings import EnvSettings, refuse_placeholder
+from core.settings import Blank, EnvSettings, Listed, refuse_placeholder
 
 MESSAGE_LIMIT = 2000  # Discord refuses longer `content`
-
-
-def _ids(value: Any) -> Any:
-    # Lists come as "123, 456" from the environment; blank means "not set".
-    if isinstance(value, str):
-        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
-    return value
-
-
-def _blank_to_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
 
 
 def _url(value: str | None, schemes: tuple[str, ...]) -> str | None:
@@ -31,8 +20,8 @@ def _url(value: str | None, schemes: tuple[str, ...]) -> str | None:
     return value.rstrip("/") if value else value
 
 
-IdList = Annotated[frozenset[int], NoDecode, BeforeValidator(_ids)]
-Optional = BeforeValidator(_blank_to_none)
+IdList = Annotated[frozenset[int], NoDecode, Listed]
+Optional = Blank
 
 
 class DiscordSettings(EnvSettings):
@@ -46,7 +35,7 @@ class DiscordSettings(EnvSettings):
     shared_channels: IdList = Field(frozenset(), alias="DISCORD_SHARED_CHANNELS")
     allow_dms: bool = Field(True, alias="DISCORD_ALLOW_DMS")
     shard_count: Annotated[int | None, Optional] = Field(None, alias="DISCORD_SHARD_COUNT", gt=0)
-    shard_ids: Annotated[tuple[int, ...], NoDecode, BeforeValidator(_ids)] = Field(
+    shard_ids: Annotated[tuple[int, ...], NoDecode, Listed] = Field(
         (), alias="DISCORD_SHARD_IDS")
     sharded: bool = Field(False, alias="DISCORD_AUTO_SHARD")
     edit_interval: float = Field(1.0, alias="DISCORD_EDIT_INTERVAL", ge=0)

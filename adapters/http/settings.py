@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from core.errors import ConfigError
-from core.settings import EnvSettings, refuse_placeholder
+from core.settings import Blank, EnvSettings, refuse_placeholder
 
 MIN_SECRET_BYTES = 32
 DEV_USER = "dev"
-
-
-def _blank_to_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
 
 
 def is_loopback(host: str) -> bool:
@@ -35,9 +31,9 @@ class HttpSettings(EnvSettings):
 
     host: str = Field("127.0.0.1", alias="SWITCHBOARD_HTTP_HOST", min_length=1)
     port: int = Field(8000, alias="SWITCHBOARD_HTTP_PORT", ge=0, le=65535)
-    jwt_secret: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = Field(
+    jwt_secret: Annotated[SecretStr | None, Blank] = Field(
         None, alias="SWITCHBOARD_JWT_SECRET")
-    jwt_public_key: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(
+    jwt_public_key: Annotated[str | None, Blank] = Field(
         None, alias="SWITCHBOARD_JWT_PUBLIC_KEY")
     jwt_issuer: str = Field("switchboard", alias="SWITCHBOARD_JWT_ISSUER", min_length=1)
     jwt_audience: str = Field("switchboard-api", alias="SWITCHBOARD_JWT_AUDIENCE", min_length=1)

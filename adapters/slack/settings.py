@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from core.settings import EnvSettings, refuse_placeholder
+from core.settings import Blank, EnvSettings, Listed, refuse_placeholder
 
-
-def _blank_to_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-def _id_list(value: Any) -> Any:
-    # `SLACK_ALLOWED_TEAMS=T1, T2`: a comma-separated list; empty means everyone.
-    if isinstance(value, str):
-        return frozenset(part.strip() for part in value.split(",") if part.strip())
-    return value
-
-
-Secret = Annotated[SecretStr | None, BeforeValidator(_blank_to_none)]
-Ids = Annotated[frozenset[str], NoDecode, BeforeValidator(_id_list)]
+Secret = Annotated[SecretStr | None, Blank]
+Ids = Annotated[frozenset[str], NoDecode, Listed]  # `T1, T2`; empty means everyone
 
 
 class SlackSettings(EnvSettings):
