@@ -40,35 +40,43 @@ def redact(text: str) -> str:
     return _SECRET.sub("[redacted]", text)
 
 
-class ContentGuard(logging.Filter):
-    """Drops or blanks what could carry message text, file content or a secret (see above)."""
+class Guard(logging.Formatter):
+    """Formats a copy of each record with payloads blanked and secrets masked (see above).
 
-    def __init__(self, formatter: logging.Formatter) -> None:
-        super().__init__()
-        self.formatter = formatter
+    A copy, so that other handlers (a test's capture, say) still see the record as it was.
+    """
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        ours = record.name == OURS or record.name.startswith(f"{OURS}.")
-        if not ours and record.levelno < logging.WARNING:
-            return False
+    def format(self, record: logging.LogRecord) -> str:
+        clone = logging.makeLogRecord(record.__dict__)
         message = record.getMessage()
-        record.msg, record.args = redact(message if ours else scrub(message)), None
-        if record.exc_info:  # formatted once here, blanked, then kept as the cached text
-            record.exc_text = self.formatter.formatException(record.exc_info)
-            record.exc_info = None
-        if record.exc_text:
-            record.exc_text = redact(scrub(record.exc_text))
-        record.stack_info = None
-        return True
+        clone.msg, clone.args = redact(message if _ours(record) else scrub(message)), None
+        if record.exc_info and not clone.exc_text:
+            clone.exc_text = self.formatException(record.exc_info)
+        clone.exc_info, clone.stack_info = None, None
+        if clone.exc_text:
+            clone.exc_text = redact(scrub(clone.exc_text))
+        return super().format(clone)
+
+
+def _ours(record: logging.LogRecord) -> bool:
+    return record.name == OURS or record.name.startswith(f"{OURS}.")
+
+
+def _kept(record: logging.LogRecord) -> bool:
+    """Other libraries write nothing below WARNING, whatever their own level says."""
+    return _ours(record) or record.levelno >= logging.WARNING
+
+
+def handler(stream: IO[str] | None = None) -> logging.Handler:
+    """The one handler every record goes through: standard error (or `stream`), guarded."""
+    guarded = logging.StreamHandler(stream)
+    guarded.setFormatter(Guard("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    guarded.addFilter(_kept)
+    return guarded
 
 
 def setup(level: str, stream: IO[str] | None = None) -> None:
-    """Send every record through one guarded handler on standard error (or `stream`)."""
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter)
-    handler.addFilter(ContentGuard(formatter))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.basicConfig(level=level, handlers=[handler(stream)], force=True)
     # Not needed for privacy (the guard drops them), but spares building the records.
     for noisy in ("httpx", "httpcore", "openai", "discord", "telegram", "slack_sdk",
                   "slack_bolt", "aiohttp", "asyncio", "uvicorn", "websockets", "hpack"):

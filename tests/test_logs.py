@@ -13,12 +13,12 @@ from bots import logs
 
 @pytest.fixture
 def captured() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    stream = io.StringIO()
-    logs.setup("DEBUG", stream)
+    root, stream = logging.getLogger(), io.StringIO()
+    guarded, level = logs.handler(stream), root.level
+    root.addHandler(guarded)
+    root.setLevel(logging.DEBUG)
     yield stream
-    root.handlers[:], level = saved
+    root.removeHandler(guarded)
     root.setLevel(level)
 
 
@@ -36,8 +36,10 @@ def captured() -> Iterator[io.StringIO]:
 ])
 def test_what_a_record_becomes(captured: io.StringIO, logger: str, level: int, message: str,
                                args: tuple[object, ...], shown: str | None) -> None:
-    logging.getLogger(logger).setLevel(logging.DEBUG)  # even a library set to DEBUG is capped
-    logging.getLogger(logger).log(level, message, *args)
+    named = logging.getLogger(logger)
+    saved, named.level = named.level, logging.DEBUG  # even a library set to DEBUG is capped
+    named.log(level, message, *args)
+    named.setLevel(saved)
     out = captured.getvalue()
     if shown is None:
         assert out == ""
