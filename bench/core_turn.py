@@ -286,7 +286,7 @@ def memory(url: str, sb: Switchboard, peers: dict[str, Peer], tag: str) -> dict[
     """Redis MEMORY USAGE per stored 200-character message, 200 messages in one conversation."""
     n = 200
     with Redis.from_url(url) as client:
-        sizes = {"switchboard": client.memory_usage(sb.keys("mem")[0], samples=0) or 0}
+        sizes = {"switchboard": client.memory_usage(sb.keys("mem").history, samples=0) or 0}
         for peer in peers.values():
             peer.preload_sync(["mem"], n)
         sizes["langchain_community"] = client.memory_usage(tag + "lcc:mem", samples=0) or 0
