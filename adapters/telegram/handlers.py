@@ -21,7 +21,8 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from adapters.telegram.sender import Outbox, StreamedReply, call
+from adapters.telegram.outbox import Outbox
+from adapters.telegram.sender import deliver
 from adapters.telegram.settings import TelegramSettings
 from core.errors import UNEXPECTED, DuplicateTurn, SwitchboardError
 from core.keys import SessionKey, Speaker, UserKey
@@ -138,7 +139,7 @@ class TelegramChat:
     async def _answer(self, box: Outbox, turn: Turn) -> None:
         try:  # closed before any notice, so a reply that failed midway frees its conversation
             async with contextlib.aclosing(self.service.stream(turn)) as stream:
-                await StreamedReply(box, self.settings.edit_interval).run(stream)
+                await deliver(box, stream, self.settings.edit_interval)
         except DuplicateTurn:
             log.info("duplicate telegram turn %s ignored", turn.turn_id)
         except SwitchboardError as exc:
@@ -199,12 +200,12 @@ class TelegramChat:
             return
         _, choice, owner = query.data.split(":")
         if int(owner) != query.from_user.id:
-            await call(lambda: query.answer(NOT_YOURS, show_alert=True))
+            await query.answer(NOT_YOURS, show_alert=True)
             return
         outcome = await self._erase(query.from_user) if choice == "yes" else KEPT
-        await call(lambda: query.answer())
+        await query.answer()
         with contextlib.suppress(TelegramError):
-            await call(lambda: query.edit_message_text(outcome))
+            await query.edit_message_text(outcome)
 
     async def _erase(self, user: User) -> str:
         try:

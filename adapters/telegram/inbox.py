@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import NetworkError
-from telegram.ext import Application, ExtBot, SimpleUpdateProcessor
+from telegram.ext import AIORateLimiter, Application, ExtBot, SimpleUpdateProcessor
 from telegram.request import HTTPXRequest
 
 from core.errors import StoreUnavailable
@@ -26,7 +26,7 @@ REPLAY_AFTER = 60.0
 App = Application[Any, Any, Any, Any, Any, Any]
 
 
-class InboxBot(ExtBot[None]):
+class InboxBot(ExtBot[int]):
     """An `ExtBot` whose `getUpdates` keeps every update in the inbox before returning it.
 
     PTB's Updater confirms an offset on its *next* `getUpdates` call, and only for updates this
@@ -37,10 +37,12 @@ class InboxBot(ExtBot[None]):
 
     __slots__ = ("_inbox",)
 
-    def __init__(self, inbox: Inbox, token: str, base_url: str) -> None:
+    def __init__(self, inbox: Inbox, token: str, base_url: str,
+                 limiter: AIORateLimiter) -> None:
         # The pool sizes ApplicationBuilder would pick: 256 for replies, 1 for long polling.
         super().__init__(token, base_url, request=HTTPXRequest(connection_pool_size=256),
-                         get_updates_request=HTTPXRequest(connection_pool_size=1))
+                         get_updates_request=HTTPXRequest(connection_pool_size=1),
+                         rate_limiter=limiter)
         self._inbox = inbox  # PTB freezes public attributes of a Bot
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:

@@ -1,172 +1,180 @@
-"""Sending to one chat: flood-control retries, throttled streamed edits, HTML or plain text."""
+"""Streaming an answer into a chat: native drafts in private chats, paced edits in groups."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dtm
 import logging
 import math
+import secrets
 import time
-import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from html import escape
-from typing import Any, TypeVar
+from typing import Protocol
 
-from telegram import Bot, Message, ReplyParameters
-from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
+from telegram.error import TelegramError
 
+from adapters.telegram.outbox import Outbox
 from adapters.telegram.render import pieces, to_html
 
 log = logging.getLogger("switchboard.telegram")
-T = TypeVar("T")
-MAX_RETRIES = 3
-TYPING_EVERY = 4.5  # Telegram shows "typing…" for about 5 s
 
 
-def retry_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+class Reply(Protocol):
+    """How one answer reaches the chat, one request per step."""
+
+    @property
+    def shown_any(self) -> bool:
+        """Whether the chat shows any of the answer yet (then "typing…" stops)."""
+
+    async def step(self, text: str, final: bool) -> bool:
+        """Make the first request that brings the chat closer to `text`; False when none is."""
 
 
-async def call(request: Callable[[], Awaitable[T]]) -> T:
-    """Run one Bot API request, waiting out Telegram's flood control (429) a few times."""
-    for attempt in range(MAX_RETRIES + 1):
+class _Answer:
+    """The answer so far, read from the core in its own task: Telegram's pace (flood limits)
+    never holds up the model stream or its deadline."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.grew = asyncio.Event()
+
+    async def read(self, stream: AsyncIterator[str]) -> None:
         try:
-            return await request()
-        except RetryAfter as exc:
-            if attempt == MAX_RETRIES:
-                raise
-            wait = retry_seconds(exc)
-            log.warning("flood control: retrying in %.1fs", wait)
-            await asyncio.sleep(wait)
-    raise AssertionError("unreachable")  # pragma: no cover
+            async for piece in stream:
+                self.text += piece
+                self.grew.set()
+        finally:
+            self.grew.set()
 
 
-def _unparsable(exc: BadRequest) -> bool:
-    return "can't parse entities" in exc.message.lower()
+async def deliver(box: Outbox, stream: AsyncIterator[str], interval: float) -> None:
+    """Show the answer while it grows, at most one request per `interval`, then its final form."""
+    reply: Reply = DraftReply(box) if box.private else StreamedReply(box)
+    answer = _Answer()
+    reader = asyncio.create_task(answer.read(stream))
+    typing = asyncio.create_task(box.typing())
+    last = -math.inf
+    try:
+        while await _grown(answer, reader):
+            await asyncio.sleep(max(0.0, last + interval - time.monotonic()))
+            if not reader.done() and await reply.step(answer.text, final=False):
+                last = time.monotonic()
+            if reply.shown_any:
+                typing.cancel()
+        reader.result()  # the model's error, if it failed midway
+    finally:
+        typing.cancel()
+        await _stop(reader)
+    while await _paced(reply, answer.text, last, interval):
+        last = time.monotonic()
 
 
-def _unchanged(exc: BadRequest) -> bool:
-    return "message is not modified" in exc.message.lower()
+async def _grown(answer: _Answer, reader: asyncio.Task[None]) -> bool:
+    """Wait until the answer grew (True) or the stream ended (False)."""
+    waiter = asyncio.create_task(answer.grew.wait())
+    await asyncio.wait([reader, waiter], return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    answer.grew.clear()
+    return not reader.done()
 
 
-class Outbox:
-    """Where a reply goes: one chat (and forum topic), quoting the message it answers in groups."""
+async def _stop(reader: asyncio.Task[None]) -> None:
+    # asyncio.wait, not `await reader`: our own cancellation must still propagate.
+    reader.cancel()
+    await asyncio.wait([reader])
+    if not reader.cancelled():
+        reader.exception()  # retrieved: reader.result() or the step's error already reports it
 
-    def __init__(self, bot: Bot, chat_id: int, thread_id: int | None,
-                 quote: int | None) -> None:
-        self.bot, self.chat_id, self.thread_id, self.quote = bot, chat_id, thread_id, quote
 
-    async def send(self, text: str, html: bool = False, **extra: Any) -> Message:
-        """Send a new message; HTML that Telegram cannot parse is sent again as plain text."""
-        reply = ReplyParameters(self.quote, allow_sending_without_reply=True) \
-            if self.quote else None
-        self.quote = None  # only the first message of a reply quotes the question
-
-        async def attempt(body: str, mode: str | None) -> Message:
-            return await call(lambda: self.bot.send_message(
-                self.chat_id, body, parse_mode=mode, message_thread_id=self.thread_id,
-                reply_parameters=reply, **extra))
-        if not html:
-            return await attempt(text, None)
-        try:
-            return await attempt(to_html(text), ParseMode.HTML)
-        except BadRequest as exc:
-            if not _unparsable(exc):
-                raise
-            log.warning("HTML rejected by Telegram; sending plain text")
-            return await attempt(text, None)
-
-    async def edit(self, message_id: int, text: str, html: bool = False) -> None:
-        """Replace a message's text; identical text is not an error, bad HTML falls back."""
-        async def attempt(body: str, mode: str | None) -> None:
-            await call(lambda: self.bot.edit_message_text(
-                body, self.chat_id, message_id, parse_mode=mode))
-        try:
-            await attempt(to_html(text) if html else text, ParseMode.HTML if html else None)
-        except BadRequest as exc:
-            if _unchanged(exc):
-                return
-            if not (html and _unparsable(exc)):
-                raise
-            log.warning("HTML rejected by Telegram; editing as plain text")
-            with contextlib.suppress(BadRequest):
-                await attempt(text, None)
-
-    async def delete(self, message_id: int) -> None:
-        with contextlib.suppress(TelegramError):  # already gone, or too old to delete
-            await call(lambda: self.bot.delete_message(self.chat_id, message_id))
-
-    async def typing(self) -> None:
-        """Show "typing…" until cancelled."""
-        while True:
-            with contextlib.suppress(Exception):  # cosmetic: never fail a reply over it
-                await self.bot.send_chat_action(self.chat_id, ChatAction.TYPING,
-                                                message_thread_id=self.thread_id)
-            await asyncio.sleep(TYPING_EVERY)
+async def _paced(reply: Reply, text: str, last: float, interval: float) -> bool:
+    await asyncio.sleep(max(0.0, last + interval - time.monotonic()))
+    return await reply.step(text, final=True)
 
 
 class StreamedReply:
-    """One answer shown while it grows, in as many messages as it needs.
+    """Groups: one answer in as many messages as it needs, edited while it grows.
 
-    While the answer streams, finished messages get their final (HTML) form and the last one
-    grows as plain text; at the end each message gets its final form. Every step updates only
-    the first message that is out of date, one request per `interval`, so the pace stays within
-    Telegram's flood limits and text moving to the next message is never shown twice.
+    Finished messages get their final (HTML) form and the last one grows as plain text; at
+    the end each message gets its final form. Every step updates only the first message that
+    is out of date, so text moving to the next message is never shown twice.
     """
 
-    def __init__(self, outbox: Outbox, interval: float) -> None:
-        self.outbox, self.interval = outbox, interval
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
         self.ids: list[int] = []
         self.shown: list[str] = []  # what each message shows, as the equivalent Telegram HTML
-        self.last = -math.inf
 
-    async def run(self, stream: AsyncIterator[str]) -> None:
-        """Consume the core's stream, showing it as it grows, then format every message."""
-        typing = asyncio.create_task(self.outbox.typing())
-        text = ""
-        try:
-            async for piece in stream:
-                text += piece
-                if time.monotonic() - self.last >= self.interval:
-                    await self._step(text, final=False)
-                    if self.ids:
-                        typing.cancel()
-        finally:
-            typing.cancel()
-        while await self._step(text, final=True):
-            pass
-        await self._drop_extra(len(pieces(text)))
+    @property
+    def shown_any(self) -> bool:
+        return bool(self.ids)
 
-    async def _step(self, text: str, final: bool) -> bool:
-        """Bring the first out-of-date message up to date; False when none is."""
+    async def step(self, text: str, final: bool) -> bool:
         parts = pieces(text)
         for index, part in enumerate(parts):
             formatted = final or index < len(parts) - 1
             looks = to_html(part) if formatted else escape(part, quote=False)
             if index < len(self.shown) and self.shown[index] == looks:
                 continue  # Telegram refuses an edit that changes nothing
-            if final:  # the formatting pass keeps to the streaming pace
-                await asyncio.sleep(max(0.0, self.last + self.interval - time.monotonic()))
-            await self._put(index, part, formatted)
+            await self.put(index, part, formatted)
             self.shown[index:index + 1] = [looks]
-            self.last = time.monotonic()
             return True
-        return False
+        return final and await self._drop_extra(len(parts))
 
-    async def _put(self, index: int, text: str, formatted: bool) -> None:
+    async def put(self, index: int, text: str, formatted: bool) -> None:
         if index < len(self.ids):
             await self.outbox.edit(self.ids[index], text, html=formatted)
         else:
             self.ids.append((await self.outbox.send(text, html=formatted)).message_id)
 
-    async def _drop_extra(self, needed: int) -> None:
+    async def _drop_extra(self, needed: int) -> bool:
         # Re-splitting a grown answer can, rarely, need fewer messages than were streamed.
-        for message_id in self.ids[needed:]:
-            await self.outbox.delete(message_id)
-        del self.ids[needed:], self.shown[needed:]
+        if len(self.ids) <= needed:
+            return False
+        await self.outbox.delete(self.ids.pop())
+        del self.shown[len(self.ids):]
+        return True
+
+
+class DraftReply:
+    """Private chats: the growing message is a native draft (`sendMessageDraft`), which has no
+    edit limits; each message is sent once, in its final form, when it is complete."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+        self.edits = StreamedReply(outbox)  # the messages sent, should a re-split change one
+        self.drafted = ""
+        self.draft_id = _draft_id()
+        self.drafting = True  # off once Telegram refuses a draft: the answer still arrives
+
+    @property
+    def shown_any(self) -> bool:
+        return bool(self.drafted) or self.edits.shown_any
+
+    async def step(self, text: str, final: bool) -> bool:
+        parts = pieces(text)
+        done = len(self.edits.ids)
+        if done < len(parts) - (0 if final else 1):  # a complete message: sent once, formatted
+            await self.edits.put(done, parts[done], formatted=True)
+            self.edits.shown.append(to_html(parts[done]))
+            self.drafted, self.draft_id = "", _draft_id()  # the next message drafts afresh
+            return True
+        if final:  # all sent; only a re-split that changed a sent message needs a request
+            return await self.edits.step(text, final=True)
+        return await self._draft(parts[-1] if len(parts) > done else "")
+
+    async def _draft(self, text: str) -> bool:
+        if not self.drafting or not text.strip() or text == self.drafted:
+            return False  # an empty or unchanged draft is never sent
+        try:
+            await self.outbox.draft(self.draft_id, text)
+        except TelegramError as exc:
+            log.warning("message draft refused (%s); the answer comes as one message",
+                        type(exc).__name__)
+            self.drafting = False
+            return False
+        self.drafted = text
+        return True
+
+
+def _draft_id() -> int:
+    return secrets.randbelow(2**31 - 2) + 1  # non-zero, fits Telegram's Integer
