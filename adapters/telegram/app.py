@@ -28,7 +28,7 @@ from adapters.telegram import flood
 from adapters.telegram.handlers import COMMANDS, TelegramChat
 from adapters.telegram.inbox import (
     REPLAY_AFTER,
-    SOURCE,
+    Inbox,
     InboxBot,
     InboxProcessor,
     inbox_of,
@@ -44,13 +44,15 @@ WEBHOOK_PATH = "/telegram/webhook"
 _MESSAGES = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
 
 
-def build_application(service: ChatService, settings: TelegramSettings,
+def build_application(service: ChatService, settings: TelegramSettings, *,
+                      inbox: Inbox | None = None,
                       limiter: AIORateLimiter | None = None) -> TelegramApp:
     """A PTB application wired to the core; nothing connects until it is initialized.
 
-    `limiter` keeps Telegram's flood limits (default: `flood.limiter()`, Telegram's numbers).
+    With an `inbox`, updates survive a crash (see adapters/telegram/inbox.py). `limiter` keeps
+    Telegram's flood limits (default: `flood.limiter()`, Telegram's numbers).
     """
-    builder = _builder(service, settings, limiter or flood.limiter())
+    builder = _builder(settings, inbox, limiter or flood.limiter())
     if settings.webhook_url:
         builder = builder.updater(None)  # the HTTP app feeds updates in webhook mode
     app: TelegramApp = builder.build()
@@ -69,16 +71,15 @@ def build_application(service: ChatService, settings: TelegramSettings,
     return app
 
 
-def _builder(service: ChatService, settings: TelegramSettings,
-             limiter: AIORateLimiter) -> Any:
+def _builder(settings: TelegramSettings, inbox: Inbox | None, limiter: AIORateLimiter) -> Any:
     token = settings.token.get_secret_value()
-    if service.inbox is None:
+    if inbox is None:
         return ApplicationBuilder().token(token).base_url(settings.api_url) \
             .rate_limiter(limiter).concurrent_updates(True)
     # Updates are kept in the inbox before Telegram may count them delivered, and acked once
     # handled; see adapters/telegram/inbox.py.
-    bot = InboxBot(service.inbox, token, settings.api_url, limiter)
-    return ApplicationBuilder().bot(bot).concurrent_updates(InboxProcessor(service.inbox))
+    bot = InboxBot(inbox, token, settings.api_url, limiter)
+    return ApplicationBuilder().bot(bot).concurrent_updates(InboxProcessor(inbox))
 
 
 @contextlib.asynccontextmanager
@@ -117,7 +118,7 @@ def webhook_router(secret: SecretStr,
                    application: Callable[[], TelegramApp | None]) -> APIRouter:
     """`POST /telegram/webhook`: 403 without the right secret header, 503 while the bot is down.
 
-    Each update is written to the core's inbox before the 200 (503 if that fails, so Telegram
+    Each update is written to the inbox before the 200 (503 if that fails, so Telegram
     retries), then queued, so Telegram gets its answer at once and chats run concurrently.
     """
     router = APIRouter()
@@ -157,7 +158,7 @@ async def _keep(app: TelegramApp, update: Update, raw: bytes) -> None:
     if inbox is None:
         return
     try:
-        await inbox.put(SOURCE, str(update.update_id), raw.decode())
+        await inbox.put(str(update.update_id), raw.decode())
     except StoreUnavailable as exc:
         log.warning("telegram update %s refused, inbox unavailable: %s", update.update_id, exc)
         raise HTTPException(503, "inbox unavailable") from None

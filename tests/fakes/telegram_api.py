@@ -21,6 +21,7 @@ from telegram.ext import AIORateLimiter
 
 from adapters.telegram import TelegramSettings, build_application, flood, running
 from adapters.telegram.app import TelegramApp
+from adapters.telegram.inbox import Inbox
 from adapters.textsplit import utf16_len
 from core.service import ChatService
 from tests.fakes.common import start_aiohttp
@@ -383,6 +384,7 @@ def shown(fake: FakeTelegram, chat_id: int) -> list[str]:
 async def telegram_bot(fake: FakeTelegram, service: ChatService,
                        prepare: Callable[[TelegramApp], None] | None = None,
                        replay_after: float = 60.0, limiter: AIORateLimiter | None = None,
+                       inbox: Inbox | None = None,
                        **env: Any) -> AsyncIterator[TelegramApp]:
     """The real adapter on the real PTB, talking to `fake`; fast edits and short long-polls.
 
@@ -393,7 +395,8 @@ async def telegram_bot(fake: FakeTelegram, service: ChatService,
               "TELEGRAM_EDIT_INTERVAL": "0.05", "TELEGRAM_POLL_TIMEOUT": "1", **env}
     settings = TelegramSettings(**values)
     group = flood.Limit(fake.group_limit, fake.group_window, flood.PER_GROUP.burst)
-    app = build_application(service, settings, limiter or flood.limiter(group=group))
+    app = build_application(service, settings, inbox=inbox,
+                            limiter=limiter or flood.limiter(group=group))
     if prepare is not None:
         prepare(app)
     async with running(app, settings, replay_after):
