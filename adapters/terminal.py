@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TextIO
 
-from core.errors import UNEXPECTED, InvalidText, SwitchboardError
+from adapters.failures import notice
+from core.errors import InvalidText
 from core.keys import SessionKey, Speaker, UserKey
 from core.messages import StoredMessage
 from core.service import ChatService, Turn
 
-log = logging.getLogger("switchboard.terminal")
 HELP = "Type a message and press Enter. /reset starts over, /history shows this conversation, " \
        "/quit leaves."
 
@@ -44,11 +43,8 @@ class Terminal:
             return False
         try:
             await self._dispatch(command, text)
-        except SwitchboardError as exc:
-            self.say(exc.user_message)
-        except Exception:  # a bug: log it for the operator, keep the chat running
-            log.exception("terminal turn failed")
-            self.say(UNEXPECTED)
+        except Exception as exc:  # say why, and keep the chat running
+            self.say(notice(exc, where="terminal").text)
         return True
 
     async def _dispatch(self, command: str, text: str) -> None:

@@ -13,8 +13,9 @@
     └── ModelError             the language model failed after its retries
         └── ModelTimeout
 
-Adapters catch `SwitchboardError` and show `user_message`; anything else is a bug,
-logged with its traceback and shown to the user as `UNEXPECTED`.
+Adapters hand any failure to `adapters.failures.notice`: a `DuplicateTurn` is silent, another
+`SwitchboardError` shows its `user_message`, and anything else is a bug, logged with its
+traceback and a request id and shown to the user as `UNEXPECTED` with that id.
 """
 
 from __future__ import annotations

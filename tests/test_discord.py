@@ -206,3 +206,13 @@ async def test_rate_limited_user_gets_a_notice_and_no_model_call(
     assert api.texts(CHANNEL)[1].startswith("You're sending messages a bit fast")
     assert len(openai_fake.requests) == 1
     assert no_pings(api.requests("POST", "/messages"))  # the notice too
+
+
+async def test_a_failed_model_call_is_explained_in_a_reply(bot: Bot,
+                                                           openai_fake: FakeOpenAI) -> None:
+    openai_fake.fail_next(500, times=10)
+    async with bot() as api:
+        await api.say(ALICE, "hello?", mention=True)
+        await wait_for(lambda: len(api.texts(CHANNEL)) == 1, timeout=15)
+    assert api.texts(CHANNEL) == ["The language model didn't answer. Please try again in a minute."]
+    assert "message_reference" in api.requests("POST", f"/channels/{CHANNEL}/messages")[0].body

@@ -396,3 +396,12 @@ async def test_run_slack_in_socket_mode(fake: FakeSlack, service: ChatService,
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
+
+
+async def test_a_failed_model_call_is_explained(fake: FakeSlack, llm_service: ChatService,
+                                                openai_fake: FakeOpenAI) -> None:
+    openai_fake.fail_next(500, times=10)
+    async with running(fake, llm_service) as slack:
+        await slack.event(dm("hello?"))
+        await slack.said("DU1", "The language model didn't answer", end="in a minute.")
+    assert not fake.called("chat.postEphemeral")  # only a rate limit is private

@@ -15,10 +15,11 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord_bot.commands import SlashCommands
-from adapters.discord_bot.reply import NO_PINGS, StreamedReply
+from adapters.discord_bot.reply import NO_PINGS, Channel, pager
 from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
 from adapters.discord_bot.settings import DiscordSettings
-from core.errors import UNEXPECTED, ConfigError, DuplicateTurn, SwitchboardError
+from adapters.paging import Render, answer, split_plain
+from core.errors import ConfigError
 from core.service import ChatService, Turn
 
 log = logging.getLogger("switchboard.discord")
@@ -62,8 +63,8 @@ class DiscordBot:
     """Event handlers of one client: messages to `ChatService.stream`, commands to the tree."""
 
     def __init__(self, service: ChatService, settings: DiscordSettings,
-                 client: discord.Client) -> None:
-        self.service, self.settings, self.client = service, settings, client
+                 client: discord.Client, render: Render[str] = split_plain) -> None:
+        self.service, self.settings, self.client, self.render = service, settings, client, render
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
         SlashCommands(service, settings).install(self.tree)
         self.inflight: set[asyncio.Task[Any]] = set()
@@ -90,22 +91,11 @@ class DiscordBot:
             self.inflight.discard(task)
 
     async def _answer(self, message: discord.Message, turn: Turn) -> None:
-        reference = message if message.guild else None
-        reply = StreamedReply(message.channel, reference, self.settings.edit_interval)
-        try:
-            # aclosing: if Discord fails mid-answer, the turn ends (and frees its lock) right here.
-            pieces = contextlib.aclosing(self.service.stream(turn))
-            async with message.channel.typing(), pieces as stream:
-                async for piece in stream:
-                    await reply.add(piece)
-                await reply.flush()
-        except DuplicateTurn:
-            return  # a replayed MESSAGE_CREATE: already answered
-        except SwitchboardError as exc:
-            await reply.notice(exc.user_message)
-        except Exception:  # a bug: log it for the operator, tell the user something
-            log.exception("discord turn failed session=%s", turn.session)
-            await reply.notice(UNEXPECTED)
+        channel = Channel(message.channel, message if message.guild else None)
+        show = pager(channel, self.settings.edit_interval, self.render)
+        async with message.channel.typing():
+            await answer(show, self.service.stream(turn), channel.send,
+                         where=f"discord session={turn.session}")
 
     async def drain(self) -> None:
         """Stop taking messages; let replies in flight finish, cancelling those that run late.

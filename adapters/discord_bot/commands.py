@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 import discord
@@ -10,11 +9,10 @@ from discord import app_commands
 
 from adapters.discord_bot.routing import PLATFORM, allowed_place, session_for
 from adapters.discord_bot.settings import DiscordSettings
-from core.errors import UNEXPECTED, SwitchboardError
+from adapters.failures import notice
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
 
-log = logging.getLogger("switchboard.discord")
 HELP = ("Write to me in a DM, or mention me (or reply to one of my messages) in a channel. "
         "In a channel each member has their own conversation with me, unless the channel is "
         "shared; a thread is one conversation for everyone in it.\n"
@@ -75,10 +73,7 @@ class SlashCommands:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             text = await work()
-        except SwitchboardError as exc:
-            text = exc.user_message or UNEXPECTED
-        except Exception:  # a bug: log it, still tell the user something
-            log.exception("discord command %s failed", interaction.command and
-                          interaction.command.name)
-            text = UNEXPECTED
+        except Exception as exc:
+            name = interaction.command.name if interaction.command else "?"
+            text = notice(exc, where=f"discord command /{name}").text
         await interaction.followup.send(text, ephemeral=True)

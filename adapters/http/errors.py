@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 
 from fastapi import FastAPI, Request
@@ -10,9 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from adapters.failures import notice
 from adapters.http.auth import AuthError
 from core.errors import (
-    UNEXPECTED,
     ConversationBusy,
     DuplicateTurn,
     ModelError,
@@ -22,8 +21,6 @@ from core.errors import (
     SwitchboardError,
     UserError,
 )
-
-log = logging.getLogger("switchboard.http")
 
 # Most specific first: the first matching class decides the status.
 _STATUS: tuple[tuple[type[SwitchboardError], int], ...] = (
@@ -44,13 +41,10 @@ def from_core(exc: SwitchboardError) -> JSONResponse:
     """The response for an error the core raised on purpose."""
     if isinstance(exc, RateLimited):
         wait = str(max(1, math.ceil(exc.retry_after)))
-        return error(429, exc.user_message, {"Retry-After": wait})
+        return error(429, notice(exc).text, {"Retry-After": wait})
     if isinstance(exc, DuplicateTurn):
         return error(409, DUPLICATE)
-    status = status_of(exc)
-    if status == 500:
-        log.error("unmapped core error %s", type(exc).__name__)
-    return error(status, exc.user_message or UNEXPECTED)
+    return error(status_of(exc), notice(exc, where="http core error").text)
 
 
 async def _core(request: Request, exc: Exception) -> JSONResponse:
@@ -76,9 +70,7 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _bug(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path,
-              exc_info=exc)
-    return error(500, UNEXPECTED)
+    return error(500, notice(exc, where=f"http {request.method} {request.url.path}").text)
 
 
 def install(app: FastAPI) -> None:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from core.errors import UNEXPECTED, SwitchboardError
+from adapters.failures import notice
+from adapters.http.errors import DUPLICATE
 
-log = logging.getLogger("switchboard.http")
 _END = object()
 
 
@@ -61,12 +60,9 @@ async def events(relay: Relay, session_id: str, first: str | None,
             yield event("token", {"text": piece})
             piece = await relay.next()
         done = {"session_id": session_id, "reply": "".join(parts), "turn_count": await finish()}
-    except SwitchboardError as exc:
-        yield event("error", {"error": exc.user_message or UNEXPECTED})
-        return
-    except Exception:
-        log.exception("stream failed")
-        yield event("error", {"error": UNEXPECTED})
+    except Exception as exc:  # the stream has begun: the failure is its last event
+        said = notice(exc, where=f"http stream session={session_id}")
+        yield event("error", {"error": said.text or DUPLICATE})
         return
     yield event("done", done)
 

@@ -24,9 +24,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.failures import notice
 from adapters.slack.conversation import Incoming, Responder, from_person
 from adapters.slack.settings import SlackSettings
-from core.errors import SwitchboardError
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
 
@@ -134,8 +134,8 @@ class SlackBot:
         await ack()  # at once: the store may take longer than Slack's 3 seconds
         try:
             text = await self._command(command)
-        except SwitchboardError as exc:
-            text = exc.user_message
+        except Exception as exc:
+            text = notice(exc, where="slack command /switchboard").text
         await respond(text=text, response_type="ephemeral")
 
     async def _command(self, command: dict[str, Any]) -> str:

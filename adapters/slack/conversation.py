@@ -11,10 +11,10 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.failures import Notice, notice
 from adapters.slack.names import Names
 from adapters.slack.reply import Edited, Sink, Stopped, Streamed, Target
 from adapters.slack.settings import SlackSettings
-from core.errors import DuplicateTurn, RateLimited, SwitchboardError
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
 
@@ -88,16 +88,15 @@ class Responder:
         target = Target(msg.channel, msg.reply_thread, msg.team, msg.user)
         speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
         turn = Turn(msg.session, speaker, msg.text, msg.turn_id)
+        where = f"slack channel={msg.channel} ts={msg.ts}"
         try:
-            await self._run(turn, self._sink(client, target))
-        except DuplicateTurn:
-            log.info("redelivered message ignored channel=%s ts=%s", msg.channel, msg.ts)
-            return False
-        except SwitchboardError as exc:
-            await notice(client, target, exc)
-        except Exception:  # a bug: log it for the operator, tell the user something went wrong
-            log.exception("slack turn failed channel=%s ts=%s", msg.channel, msg.ts)
-            await notice(client, target, SwitchboardError())
+            await self._run(turn, self._sink(client, target), where)
+        except Exception as exc:
+            said = notice(exc, where=where)
+            if said.silent:
+                log.info("redelivered message ignored %s", where)
+                return False
+            await tell(client, target, said)
         return True
 
     async def started_here(self, msg: Incoming) -> bool:
@@ -112,7 +111,7 @@ class Responder:
             return Streamed(client, target, edited, self.settings.update_interval)
         return edited
 
-    async def _run(self, turn: Turn, sink: Sink) -> None:
+    async def _run(self, turn: Turn, sink: Sink, where: str) -> None:
         answer = ""
         # The user sees the answer grow: if they stop it, what they saw is kept as the answer.
         pieces = self.service.stream(turn, keep_partial=True)
@@ -126,16 +125,18 @@ class Responder:
                 # Leaving the loop closes the stream; the core keeps what was generated.
                 log.info("reply stopped in slack: %s", exc)
                 await sink.abandon()
-            except SwitchboardError as exc:
-                if not answer or isinstance(exc, DuplicateTurn):
+            except Exception as exc:
+                said = notice(exc, where=where) if answer else None
+                if said is None or said.silent:
                     raise
-                await sink.finish(f"{answer}\n\n_{exc.user_message}_")
+                # Part of the answer is shown: the reason it stopped goes under it.
+                await sink.finish(f"{answer}\n\n_{said.text}_")
 
 
-async def notice(client: AsyncWebClient, target: Target, exc: SwitchboardError) -> None:
-    """Tell the user why there is no answer: only to them when Slack allows it."""
-    channel, thread, text = target.channel, target.thread_ts, exc.user_message
-    if isinstance(exc, RateLimited):
+async def tell(client: AsyncWebClient, target: Target, said: Notice) -> None:
+    """Tell the user why there is no answer: only to them when Slack allows it and it should."""
+    channel, thread, text = target.channel, target.thread_ts, said.text
+    if said.private:
         try:
             await client.chat_postEphemeral(channel=channel, user=target.user, text=text,
                                             thread_ts=thread)

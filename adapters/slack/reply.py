@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.paging import Pace, Pager, Render, Rendered, split_plain
 from adapters.slack.render import neutralise_markdown, to_mrkdwn
 from adapters.slack.rollover import SOFT_CAP, STREAM_CAP, cut, last_block, open_fence
-from adapters.textsplit import FENCE, split
+from adapters.textsplit import FENCE
 
 log = logging.getLogger("switchboard.slack")
 
@@ -39,32 +40,44 @@ class Sink(Protocol):
     async def abandon(self) -> None: ...
 
 
-@dataclass(slots=True)
+class Posted:
+    """Slack as a pager platform: messages posted to one place, edited and deleted by ts."""
+
+    def __init__(self, client: AsyncWebClient, target: Target) -> None:
+        self.client, self.target = client, target
+
+    async def send(self, part: str) -> str:
+        sent = await self.client.chat_postMessage(
+            channel=self.target.channel, thread_ts=self.target.thread_ts, text=part)
+        return str(sent["ts"])
+
+    async def edit(self, message_id: str, part: str) -> None:
+        await self.client.chat_update(channel=self.target.channel, ts=message_id, text=part)
+
+    async def delete(self, message_id: str) -> None:
+        try:
+            await self.client.chat_delete(channel=self.target.channel, ts=message_id)
+        except SlackApiError as exc:  # left in place: shown twice beats failing the answer
+            log.info("extra message not deleted: %s", exc.response.get("error"))
+
+
+def mrkdwn_pages(answer: str, limit: int) -> list[Rendered[str]]:
+    """The answer as Slack mrkdwn, in messages of at most `limit` characters."""
+    return split_plain(to_mrkdwn(answer), limit)
+
+
 class Edited:
     """Post once, then `chat.update` at most every `interval` s; long answers add messages."""
 
-    client: AsyncWebClient
-    target: Target
-    interval: float
-    limit: int
-    shown: list[tuple[str, str]] = field(default_factory=list)  # (ts, text) per message
-    last: float = float("-inf")
+    def __init__(self, client: AsyncWebClient, target: Target, interval: float, limit: int,
+                 render: Render[str] = mrkdwn_pages) -> None:
+        self.pager = Pager(Posted(client, target), render, limit=limit, pace=Pace(interval))
 
     async def show(self, answer: str) -> None:
-        if time.monotonic() - self.last >= self.interval:
-            await self.finish(answer)
+        await self.pager.show(answer)
 
     async def finish(self, answer: str) -> None:
-        self.last = time.monotonic()
-        for i, part in enumerate(split(to_mrkdwn(answer), self.limit)):
-            if i == len(self.shown):
-                sent = await self.client.chat_postMessage(
-                    channel=self.target.channel, thread_ts=self.target.thread_ts, text=part)
-                self.shown.append((str(sent["ts"]), part))
-            elif part != self.shown[i][1]:
-                await self.client.chat_update(channel=self.target.channel,
-                                              ts=self.shown[i][0], text=part)
-                self.shown[i] = (self.shown[i][0], part)
+        await self.pager.finish(answer)
 
     async def abandon(self) -> None:
         """Nothing to close: what was shown stays."""
