@@ -101,9 +101,10 @@ async def test_rejected_html_falls_back_to_plain_text_on_edit(
     async with fake_telegram() as tg, telegram_bot(tg, llm_service):
         tg.fail("editMessageText", 400, "Bad Request: can't parse entities: unexpected tag",
                 when=lambda p: p.get("parse_mode") == "HTML")
-        # The streamed plain text can already read so: wait for the refused HTML edit too.
-        await ask(tg, "status?", lambda s: not tg.failures and s == ["**Done** & dusted"],
-                  group=True)
+        # The streamed plain text can already read so: wait for the refused HTML edit and the
+        # plain edit after it.
+        await ask(tg, "status?", lambda s: not tg.failures and s == ["**Done** & dusted"]
+                  and "parse_mode" not in tg.called("editMessageText")[-1], group=True)
         edits = tg.called("editMessageText")
         assert edits[-2]["parse_mode"] == "HTML" and "parse_mode" not in edits[-1]
         assert edits[-1]["text"] == "**Done** & dusted"

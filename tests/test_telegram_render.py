@@ -76,7 +76,7 @@ class _Recorder(outbox.Outbox):
     """An outbox that records what would be sent, with no Bot API behind it."""
 
     def __init__(self) -> None:
-        super().__init__(None, -1, None, None)  # a group: edits  # type: ignore[arg-type]
+        super().__init__(None, -1, None, None)  # type: ignore[arg-type]  # a group: edits
         self.log: list[tuple[Any, ...]] = []
 
     async def send(self, text: str, html: bool = False, **extra: Any) -> Any:
@@ -95,7 +95,8 @@ class _Recorder(outbox.Outbox):
 
 async def test_a_resplit_needing_fewer_messages_deletes_the_extra_one(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sender, "pieces", lambda t: ["x", "y"] if len(t) < 3 else ["xy"])
+    monkeypatch.setattr(sender, "split",
+                        lambda t, limit, length: ["x", "y"] if len(t) < 3 else ["xy"])
 
     async def stream() -> AsyncIterator[str]:
         for piece in "123":
@@ -103,5 +104,6 @@ async def test_a_resplit_needing_fewer_messages_deletes_the_extra_one(
             await asyncio.sleep(0.02)  # each piece its own step
     box = _Recorder()
     await sender.deliver(box, stream(), 0)
-    assert box.log == [("send", "x", True), ("send", "y", False), ("edit", 1, "xy", False),
-                       ("delete", 2)]
+    # The extra message goes first, so "y" is never shown twice.
+    assert box.log == [("send", "x", True), ("send", "y", False), ("delete", 2),
+                       ("edit", 1, "xy", True)]

@@ -1,4 +1,4 @@
-"""Streaming an answer into a chat: native drafts in private chats, paced edits in groups."""
+"""Streaming an answer into a chat on the shared pager: drafts in private chats, edits in groups."""
 
 from __future__ import annotations
 
@@ -7,27 +7,130 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from html import escape
-from typing import Protocol
 
 from telegram.error import TelegramError
 
+from adapters.paging import Pace, Pager, Rendered, wait
 from adapters.telegram.outbox import Outbox
-from adapters.telegram.render import pieces, to_html
+from adapters.telegram.render import LIMIT, to_html
+from adapters.textsplit import split, utf16_len
 
 log = logging.getLogger("switchboard.telegram")
 
 
-class Reply(Protocol):
-    """How one answer reaches the chat, one request per step."""
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One Telegram message as the pager sees it; two parts are equal when they look the same,
+    so a finished message that reads as it did while growing is never edited."""
+
+    looks: str  # what the chat shows, as the equivalent Telegram HTML
+    source: str = field(compare=False)  # the Markdown; sent as plain text if HTML is refused
+    html: bool = field(compare=False)  # sent formatted, or as plain text (while growing)
+
+
+def render(text: str, limit: int = LIMIT) -> list[Rendered[Part]]:
+    """The answer as Telegram messages: formatted once finished, plain text while growing.
+
+    The one call to swap for another renderer (e.g. text + entities).
+    """
+    return [Rendered(done=Part(to_html(piece), piece, html=True),
+                     growing=Part(escape(piece, quote=False), piece, html=False))
+            for piece in split(text, limit, utf16_len)]
+
+
+class Chat:
+    """The pager's platform: one chat's messages, through the outbox."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    async def send(self, part: Part) -> int:
+        return (await self.outbox.send(part.source, html=part.html)).message_id
+
+    async def edit(self, message_id: int, part: Part) -> None:
+        await self.outbox.edit(message_id, part.source, html=part.html)
+
+    async def delete(self, message_id: int) -> None:
+        await self.outbox.delete(message_id)
+
+
+class Edited:
+    """Groups: messages sent and edited as the answer grows, one request per interval."""
+
+    def __init__(self, outbox: Outbox, interval: float) -> None:
+        self.pager = Pager(Chat(outbox), render, limit=LIMIT, pace=Pace(interval))
 
     @property
     def shown_any(self) -> bool:
-        """Whether the chat shows any of the answer yet (then "typing…" stops)."""
+        return bool(self.pager.message_ids)
 
-    async def step(self, text: str, final: bool) -> bool:
-        """Make the first request that brings the chat closer to `text`; False when none is."""
+    def wait(self) -> float:
+        return wait(self.pager.sent, self.pager.pace, time.monotonic())
+
+    async def show(self, text: str) -> None:
+        await self.pager.show(text)
+
+    async def finish(self, text: str) -> None:
+        await self.pager.finish(text)
+
+
+class Drafted(Edited):
+    """Private chats: the growing message is a native draft (`sendMessageDraft`), which has no
+    edit limits; each message is sent once, formatted, when it is complete."""
+
+    def __init__(self, outbox: Outbox, interval: float) -> None:
+        super().__init__(outbox, interval)
+        self.pager.render = self._complete  # the pager shows finished messages only
+        self.outbox, self.interval, self.finished = outbox, interval, False
+        self.drafted, self.draft_id, self.drafting = "", _draft_id(), True
+        self.last = -math.inf  # when the last draft went out: drafts keep the same pace
+
+    @property
+    def shown_any(self) -> bool:
+        return bool(self.drafted) or super().shown_any
+
+    def _complete(self, text: str, limit: int) -> Sequence[Rendered[Part]]:
+        parts = render(text, limit)
+        if self.finished:
+            return parts
+        return [Rendered(r.done, r.done) for r in parts[:-1]]  # the last one is the draft
+
+    def wait(self) -> float:
+        return max(super().wait(), self.last + self.interval - time.monotonic())
+
+    async def show(self, text: str) -> None:
+        """One request: a message that is complete, else the draft of the growing one."""
+        sent = len(self.pager.message_ids)
+        await self.pager.show(text)
+        if len(self.pager.message_ids) > sent:
+            self.drafted, self.draft_id = "", _draft_id()  # the next message drafts afresh
+            return
+        parts = split(text, LIMIT, utf16_len)
+        if len(parts) > sent:
+            await self._draft(parts[-1])
+
+    async def finish(self, text: str) -> None:
+        self.finished = True
+        await self.pager.finish(text)
+
+    async def _draft(self, text: str) -> None:
+        if not self.drafting or not text.strip() or text == self.drafted:
+            return  # an empty or unchanged draft is never sent
+        try:
+            await self.outbox.draft(self.draft_id, text)
+        except TelegramError as exc:  # the answer still arrives, as one message at the end
+            log.warning("message draft refused (%s); sending the answer when complete",
+                        type(exc).__name__)
+            self.drafting = False
+            return
+        self.drafted, self.last = text, time.monotonic()
+
+
+def _draft_id() -> int:
+    return secrets.randbelow(2**31 - 2) + 1  # non-zero, fits Telegram's Integer
 
 
 class _Answer:
@@ -48,25 +151,22 @@ class _Answer:
 
 
 async def deliver(box: Outbox, stream: AsyncIterator[str], interval: float) -> None:
-    """Show the answer while it grows, at most one request per `interval`, then its final form."""
-    reply: Reply = DraftReply(box) if box.private else StreamedReply(box)
+    """Show the answer while it grows, within the pace, then give every message its final form."""
+    reply = Drafted(box, interval) if box.private else Edited(box, interval)
     answer = _Answer()
     reader = asyncio.create_task(answer.read(stream))
     typing = asyncio.create_task(box.typing())
-    last = -math.inf
     try:
         while await _grown(answer, reader):
-            await asyncio.sleep(max(0.0, last + interval - time.monotonic()))
-            if not reader.done() and await reply.step(answer.text, final=False):
-                last = time.monotonic()
+            await asyncio.sleep(max(0.0, reply.wait()))
+            await reply.show(answer.text)
             if reply.shown_any:
                 typing.cancel()
         reader.result()  # the model's error, if it failed midway
     finally:
         typing.cancel()
         await _stop(reader)
-    while await _paced(reply, answer.text, last, interval):
-        last = time.monotonic()
+    await reply.finish(answer.text)
 
 
 async def _grown(answer: _Answer, reader: asyncio.Task[None]) -> bool:
@@ -84,97 +184,3 @@ async def _stop(reader: asyncio.Task[None]) -> None:
     await asyncio.wait([reader])
     if not reader.cancelled():
         reader.exception()  # retrieved: reader.result() or the step's error already reports it
-
-
-async def _paced(reply: Reply, text: str, last: float, interval: float) -> bool:
-    await asyncio.sleep(max(0.0, last + interval - time.monotonic()))
-    return await reply.step(text, final=True)
-
-
-class StreamedReply:
-    """Groups: one answer in as many messages as it needs, edited while it grows.
-
-    Finished messages get their final (HTML) form and the last one grows as plain text; at
-    the end each message gets its final form. Every step updates only the first message that
-    is out of date, so text moving to the next message is never shown twice.
-    """
-
-    def __init__(self, outbox: Outbox) -> None:
-        self.outbox = outbox
-        self.ids: list[int] = []
-        self.shown: list[str] = []  # what each message shows, as the equivalent Telegram HTML
-
-    @property
-    def shown_any(self) -> bool:
-        return bool(self.ids)
-
-    async def step(self, text: str, final: bool) -> bool:
-        parts = pieces(text)
-        for index, part in enumerate(parts):
-            formatted = final or index < len(parts) - 1
-            looks = to_html(part) if formatted else escape(part, quote=False)
-            if index < len(self.shown) and self.shown[index] == looks:
-                continue  # Telegram refuses an edit that changes nothing
-            await self.put(index, part, formatted)
-            self.shown[index:index + 1] = [looks]
-            return True
-        return final and await self._drop_extra(len(parts))
-
-    async def put(self, index: int, text: str, formatted: bool) -> None:
-        if index < len(self.ids):
-            await self.outbox.edit(self.ids[index], text, html=formatted)
-        else:
-            self.ids.append((await self.outbox.send(text, html=formatted)).message_id)
-
-    async def _drop_extra(self, needed: int) -> bool:
-        # Re-splitting a grown answer can, rarely, need fewer messages than were streamed.
-        if len(self.ids) <= needed:
-            return False
-        await self.outbox.delete(self.ids.pop())
-        del self.shown[len(self.ids):]
-        return True
-
-
-class DraftReply:
-    """Private chats: the growing message is a native draft (`sendMessageDraft`), which has no
-    edit limits; each message is sent once, in its final form, when it is complete."""
-
-    def __init__(self, outbox: Outbox) -> None:
-        self.outbox = outbox
-        self.edits = StreamedReply(outbox)  # the messages sent, should a re-split change one
-        self.drafted = ""
-        self.draft_id = _draft_id()
-        self.drafting = True  # off once Telegram refuses a draft: the answer still arrives
-
-    @property
-    def shown_any(self) -> bool:
-        return bool(self.drafted) or self.edits.shown_any
-
-    async def step(self, text: str, final: bool) -> bool:
-        parts = pieces(text)
-        done = len(self.edits.ids)
-        if done < len(parts) - (0 if final else 1):  # a complete message: sent once, formatted
-            await self.edits.put(done, parts[done], formatted=True)
-            self.edits.shown.append(to_html(parts[done]))
-            self.drafted, self.draft_id = "", _draft_id()  # the next message drafts afresh
-            return True
-        if final:  # all sent; only a re-split that changed a sent message needs a request
-            return await self.edits.step(text, final=True)
-        return await self._draft(parts[-1] if len(parts) > done else "")
-
-    async def _draft(self, text: str) -> bool:
-        if not self.drafting or not text.strip() or text == self.drafted:
-            return False  # an empty or unchanged draft is never sent
-        try:
-            await self.outbox.draft(self.draft_id, text)
-        except TelegramError as exc:
-            log.warning("message draft refused (%s); the answer comes as one message",
-                        type(exc).__name__)
-            self.drafting = False
-            return False
-        self.drafted = text
-        return True
-
-
-def _draft_id() -> int:
-    return secrets.randbelow(2**31 - 2) + 1  # non-zero, fits Telegram's Integer
