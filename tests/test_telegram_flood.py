@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from aiolimiter import AsyncLimiter
 from telegram import Bot
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
@@ -36,6 +38,33 @@ def long_answer(tag: str) -> str:
 
 def asker(body: dict[str, Any]) -> str:
     return str([m for m in body["messages"] if m["role"] == "user"][-1]["content"])
+
+
+@pytest.mark.parametrize("limit", [flood.PER_GROUP, flood.OVERALL, flood.Limit(20, 2.0, 3),
+                                   flood.Limit(5, 10.0, 1)])
+def test_buckets_never_let_a_window_exceed_the_limit(limit: flood.Limit) -> None:
+    rate, period = limit.bucket()
+    # A leaky bucket's worst window: a full burst, then one more each time one request leaks.
+    worst = rate + int(limit.window * rate / period + 1e-9)
+    assert worst <= limit.count - 1 and rate == limit.burst
+
+
+async def most_in_one_window(limiter: AsyncLimiter, window: float) -> int:
+    """How many acquisitions an idle aiolimiter bucket lets through in its first `window`."""
+    start, times = time.monotonic(), []
+    while time.monotonic() - start < window:
+        async with limiter:
+            times.append(time.monotonic() - start)
+    return len([t for t in times if t < window])
+
+
+async def test_ptb_default_shape_lets_twice_the_limit_through_and_ours_does_not() -> None:
+    # PTB's group default is 20 per 60 s as one bucket; the same shape, scaled: 10 per 0.5 s.
+    assert await most_in_one_window(AsyncLimiter(10, 0.5), 0.5) >= 18
+    ours = flood.Limit(10, 0.5, burst=2)
+    assert await most_in_one_window(AsyncLimiter(*ours.bucket()), 0.5) <= 9
+    with pytest.raises(ValueError):
+        flood.Limit(20, 60.0, burst=19)
 
 
 async def test_the_fake_answers_429_past_a_groups_limit(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,10 @@ class Limit:
     window: float
     burst: int
 
+    def __post_init__(self) -> None:
+        if not 0 < self.burst < self.count - 1 or self.window <= 0:
+            raise ValueError("a limit needs 0 < burst < count - 1 and a positive window")
+
     def bucket(self) -> tuple[float, float]:
         """(max_rate, time_period) of an aiolimiter bucket that never exceeds this limit.
 
