@@ -13,7 +13,7 @@ from html import escape
 
 from telegram.error import TelegramError
 
-from adapters.paging import Pace, Pager, Rendered, wait
+from adapters.paging import Pace, Pager, Render, Rendered, wait
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.render import LIMIT, to_html
 from adapters.textsplit import split, utf16_len
@@ -60,8 +60,9 @@ class Chat:
 class Edited:
     """Groups: messages sent and edited as the answer grows, one request per interval."""
 
-    def __init__(self, outbox: Outbox, interval: float) -> None:
-        self.pager = Pager(Chat(outbox), render, limit=LIMIT, pace=Pace(interval))
+    def __init__(self, outbox: Outbox, interval: float,
+                 pages: Render[Part] = render) -> None:
+        self.pager = Pager(Chat(outbox), pages, limit=LIMIT, pace=Pace(interval))
 
     @property
     def shown_any(self) -> bool:
@@ -82,8 +83,7 @@ class Drafted(Edited):
     edit limits; each message is sent once, formatted, when it is complete."""
 
     def __init__(self, outbox: Outbox, interval: float) -> None:
-        super().__init__(outbox, interval)
-        self.pager.render = self._complete  # the pager shows finished messages only
+        super().__init__(outbox, interval, self._complete)  # the pager: finished messages only
         self.outbox, self.interval, self.finished = outbox, interval, False
         self.drafted, self.draft_id, self.drafting = "", _draft_id(), True
         self.last = -math.inf  # when the last draft went out: drafts keep the same pace
