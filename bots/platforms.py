@@ -12,15 +12,19 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from dotenv import dotenv_values
+from redis.asyncio import Redis
 
-from bots.wiring import open_core
+from bots.wiring import core_on
+from core.connect import open_redis
 from core.errors import ConfigError
 from core.service import ChatService
 from core.settings import CoreSettings
 
 log = logging.getLogger("switchboard")
 
-# platform -> (module with `async def serve(service, stop)`, the variable that turns it on)
+# platform -> (module with `async def serve(service, stop)`, the variable that turns it on).
+# A module may also define `wire(redis, settings) -> Server`: `serve` with what it keeps in
+# Redis besides the core (Telegram's inbox of raw updates).
 PLATFORMS: dict[str, tuple[str, str]] = {
     "http": ("bots.http", "SWITCHBOARD_JWT_SECRET"),
     "slack": ("bots.slack", "SLACK_BOT_TOKEN"),
@@ -54,25 +58,27 @@ def choose(requested: list[str]) -> list[str]:
     return chosen
 
 
-def _server(platform: str) -> Server:
+def _wiring(platform: str) -> Callable[[Redis, CoreSettings], Server]:
     # Imported only when chosen: a Telegram-only bot never loads discord.py or slack-bolt.
-    server: Server = importlib.import_module(PLATFORMS[platform][0]).serve
-    return server
+    module = importlib.import_module(PLATFORMS[platform][0])
+    wire: Callable[[Redis, CoreSettings], Server] = getattr(
+        module, "wire", lambda redis, settings: module.serve)
+    return wire
 
 
 async def serve(settings: CoreSettings, requested: list[str]) -> None:
     """Run every chosen platform until SIGINT or SIGTERM, then let in-flight replies finish."""
-    servers = [_server(p) for p in choose(requested)]
+    wirings = [_wiring(p) for p in choose(requested)]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(sig, stop.set)
     try:
-        async with open_core(settings) as service:
+        async with open_redis(settings) as redis, core_on(redis, settings) as service:
             async with asyncio.TaskGroup() as group:
-                for server in servers:
-                    group.create_task(server(service, stop))
+                for wire in wirings:
+                    group.create_task(wire(redis, settings)(service, stop))
             # Platforms stopped taking messages; replies in flight finish before Redis closes.
             if not await service.drain(DRAIN_SECONDS):
                 log.warning("stopped with replies still in flight after %ss", DRAIN_SECONDS)

@@ -6,8 +6,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 
+from redis.asyncio import Redis
+
 from core.connect import open_redis
-from core.inbox import RedisInbox
 from core.model import build_model, describe, http_client
 from core.redis_store import RedisStore
 from core.service import ChatService, TurnRecord
@@ -21,7 +22,16 @@ log = logging.getLogger("switchboard")
 async def open_core(settings: CoreSettings,
                     observers: Iterable[Callable[[TurnRecord], None]] = ()
                     ) -> AsyncIterator[ChatService]:
-    async with open_redis(settings) as redis, contextlib.AsyncExitStack() as stack:
+    async with open_redis(settings) as redis, core_on(redis, settings, observers) as service:
+        yield service
+
+
+@contextlib.asynccontextmanager
+async def core_on(redis: Redis, settings: CoreSettings,
+                  observers: Iterable[Callable[[TurnRecord], None]] = ()
+                  ) -> AsyncIterator[ChatService]:
+    """The core on an open Redis client, which the caller may share (a platform's inbox)."""
+    async with contextlib.AsyncExitStack() as stack:
         store: HistoryStore
         rstore = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
                             settings.history_max_messages)
@@ -35,5 +45,4 @@ async def open_core(settings: CoreSettings,
             store = lc_store
         log.info("model: %s", describe(settings))
         http = await stack.enter_async_context(http_client(settings))
-        inbox = RedisInbox(redis, settings.redis_prefix)
-        yield ChatService(store, build_model(settings, http), settings, observers, inbox=inbox)
+        yield ChatService(store, build_model(settings, http), settings, observers)

@@ -14,7 +14,6 @@ from langchain_core.messages import BaseMessage
 
 from core import context
 from core.errors import ModelError, SwitchboardError
-from core.inbox import Inbox
 from core.keys import SessionKey, Speaker, UserKey
 from core.locks import LocalQueues
 from core.messages import StoredMessage
@@ -64,11 +63,8 @@ class ChatService:
     """Answers turns in order per conversation, storing each one only when its reply succeeded."""
 
     def __init__(self, store: HistoryStore, model: ChatModel, settings: CoreSettings,
-                 observers: Iterable[Callable[[TurnRecord], None]] = (),
-                 inbox: Inbox | None = None) -> None:
+                 observers: Iterable[Callable[[TurnRecord], None]] = ()) -> None:
         self.store, self.model, self.settings = store, model, settings
-        # Raw platform events kept until handled, for adapters whose platform forgets them.
-        self.inbox = inbox
         self.observers = list(observers)
         self._queues = LocalQueues()
         self._active = 0

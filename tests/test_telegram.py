@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from adapters.telegram.handlers import NOT_TEXT, NOT_YOURS, RESET
 from core.keys import SessionKey, UserKey
@@ -105,7 +106,8 @@ async def test_non_text_gets_a_polite_note_and_bots_are_ignored(
 
 
 async def test_serve_runs_from_the_environment_until_stopped(
-        llm_service: ChatService, monkeypatch: pytest.MonkeyPatch) -> None:
+        llm_service: ChatService, monkeypatch: pytest.MonkeyPatch, redis: Redis) -> None:
+    from adapters.telegram.inbox import RedisInbox, inbox_of
     from bots import telegram
 
     async with fake_telegram() as tg:
@@ -114,8 +116,13 @@ async def test_serve_runs_from_the_environment_until_stopped(
         monkeypatch.setenv("TELEGRAM_POLL_TIMEOUT", "1")
         assert telegram.http_router() is None  # polling: no webhook route
         stop = asyncio.Event()
-        task = asyncio.create_task(telegram.serve(llm_service, stop))
+        # As `switchboard run` wires it: the composition root hands the adapter its inbox.
+        server = telegram.wire(redis, llm_service.settings)
+        task = asyncio.create_task(server(llm_service, stop))
         await say(tg, ALICE, "hi", "echo: hi")
+        inbox = inbox_of(telegram._live["app"])
+        assert isinstance(inbox, RedisInbox) and inbox.keys[0].startswith(
+            llm_service.settings.redis_prefix)
         assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
         stop.set()
         await asyncio.wait_for(task, 5)

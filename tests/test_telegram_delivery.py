@@ -29,6 +29,9 @@ from tests.fakes.telegram_api import (
 
 ALICE = user(11, "Alice")
 SECRET = "s3cret-Token_42"
+# Streaming by edits happens in groups; private chats stream as drafts (test_telegram_drafts.py).
+GROUP: dict[str, Any] = {"id": -100123, "type": "supergroup", "title": "Team"}
+MENTION = "@switchboard_test_bot "
 
 
 def long_answer() -> str:
@@ -47,9 +50,10 @@ def words(text: str) -> list[str]:
     return text.replace("**", "").replace("`", "").split()
 
 
-async def ask(tg: FakeTelegram, text: str, done: Any) -> None:
-    await tg.send_text(chat_of(ALICE), ALICE, text)
-    await wait_for(lambda: done(shown(tg, 11)), timeout=15)
+async def ask(tg: FakeTelegram, text: str, done: Any, group: bool = False) -> None:
+    await tg.send_text(GROUP if group else chat_of(ALICE), ALICE, MENTION + text if group
+                       else text)
+    await wait_for(lambda: done(shown(tg, GROUP["id"] if group else 11)), timeout=15)
 
 
 def is_prefix(seen: list[str], answer: list[str]) -> bool:
@@ -71,12 +75,12 @@ async def test_long_answer_is_split_within_limits_and_complete(
 
     def finished() -> bool:
         last = {c.message_id: c for c in tg.changes}  # every message's latest state
-        return words(" ".join(shown(tg, 11))) == words(answer) and \
+        return words(" ".join(shown(tg, GROUP["id"]))) == words(answer) and \
             all(c.html for c in last.values())
     async with fake_telegram() as tg, telegram_bot(tg, llm_service):
-        await tg.send_text(chat_of(ALICE), ALICE, "long please")
+        await tg.send_text(GROUP, ALICE, MENTION + "long please")
         await wait_for(finished, timeout=15)
-        messages = shown(tg, 11)
+        messages = shown(tg, GROUP["id"])
         assert len(messages) >= 3 and all(utf16_len(m) <= 4096 for m in messages)
         assert [w for m in messages for w in m.split()] == words(answer)
         assert all("```" not in c.params["text"] for c in tg.calls
@@ -86,7 +90,7 @@ async def test_long_answer_is_split_within_limits_and_complete(
         plain = [c.message_id for c in tg.changes if not c.html]
         assert any(plain.count(later) >= 2 for later in set(plain) - {min(plain)})
         assert all(is_prefix(words(" ".join(screen)), words(answer))
-                   for screen in screens(tg, 11))
+                   for screen in screens(tg, GROUP["id"]))
         assert all(b.at - a.at >= 0.045 for a, b in itertools.pairwise(tg.changes))
         assert not tg.called("deleteMessage")
 
@@ -97,8 +101,10 @@ async def test_rejected_html_falls_back_to_plain_text_on_edit(
     async with fake_telegram() as tg, telegram_bot(tg, llm_service):
         tg.fail("editMessageText", 400, "Bad Request: can't parse entities: unexpected tag",
                 when=lambda p: p.get("parse_mode") == "HTML")
-        # The streamed plain text can already read so: wait for the refused HTML edit too.
-        await ask(tg, "status?", lambda s: not tg.failures and s == ["**Done** & dusted"])
+        # The streamed plain text can already read so: wait for the refused HTML edit and the
+        # plain edit after it.
+        await ask(tg, "status?", lambda s: not tg.failures and s == ["**Done** & dusted"]
+                  and "parse_mode" not in tg.called("editMessageText")[-1], group=True)
         edits = tg.called("editMessageText")
         assert edits[-2]["parse_mode"] == "HTML" and "parse_mode" not in edits[-1]
         assert edits[-1]["text"] == "**Done** & dusted"
@@ -138,7 +144,7 @@ async def test_streaming_edits_are_throttled_and_never_repeat(
     openai_fake.chunk_delay = 0.01  # 69 chunks over ~0.7 s
     async with fake_telegram() as tg, telegram_bot(tg, llm_service,
                                                    TELEGRAM_EDIT_INTERVAL="0.2"):
-        await ask(tg, "stream", lambda s: s == [answer])
+        await ask(tg, "stream", lambda s: s == [answer], group=True)
         await asyncio.sleep(0.3)  # a last formatted edit, if any, comes within one interval
         updates = [c for c in tg.calls if c.method in ("sendMessage", "editMessageText")]
         gaps = [b.at - a.at for a, b in itertools.pairwise(updates)]

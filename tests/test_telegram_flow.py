@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from adapters.telegram import webhook_router
 from adapters.telegram.app import TelegramApp
 from adapters.telegram.handlers import HELP, UNKNOWN
+from core.errors import ModelError
 from core.service import ChatService
 from tests.fakes.common import serve_asgi, wait_for
 from tests.fakes.openai_server import FakeOpenAI
@@ -115,3 +116,13 @@ async def test_redelivered_updates_are_answered_once(
             await say(tg, ALICE, "after", "echo: after")
         assert sorted(shown(tg, 11)) == sorted(["echo: only once", HELP, "echo: after"])
         assert asked(openai_fake) == ["only once", "after"]
+
+
+async def test_a_failed_model_call_tells_the_user_and_frees_the_conversation(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    openai_fake.fail_next(500, times=3)  # the first try and both retries
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service):
+        await say(tg, ALICE, "anyone there?", ModelError.user_message)  # via adapters.failures
+        await say(tg, ALICE, "again", "echo: again")
+    assert shown(tg, 11) == [ModelError.user_message, "echo: again"]
+    assert "anyone there?" not in str(openai_fake.requests[-1]["messages"])  # nothing stored

@@ -19,9 +19,8 @@ from telegram.ext import TypeHandler
 from adapters.telegram import webhook_router
 from adapters.telegram.app import TelegramApp
 from adapters.telegram.handlers import HELP
-from adapters.telegram.inbox import SOURCE
+from adapters.telegram.inbox import Inbox, RedisInbox
 from core.errors import StoreUnavailable
-from core.inbox import RedisInbox
 from core.service import ChatService
 from tests.fakes.common import serve_asgi, wait_for
 from tests.fakes.openai_server import FakeOpenAI
@@ -36,12 +35,6 @@ Prepare = Callable[[TelegramApp], None] | None
 @pytest.fixture
 def inbox(redis: Redis, prefix: str) -> RedisInbox:
     return RedisInbox(redis, prefix)
-
-
-@pytest.fixture
-def svc(llm_service: ChatService, inbox: RedisInbox) -> ChatService:
-    llm_service.inbox = inbox
-    return llm_service
 
 
 class Crash:
@@ -64,29 +57,30 @@ class Flaky:
     def __init__(self, inner: RedisInbox, failures: int) -> None:
         self.inner, self.failures = inner, failures
 
-    async def put(self, source: str, event_id: str, payload: str) -> None:
+    async def put(self, update_id: str, payload: str) -> None:
         if self.failures:
             self.failures -= 1
             raise StoreUnavailable("down")
-        await self.inner.put(source, event_id, payload)
+        await self.inner.put(update_id, payload)
 
-    async def ack(self, source: str, event_id: str) -> None:
-        await self.inner.ack(source, event_id)
+    async def ack(self, update_id: str) -> None:
+        await self.inner.ack(update_id)
 
-    async def pending(self, source: str, older_than: float,
-                      limit: int = 1000) -> list[tuple[str, str]]:
-        return await self.inner.pending(source, older_than, limit)
+    async def pending(self, older_than: float, limit: int = 1000) -> list[tuple[str, str]]:
+        return await self.inner.pending(older_than, limit)
 
 
 @contextlib.asynccontextmanager
-async def webhook_bot(tg: FakeTelegram, service: ChatService, prepare: Prepare = None,
+async def webhook_bot(tg: FakeTelegram, service: ChatService, inbox: Inbox,
+                      prepare: Prepare = None,
                       replay_after: float = 60.0) -> AsyncIterator[TelegramApp]:
     """The bot in webhook mode, behind its route on a real HTTP server."""
     live: dict[str, TelegramApp] = {}
     api = FastAPI()
     api.include_router(webhook_router(SecretStr(SECRET), lambda: live.get("app")))
     async with serve_asgi(api) as base, telegram_bot(
-            tg, service, prepare, replay_after, TELEGRAM_WEBHOOK_URL=f"{base}/telegram/webhook",
+            tg, service, prepare, replay_after, inbox=inbox,
+            TELEGRAM_WEBHOOK_URL=f"{base}/telegram/webhook",
             TELEGRAM_WEBHOOK_SECRET=SECRET) as app:
         live["app"] = app
         yield app
@@ -98,16 +92,16 @@ async def assert_every_key_expires(redis: Redis, prefix: str) -> None:
 
 
 async def test_webhook_update_survives_a_crash_after_the_200(
-        svc: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI, redis: Redis,
+        llm_service: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI, redis: Redis,
         prefix: str) -> None:
     crash = Crash()
     async with fake_telegram() as tg:
-        async with webhook_bot(tg, svc, crash):
+        async with webhook_bot(tg, llm_service, inbox, crash):
             pushed = await tg.send_text(chat_of(ALICE), ALICE, "are you there?")
             assert pushed["_status"] == 200  # Telegram will never send it again
             await wait_for(lambda: crash.seen == [pushed["update_id"]])
         assert shown(tg, 11) == [] and openai_fake.requests == []
-        async with webhook_bot(tg, svc, **REPLAY_NOW):
+        async with webhook_bot(tg, llm_service, inbox, **REPLAY_NOW):
             await wait_for(lambda: shown(tg, 11) == ["echo: are you there?"])
             await wait_for_acked(inbox)
             await asyncio.sleep(0.2)  # nothing further arrives
@@ -116,14 +110,14 @@ async def test_webhook_update_survives_a_crash_after_the_200(
 
 
 async def test_polling_update_survives_a_crash_after_its_offset_is_confirmed(
-        svc: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI) -> None:
+        llm_service: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI) -> None:
     crash = Crash()
     async with fake_telegram() as tg:
-        async with telegram_bot(tg, svc, crash):
+        async with telegram_bot(tg, llm_service, crash, inbox=inbox):
             pushed = await tg.send_text(chat_of(ALICE), ALICE, "still there?")
             await wait_for(lambda: crash.seen and tg.confirmed(pushed["update_id"]))
         assert shown(tg, 11) == [] and openai_fake.requests == []
-        async with telegram_bot(tg, svc, **REPLAY_NOW):
+        async with telegram_bot(tg, llm_service, **REPLAY_NOW, inbox=inbox):
             await wait_for(lambda: shown(tg, 11) == ["echo: still there?"])
             await wait_for_acked(inbox)
             await asyncio.sleep(0.2)
@@ -131,14 +125,14 @@ async def test_polling_update_survives_a_crash_after_its_offset_is_confirmed(
 
 
 async def test_a_quick_restart_replays_the_young_update_once_it_is_old_enough(
-        svc: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI) -> None:
+        llm_service: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI) -> None:
     crash = Crash()
     async with fake_telegram() as tg:
-        async with webhook_bot(tg, svc, crash):
+        async with webhook_bot(tg, llm_service, inbox, crash):
             await tg.send_text(chat_of(ALICE), ALICE, "quick")
             await wait_for(lambda: crash.seen)
         crashed_at = time.monotonic()
-        async with webhook_bot(tg, svc, replay_after=2.0):
+        async with webhook_bot(tg, llm_service, inbox, replay_after=2.0):
             assert time.monotonic() - crashed_at < 2.0  # too young for the first pass
             await wait_for(lambda: shown(tg, 11) == ["echo: quick"], timeout=6)
             await wait_for_acked(inbox)
@@ -146,24 +140,23 @@ async def test_a_quick_restart_replays_the_young_update_once_it_is_old_enough(
 
 
 async def test_answered_updates_are_acked_and_not_replayed(
-        svc: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI, redis: Redis,
+        llm_service: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI, redis: Redis,
         prefix: str) -> None:
     async with fake_telegram() as tg:
-        async with telegram_bot(tg, svc):
+        async with telegram_bot(tg, llm_service, inbox=inbox):
             await tg.send_text(chat_of(ALICE), ALICE, "/help")
             await tg.send_text(chat_of(ALICE), ALICE, "hello")
             await wait_for(lambda: shown(tg, 11) == [HELP, "echo: hello"])
             await wait_for_acked(inbox)
-        async with telegram_bot(tg, svc, **REPLAY_NOW):
+        async with telegram_bot(tg, llm_service, **REPLAY_NOW, inbox=inbox):
             await asyncio.sleep(0.3)  # time enough for a replay to show
         assert shown(tg, 11) == [HELP, "echo: hello"] and len(openai_fake.requests) == 1
         await assert_every_key_expires(redis, prefix)
 
 
 async def test_webhook_answers_503_when_the_inbox_is_down(
-        svc: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI) -> None:
-    svc.inbox = Flaky(inbox, failures=1)
-    async with fake_telegram() as tg, webhook_bot(tg, svc):
+        llm_service: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI) -> None:
+    async with fake_telegram() as tg, webhook_bot(tg, llm_service, Flaky(inbox, failures=1)):
         refused = await tg.send_text(chat_of(ALICE), ALICE, "first try")
         assert refused["_status"] == 503  # Telegram retries it later
         accepted = await tg.push({"update_id": refused["update_id"],
@@ -174,9 +167,9 @@ async def test_webhook_answers_503_when_the_inbox_is_down(
 
 
 async def test_polling_does_not_confirm_updates_it_could_not_keep(
-        svc: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI) -> None:
-    svc.inbox = flaky = Flaky(inbox, failures=1)
-    async with fake_telegram() as tg, telegram_bot(tg, svc):
+        llm_service: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI) -> None:
+    flaky = Flaky(inbox, failures=1)
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service, inbox=flaky):
         await tg.send_text(chat_of(ALICE), ALICE, "keep me")
         # The failed put raised a NetworkError: PTB retried getUpdates without confirming.
         await wait_for(lambda: shown(tg, 11) == ["echo: keep me"], timeout=10)
@@ -185,13 +178,13 @@ async def test_polling_does_not_confirm_updates_it_could_not_keep(
 
 
 async def test_update_both_replayed_and_fetched_again_is_answered_once(
-        svc: ChatService, inbox: RedisInbox) -> None:
+        llm_service: ChatService, inbox: RedisInbox) -> None:
     async with fake_telegram() as tg:
         # Kept, but never confirmed: Telegram still offers it, and the inbox replays it.
         update = {"update_id": 500, "message": tg.message(chat_of(ALICE), ALICE, "/help")}
-        await inbox.put(SOURCE, "500", json.dumps(update))
+        await inbox.put("500", json.dumps(update))
         await tg.push(update)
-        async with telegram_bot(tg, svc, **REPLAY_NOW):
+        async with telegram_bot(tg, llm_service, **REPLAY_NOW, inbox=inbox):
             await wait_for(lambda: tg.confirmed(500) and shown(tg, 11) == [HELP])
             await wait_for_acked(inbox)
             await asyncio.sleep(0.2)
@@ -199,16 +192,16 @@ async def test_update_both_replayed_and_fetched_again_is_answered_once(
 
 
 async def test_unparsable_stored_update_is_dropped_not_replayed_forever(
-        svc: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI) -> None:
-    await inbox.put(SOURCE, "77", "{not json")
-    async with fake_telegram() as tg, telegram_bot(tg, svc, **REPLAY_NOW):
+        llm_service: ChatService, inbox: RedisInbox, openai_fake: FakeOpenAI) -> None:
+    await inbox.put("77", "{not json")
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service, **REPLAY_NOW, inbox=inbox):
         await wait_for_acked(inbox)
     assert openai_fake.requests == []
 
 
 async def wait_for_acked(inbox: RedisInbox) -> None:
     for _ in range(250):
-        if not await inbox.pending(SOURCE, 0):
+        if not await inbox.pending(0):
             return
         await asyncio.sleep(0.02)
-    raise AssertionError(f"still pending: {await inbox.pending(SOURCE, 0)}")
+    raise AssertionError(f"still pending: {await inbox.pending(0)}")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.telegram import sender
+from adapters.telegram import outbox, sender
 from adapters.telegram.render import pieces, to_html
 from adapters.textsplit import split, utf16_len
 from tests.fakes.telegram_api import visible
@@ -72,11 +72,11 @@ def test_any_text_renders_to_html_telegram_accepts(text: str) -> None:
         assert utf16_len(visible(to_html(part), "HTML")) <= 4096
 
 
-class _Recorder(sender.Outbox):
+class _Recorder(outbox.Outbox):
     """An outbox that records what would be sent, with no Bot API behind it."""
 
     def __init__(self) -> None:
-        super().__init__(None, 1, None, None)  # type: ignore[arg-type]
+        super().__init__(None, -1, None, None)  # type: ignore[arg-type]  # a group: edits
         self.log: list[tuple[Any, ...]] = []
 
     async def send(self, text: str, html: bool = False, **extra: Any) -> Any:
@@ -95,12 +95,15 @@ class _Recorder(sender.Outbox):
 
 async def test_a_resplit_needing_fewer_messages_deletes_the_extra_one(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sender, "pieces", lambda t: ["x", "y"] if len(t) < 3 else ["xy"])
+    monkeypatch.setattr(sender, "split",
+                        lambda t, limit, length: ["x", "y"] if len(t) < 3 else ["xy"])
 
     async def stream() -> AsyncIterator[str]:
         for piece in "123":
             yield piece
+            await asyncio.sleep(0.02)  # each piece its own step
     box = _Recorder()
-    await sender.StreamedReply(box, 0).run(stream())
-    assert box.log == [("send", "x", True), ("send", "y", False), ("edit", 1, "xy", False),
-                       ("delete", 2)]
+    await sender.deliver(box, stream(), 0)
+    # The extra message goes first, so "y" is never shown twice.
+    assert box.log == [("send", "x", True), ("send", "y", False), ("delete", 2),
+                       ("edit", 1, "xy", True)]

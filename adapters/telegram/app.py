@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -23,16 +24,16 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.telegram import flood
 from adapters.telegram.handlers import COMMANDS, TelegramChat
 from adapters.telegram.inbox import (
     REPLAY_AFTER,
-    SOURCE,
+    Inbox,
     InboxBot,
     InboxProcessor,
     inbox_of,
     replaying,
 )
-from adapters.telegram.sender import call
 from adapters.telegram.settings import TelegramSettings
 from core.errors import StoreUnavailable
 from core.service import ChatService
@@ -43,9 +44,15 @@ WEBHOOK_PATH = "/telegram/webhook"
 _MESSAGES = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
 
 
-def build_application(service: ChatService, settings: TelegramSettings) -> TelegramApp:
-    """A PTB application wired to the core; nothing connects until it is initialized."""
-    builder = _builder(service, settings)
+def build_application(service: ChatService, settings: TelegramSettings, *,
+                      inbox: Inbox | None = None,
+                      limiter: AIORateLimiter | None = None) -> TelegramApp:
+    """A PTB application wired to the core; nothing connects until it is initialized.
+
+    With an `inbox`, updates survive a crash (see adapters/telegram/inbox.py). `limiter` keeps
+    Telegram's flood limits (default: `flood.limiter()`, Telegram's numbers).
+    """
+    builder = _builder(settings, inbox, limiter or flood.limiter())
     if settings.webhook_url:
         builder = builder.updater(None)  # the HTTP app feeds updates in webhook mode
     app: TelegramApp = builder.build()
@@ -64,15 +71,15 @@ def build_application(service: ChatService, settings: TelegramSettings) -> Teleg
     return app
 
 
-def _builder(service: ChatService, settings: TelegramSettings) -> Any:
+def _builder(settings: TelegramSettings, inbox: Inbox | None, limiter: AIORateLimiter) -> Any:
     token = settings.token.get_secret_value()
-    if service.inbox is None:
+    if inbox is None:
         return ApplicationBuilder().token(token).base_url(settings.api_url) \
-            .concurrent_updates(True)
+            .rate_limiter(limiter).concurrent_updates(True)
     # Updates are kept in the inbox before Telegram may count them delivered, and acked once
     # handled; see adapters/telegram/inbox.py.
-    return ApplicationBuilder().bot(InboxBot(service.inbox, token, settings.api_url)) \
-        .concurrent_updates(InboxProcessor(service.inbox))
+    bot = InboxBot(inbox, token, settings.api_url, limiter)
+    return ApplicationBuilder().bot(bot).concurrent_updates(InboxProcessor(inbox))
 
 
 @contextlib.asynccontextmanager
@@ -81,7 +88,7 @@ async def running(app: TelegramApp, settings: TelegramSettings,
     """Start the bot: commands registered, unfinished updates replayed, then updates received."""
     async with app:
         try:
-            await call(lambda: app.bot.set_my_commands(COMMANDS))
+            await app.bot.set_my_commands(COMMANDS)
         except TelegramError as exc:  # only the command menu is missing; chats still work
             log.warning("setMyCommands failed: %s", type(exc).__name__)
         await app.start()
@@ -100,8 +107,8 @@ async def running(app: TelegramApp, settings: TelegramSettings,
 async def _receive(app: TelegramApp, settings: TelegramSettings) -> None:
     if settings.webhook_url and settings.webhook_secret is not None:
         secret = settings.webhook_secret.get_secret_value()
-        await call(lambda: app.bot.set_webhook(settings.webhook_url or "", secret_token=secret,
-                                               allowed_updates=Update.ALL_TYPES))
+        await app.bot.set_webhook(settings.webhook_url or "", secret_token=secret,
+                                  allowed_updates=Update.ALL_TYPES)
     elif app.updater is not None:
         await app.updater.start_polling(timeout=settings.poll_timeout,
                                         allowed_updates=Update.ALL_TYPES)
@@ -111,7 +118,7 @@ def webhook_router(secret: SecretStr,
                    application: Callable[[], TelegramApp | None]) -> APIRouter:
     """`POST /telegram/webhook`: 403 without the right secret header, 503 while the bot is down.
 
-    Each update is written to the core's inbox before the 200 (503 if that fails, so Telegram
+    Each update is written to the inbox before the 200 (503 if that fails, so Telegram
     retries), then queued, so Telegram gets its answer at once and chats run concurrently.
     """
     router = APIRouter()
@@ -151,7 +158,7 @@ async def _keep(app: TelegramApp, update: Update, raw: bytes) -> None:
     if inbox is None:
         return
     try:
-        await inbox.put(SOURCE, str(update.update_id), raw.decode())
+        await inbox.put(str(update.update_id), raw.decode())
     except StoreUnavailable as exc:
         log.warning("telegram update %s refused, inbox unavailable: %s", update.update_id, exc)
         raise HTTPException(503, "inbox unavailable") from None

@@ -21,9 +21,10 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from adapters.telegram.sender import Outbox, StreamedReply, call
+from adapters.failures import notice
+from adapters.telegram.outbox import Outbox
+from adapters.telegram.sender import deliver
 from adapters.telegram.settings import TelegramSettings
-from core.errors import UNEXPECTED, DuplicateTurn, SwitchboardError
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
 
@@ -138,14 +139,14 @@ class TelegramChat:
     async def _answer(self, box: Outbox, turn: Turn) -> None:
         try:  # closed before any notice, so a reply that failed midway frees its conversation
             async with contextlib.aclosing(self.service.stream(turn)) as stream:
-                await StreamedReply(box, self.settings.edit_interval).run(stream)
-        except DuplicateTurn:
-            log.info("duplicate telegram turn %s ignored", turn.turn_id)
-        except SwitchboardError as exc:
-            await self._notice(box, exc.user_message)
-        except Exception:  # a bug: the operator gets the traceback, the user a short note
-            log.exception("telegram turn failed session=%s", turn.session)
-            await self._notice(box, UNEXPECTED)
+                await deliver(box, stream, self.settings.edit_interval)
+        except Exception as exc:  # what the user is told: adapters/failures.py decides
+            await self._failed(box, exc, turn.session)
+
+    async def _failed(self, box: Outbox, exc: Exception, session: SessionKey) -> None:
+        said = notice(exc, where=f"telegram session={session}")
+        if not said.silent:
+            await self._notice(box, said.text)
 
     async def _notice(self, box: Outbox, text: str, **extra: Any) -> None:
         with contextlib.suppress(TelegramError):
@@ -173,11 +174,11 @@ class TelegramChat:
         if message is None or user is None:
             return
         box = outbox(message, context.bot)
+        session = session_key(update, self.settings.shared_groups)
         try:
-            await self.service.reset(session_key(update, self.settings.shared_groups),
-                                     user_key(user))
-        except SwitchboardError as exc:
-            return await self._notice(box, exc.user_message)
+            await self.service.reset(session, user_key(user))
+        except Exception as exc:
+            return await self._failed(box, exc, session)
         await self._notice(box, RESET)
 
     async def on_forget(self, update: Update, context: Context) -> None:
@@ -199,18 +200,18 @@ class TelegramChat:
             return
         _, choice, owner = query.data.split(":")
         if int(owner) != query.from_user.id:
-            await call(lambda: query.answer(NOT_YOURS, show_alert=True))
+            await query.answer(NOT_YOURS, show_alert=True)
             return
         outcome = await self._erase(query.from_user) if choice == "yes" else KEPT
-        await call(lambda: query.answer())
+        await query.answer()
         with contextlib.suppress(TelegramError):
-            await call(lambda: query.edit_message_text(outcome))
+            await query.edit_message_text(outcome)
 
     async def _erase(self, user: User) -> str:
         try:
             count = await self.service.forget(user_key(user))
-        except SwitchboardError as exc:
-            return exc.user_message
+        except Exception as exc:
+            return notice(exc, where=f"telegram forget user={user.id}").text or KEPT
         log.info("erased telegram user %s (%d conversations)", user.id, count)
         plural = "conversation" if count == 1 else "conversations"
         return f"Done: I erased everything I kept about you ({count} {plural})."

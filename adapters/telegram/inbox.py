@@ -1,4 +1,4 @@
-"""Crash-safe delivery: every update is in the core's inbox before Telegram counts it delivered."""
+"""Crash-safe delivery: every update is in a Redis inbox before Telegram counts it delivered."""
 
 from __future__ import annotations
 
@@ -8,25 +8,101 @@ import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
-from typing import Any
+from typing import Any, Protocol
 
+from redis.asyncio import Redis
 from telegram import Update
 from telegram.error import NetworkError
-from telegram.ext import Application, ExtBot, SimpleUpdateProcessor
+from telegram.ext import AIORateLimiter, Application, ExtBot, SimpleUpdateProcessor
 from telegram.request import HTTPXRequest
 
+from core.connect import guard
 from core.errors import StoreUnavailable
-from core.inbox import Inbox
 
 log = logging.getLogger("switchboard.telegram")
-SOURCE = "telegram"
 CONCURRENCY = 256  # what ApplicationBuilder.concurrent_updates(True) uses
 # Replay at start only updates this old: younger ones may still be answering in another replica.
 REPLAY_AFTER = 60.0
+DAY = 86_400  # Telegram keeps undelivered updates 24 h; an older one cannot come back anyway
 App = Application[Any, Any, Any, Any, Any, Any]
 
+# Keep one update unless it is already there; drop updates older than the TTL.
+# KEYS: received zset (id -> ms), payload hash. ARGV: update_id, payload, ttl_s.
+# Times come from the server so that every replica agrees on an update's age.
+PUT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - ttl * 1000)) do
+  redis.call('HDEL', KEYS[2], old)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl * 1000)
+redis.call('ZADD', KEYS[1], 'NX', now, ARGV[1])
+redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('EXPIRE', KEYS[2], ttl)
+return 1
+"""
 
-class InboxBot(ExtBot[None]):
+# Updates received at least ARGV[1] ms ago, oldest first, as a flat {id, payload, ...} list.
+# KEYS: received zset, payload hash. ARGV: older_than_ms, limit.
+PENDING = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]),
+                       'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, id in ipairs(ids) do
+  local payload = redis.call('HGET', KEYS[2], id)
+  if payload then out[#out + 1] = id; out[#out + 1] = payload end
+end
+return out
+"""
+
+
+class Inbox(Protocol):
+    """Where the adapter keeps each raw update from its arrival until it has been handled."""
+
+    async def put(self, update_id: str, payload: str) -> None:
+        """Keep `payload` until acknowledged; a second put of the same id changes nothing."""
+
+    async def ack(self, update_id: str) -> None:
+        """The update was handled, whatever the outcome; it is never replayed."""
+
+    async def pending(self, older_than: float, limit: int = 1000) -> list[tuple[str, str]]:
+        """(update_id, payload) unacknowledged and over `older_than` seconds old; oldest first."""
+
+
+class RedisInbox:
+    """The `Inbox` on plain Redis: a ZSET of arrival times and a HASH of payloads."""
+
+    def __init__(self, redis: Redis, prefix: str, ttl_s: int = DAY) -> None:
+        self.redis, self.ttl_s = redis, ttl_s
+        # The names core/keys.py used to give them, so updates kept by an earlier version are
+        # replayed; one hash tag, so both keys share a Redis Cluster slot.
+        self.keys = f"{prefix}{{in:telegram}}:q", f"{prefix}{{in:telegram}}:d"
+        # register_script runs EVALSHA and reloads the script when the server answers NOSCRIPT.
+        self._put = redis.register_script(PUT)
+        self._pending = redis.register_script(PENDING)
+
+    async def put(self, update_id: str, payload: str) -> None:
+        await guard(self._put(keys=self.keys, args=(update_id, payload, self.ttl_s)))
+
+    async def ack(self, update_id: str) -> None:
+        received, payloads = self.keys
+        # ZREM and HDEL are idempotent, so a retried MULTI after a lost reply is harmless.
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zrem(received, update_id)
+        pipe.hdel(payloads, update_id)
+        await guard(pipe.execute())
+
+    async def pending(self, older_than: float, limit: int = 1000) -> list[tuple[str, str]]:
+        flat: list[Any] = await guard(self._pending(
+            keys=self.keys, args=(int(older_than * 1000), limit)))
+        return [(str(flat[i]), str(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+
+class InboxBot(ExtBot[int]):
     """An `ExtBot` whose `getUpdates` keeps every update in the inbox before returning it.
 
     PTB's Updater confirms an offset on its *next* `getUpdates` call, and only for updates this
@@ -37,17 +113,19 @@ class InboxBot(ExtBot[None]):
 
     __slots__ = ("_inbox",)
 
-    def __init__(self, inbox: Inbox, token: str, base_url: str) -> None:
+    def __init__(self, inbox: Inbox, token: str, base_url: str,
+                 limiter: AIORateLimiter) -> None:
         # The pool sizes ApplicationBuilder would pick: 256 for replies, 1 for long polling.
         super().__init__(token, base_url, request=HTTPXRequest(connection_pool_size=256),
-                         get_updates_request=HTTPXRequest(connection_pool_size=1))
+                         get_updates_request=HTTPXRequest(connection_pool_size=1),
+                         rate_limiter=limiter)
         self._inbox = inbox  # PTB freezes public attributes of a Bot
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         updates = await super().get_updates(*args, **kwargs)
         try:
             for update in updates:
-                await self._inbox.put(SOURCE, str(update.update_id), update.to_json())
+                await self._inbox.put(str(update.update_id), update.to_json())
         except StoreUnavailable as exc:
             # A TelegramError makes the Updater retry with backoff, and none of these offsets
             # gets confirmed: Telegram sends the same updates again.
@@ -88,7 +166,7 @@ class InboxProcessor(SimpleUpdateProcessor):
 
     async def _ack(self, update_id: int) -> None:
         try:
-            await self.inbox.ack(SOURCE, str(update_id))
+            await self.inbox.ack(str(update_id))
         except StoreUnavailable as exc:  # replayed at the next start and deduplicated there
             log.warning("telegram update %s not acknowledged: %s", update_id, exc)
 
@@ -125,7 +203,7 @@ async def _replay_later(app: App, inbox: Inbox, older_than: float) -> None:
 async def replay(app: App, inbox: Inbox, older_than: float) -> int:
     """Queue the updates an earlier run received but never finished; returns how many."""
     try:
-        pending = await inbox.pending(SOURCE, older_than)
+        pending = await inbox.pending(older_than)
     except StoreUnavailable as exc:
         log.warning("telegram replay skipped: %s", exc)
         return 0
@@ -142,6 +220,6 @@ async def _requeue(app: App, inbox: Inbox, event_id: str, payload: str) -> None:
     except ValueError:  # not something we stored: drop it rather than fail every start
         log.warning("telegram update %s in the inbox does not parse; dropped", event_id)
         with contextlib.suppress(StoreUnavailable):
-            await inbox.ack(SOURCE, event_id)
+            await inbox.ack(event_id)
         return
     await app.update_queue.put(update)

@@ -1,172 +1,186 @@
-"""Sending to one chat: flood-control retries, throttled streamed edits, HTML or plain text."""
+"""Streaming an answer into a chat on the shared pager: drafts in private chats, edits in groups."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dtm
 import logging
 import math
+import secrets
 import time
-import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from html import escape
-from typing import Any, TypeVar
 
-from telegram import Bot, Message, ReplyParameters
-from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
+from telegram.error import TelegramError
 
-from adapters.telegram.render import pieces, to_html
+from adapters.paging import Pace, Pager, Render, Rendered, wait
+from adapters.telegram.outbox import Outbox
+from adapters.telegram.render import LIMIT, to_html
+from adapters.textsplit import split, utf16_len
 
 log = logging.getLogger("switchboard.telegram")
-T = TypeVar("T")
-MAX_RETRIES = 3
-TYPING_EVERY = 4.5  # Telegram shows "typing…" for about 5 s
 
 
-def retry_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One Telegram message as the pager sees it; two parts are equal when they look the same,
+    so a finished message that reads as it did while growing is never edited."""
+
+    looks: str  # what the chat shows, as the equivalent Telegram HTML
+    source: str = field(compare=False)  # the Markdown; sent as plain text if HTML is refused
+    html: bool = field(compare=False)  # sent formatted, or as plain text (while growing)
 
 
-async def call(request: Callable[[], Awaitable[T]]) -> T:
-    """Run one Bot API request, waiting out Telegram's flood control (429) a few times."""
-    for attempt in range(MAX_RETRIES + 1):
-        try:
-            return await request()
-        except RetryAfter as exc:
-            if attempt == MAX_RETRIES:
-                raise
-            wait = retry_seconds(exc)
-            log.warning("flood control: retrying in %.1fs", wait)
-            await asyncio.sleep(wait)
-    raise AssertionError("unreachable")  # pragma: no cover
+def render(text: str, limit: int = LIMIT) -> list[Rendered[Part]]:
+    """The answer as Telegram messages: formatted once finished, plain text while growing.
+
+    The one call to swap for another renderer (e.g. text + entities).
+    """
+    return [Rendered(done=Part(to_html(piece), piece, html=True),
+                     growing=Part(escape(piece, quote=False), piece, html=False))
+            for piece in split(text, limit, utf16_len)]
 
 
-def _unparsable(exc: BadRequest) -> bool:
-    return "can't parse entities" in exc.message.lower()
+class Chat:
+    """The pager's platform: one chat's messages, through the outbox."""
 
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
 
-def _unchanged(exc: BadRequest) -> bool:
-    return "message is not modified" in exc.message.lower()
+    async def send(self, part: Part) -> int:
+        return (await self.outbox.send(part.source, html=part.html)).message_id
 
-
-class Outbox:
-    """Where a reply goes: one chat (and forum topic), quoting the message it answers in groups."""
-
-    def __init__(self, bot: Bot, chat_id: int, thread_id: int | None,
-                 quote: int | None) -> None:
-        self.bot, self.chat_id, self.thread_id, self.quote = bot, chat_id, thread_id, quote
-
-    async def send(self, text: str, html: bool = False, **extra: Any) -> Message:
-        """Send a new message; HTML that Telegram cannot parse is sent again as plain text."""
-        reply = ReplyParameters(self.quote, allow_sending_without_reply=True) \
-            if self.quote else None
-        self.quote = None  # only the first message of a reply quotes the question
-
-        async def attempt(body: str, mode: str | None) -> Message:
-            return await call(lambda: self.bot.send_message(
-                self.chat_id, body, parse_mode=mode, message_thread_id=self.thread_id,
-                reply_parameters=reply, **extra))
-        if not html:
-            return await attempt(text, None)
-        try:
-            return await attempt(to_html(text), ParseMode.HTML)
-        except BadRequest as exc:
-            if not _unparsable(exc):
-                raise
-            log.warning("HTML rejected by Telegram; sending plain text")
-            return await attempt(text, None)
-
-    async def edit(self, message_id: int, text: str, html: bool = False) -> None:
-        """Replace a message's text; identical text is not an error, bad HTML falls back."""
-        async def attempt(body: str, mode: str | None) -> None:
-            await call(lambda: self.bot.edit_message_text(
-                body, self.chat_id, message_id, parse_mode=mode))
-        try:
-            await attempt(to_html(text) if html else text, ParseMode.HTML if html else None)
-        except BadRequest as exc:
-            if _unchanged(exc):
-                return
-            if not (html and _unparsable(exc)):
-                raise
-            log.warning("HTML rejected by Telegram; editing as plain text")
-            with contextlib.suppress(BadRequest):
-                await attempt(text, None)
+    async def edit(self, message_id: int, part: Part) -> None:
+        await self.outbox.edit(message_id, part.source, html=part.html)
 
     async def delete(self, message_id: int) -> None:
-        with contextlib.suppress(TelegramError):  # already gone, or too old to delete
-            await call(lambda: self.bot.delete_message(self.chat_id, message_id))
-
-    async def typing(self) -> None:
-        """Show "typing…" until cancelled."""
-        while True:
-            with contextlib.suppress(Exception):  # cosmetic: never fail a reply over it
-                await self.bot.send_chat_action(self.chat_id, ChatAction.TYPING,
-                                                message_thread_id=self.thread_id)
-            await asyncio.sleep(TYPING_EVERY)
+        await self.outbox.delete(message_id)
 
 
-class StreamedReply:
-    """One answer shown while it grows, in as many messages as it needs.
+class Edited:
+    """Groups: messages sent and edited as the answer grows, one request per interval."""
 
-    While the answer streams, finished messages get their final (HTML) form and the last one
-    grows as plain text; at the end each message gets its final form. Every step updates only
-    the first message that is out of date, one request per `interval`, so the pace stays within
-    Telegram's flood limits and text moving to the next message is never shown twice.
-    """
+    def __init__(self, outbox: Outbox, interval: float,
+                 pages: Render[Part] = render) -> None:
+        self.pager = Pager(Chat(outbox), pages, limit=LIMIT, pace=Pace(interval))
+
+    @property
+    def shown_any(self) -> bool:
+        return bool(self.pager.message_ids)
+
+    def wait(self) -> float:
+        return wait(self.pager.sent, self.pager.pace, time.monotonic())
+
+    async def show(self, text: str) -> None:
+        await self.pager.show(text)
+
+    async def finish(self, text: str) -> None:
+        await self.pager.finish(text)
+
+
+class Drafted(Edited):
+    """Private chats: the growing message is a native draft (`sendMessageDraft`), which has no
+    edit limits; each message is sent once, formatted, when it is complete."""
 
     def __init__(self, outbox: Outbox, interval: float) -> None:
-        self.outbox, self.interval = outbox, interval
-        self.ids: list[int] = []
-        self.shown: list[str] = []  # what each message shows, as the equivalent Telegram HTML
-        self.last = -math.inf
+        super().__init__(outbox, interval, self._complete)  # the pager: finished messages only
+        self.outbox, self.interval, self.finished = outbox, interval, False
+        self.drafted, self.draft_id, self.drafting = "", _draft_id(), True
+        self.last = -math.inf  # when the last draft went out: drafts keep the same pace
 
-    async def run(self, stream: AsyncIterator[str]) -> None:
-        """Consume the core's stream, showing it as it grows, then format every message."""
-        typing = asyncio.create_task(self.outbox.typing())
-        text = ""
+    @property
+    def shown_any(self) -> bool:
+        return bool(self.drafted) or super().shown_any
+
+    def _complete(self, text: str, limit: int) -> Sequence[Rendered[Part]]:
+        parts = render(text, limit)
+        if self.finished:
+            return parts
+        return [Rendered(r.done, r.done) for r in parts[:-1]]  # the last one is the draft
+
+    def wait(self) -> float:
+        return max(super().wait(), self.last + self.interval - time.monotonic())
+
+    async def show(self, text: str) -> None:
+        """One request: a message that is complete, else the draft of the growing one."""
+        sent = len(self.pager.message_ids)
+        await self.pager.show(text)
+        if len(self.pager.message_ids) > sent:
+            self.drafted, self.draft_id = "", _draft_id()  # the next message drafts afresh
+            return
+        parts = split(text, LIMIT, utf16_len)
+        if len(parts) > sent:
+            await self._draft(parts[-1])
+
+    async def finish(self, text: str) -> None:
+        self.finished = True
+        await self.pager.finish(text)
+
+    async def _draft(self, text: str) -> None:
+        if not self.drafting or not text.strip() or text == self.drafted:
+            return  # an empty or unchanged draft is never sent
+        try:
+            await self.outbox.draft(self.draft_id, text)
+        except TelegramError as exc:  # the answer still arrives, as one message at the end
+            log.warning("message draft refused (%s); sending the answer when complete",
+                        type(exc).__name__)
+            self.drafting = False
+            return
+        self.drafted, self.last = text, time.monotonic()
+
+
+def _draft_id() -> int:
+    return secrets.randbelow(2**31 - 2) + 1  # non-zero, fits Telegram's Integer
+
+
+class _Answer:
+    """The answer so far, read from the core in its own task: Telegram's pace (flood limits)
+    never holds up the model stream or its deadline."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.grew = asyncio.Event()
+
+    async def read(self, stream: AsyncIterator[str]) -> None:
         try:
             async for piece in stream:
-                text += piece
-                if time.monotonic() - self.last >= self.interval:
-                    await self._step(text, final=False)
-                    if self.ids:
-                        typing.cancel()
+                self.text += piece
+                self.grew.set()
         finally:
-            typing.cancel()
-        while await self._step(text, final=True):
-            pass
-        await self._drop_extra(len(pieces(text)))
+            self.grew.set()
 
-    async def _step(self, text: str, final: bool) -> bool:
-        """Bring the first out-of-date message up to date; False when none is."""
-        parts = pieces(text)
-        for index, part in enumerate(parts):
-            formatted = final or index < len(parts) - 1
-            looks = to_html(part) if formatted else escape(part, quote=False)
-            if index < len(self.shown) and self.shown[index] == looks:
-                continue  # Telegram refuses an edit that changes nothing
-            if final:  # the formatting pass keeps to the streaming pace
-                await asyncio.sleep(max(0.0, self.last + self.interval - time.monotonic()))
-            await self._put(index, part, formatted)
-            self.shown[index:index + 1] = [looks]
-            self.last = time.monotonic()
-            return True
-        return False
 
-    async def _put(self, index: int, text: str, formatted: bool) -> None:
-        if index < len(self.ids):
-            await self.outbox.edit(self.ids[index], text, html=formatted)
-        else:
-            self.ids.append((await self.outbox.send(text, html=formatted)).message_id)
+async def deliver(box: Outbox, stream: AsyncIterator[str], interval: float) -> None:
+    """Show the answer while it grows, within the pace, then give every message its final form."""
+    reply = Drafted(box, interval) if box.private else Edited(box, interval)
+    answer = _Answer()
+    reader = asyncio.create_task(answer.read(stream))
+    typing = asyncio.create_task(box.typing())
+    try:
+        while await _grown(answer, reader):
+            await asyncio.sleep(max(0.0, reply.wait()))
+            await reply.show(answer.text)
+            if reply.shown_any:
+                typing.cancel()
+        reader.result()  # the model's error, if it failed midway
+    finally:
+        typing.cancel()
+        await _stop(reader)
+    await reply.finish(answer.text)
 
-    async def _drop_extra(self, needed: int) -> None:
-        # Re-splitting a grown answer can, rarely, need fewer messages than were streamed.
-        for message_id in self.ids[needed:]:
-            await self.outbox.delete(message_id)
-        del self.ids[needed:], self.shown[needed:]
+
+async def _grown(answer: _Answer, reader: asyncio.Task[None]) -> bool:
+    """Wait until the answer grew (True) or the stream ended (False)."""
+    waiter = asyncio.create_task(answer.grew.wait())
+    await asyncio.wait([reader, waiter], return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    answer.grew.clear()
+    return not reader.done()
+
+
+async def _stop(reader: asyncio.Task[None]) -> None:
+    # asyncio.wait, not `await reader`: our own cancellation must still propagate.
+    reader.cancel()
+    await asyncio.wait([reader])
+    if not reader.cancelled():
+        reader.exception()  # retrieved: reader.result() or the step's error already reports it

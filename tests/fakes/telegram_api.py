@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import re
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -15,9 +17,11 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from telegram.ext import AIORateLimiter
 
-from adapters.telegram import TelegramSettings, build_application, running
+from adapters.telegram import TelegramSettings, build_application, flood, running
 from adapters.telegram.app import TelegramApp
+from adapters.telegram.inbox import Inbox
 from adapters.textsplit import utf16_len
 from core.service import ChatService
 from tests.fakes.common import start_aiohttp
@@ -32,6 +36,10 @@ _TEXT_FIELDS = {"text", "caption", "parse_mode", "action", "url", "secret_token"
 _TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
          "span", "tg-spoiler", "blockquote"}
 _ENTITY = re.compile(r"(?<!\w)(/\w+(?:@\w+)?|@\w{3,})")
+_FLOODED = {"sendMessage", "editMessageText"}  # what counts toward a group's flood limit
+# Telegram allows 20 messages a minute in a group. Tests compress the minute (see
+# `FakeTelegram.group_window`); `telegram_bot` configures the bot's limiter to match.
+GROUP_LIMIT, GROUP_WINDOW = 20, 1.0
 
 
 class _Entities(HTMLParser):
@@ -86,6 +94,16 @@ class Change:
 
 
 @dataclass
+class Draft:
+    """One `sendMessageDraft`: what a private chat previewed while the answer grew."""
+
+    chat_id: int
+    draft_id: int
+    text: str
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
 class Failure:
     method: str
     status: int
@@ -97,8 +115,13 @@ class Failure:
 class FakeTelegram:
     """Records every Bot API call; queues updates for getUpdates or pushes them to a webhook."""
 
-    def __init__(self) -> None:
+    def __init__(self, group_limit: int = GROUP_LIMIT,
+                 group_window: float = GROUP_WINDOW) -> None:
         self.base_url = ""  # http://127.0.0.1:PORT
+        self.group_limit, self.group_window = group_limit, group_window
+        self.flooded: list[Call] = []  # calls answered 429 for breaking a group's flood limit
+        self.drafts: list[Draft] = []
+        self._group_times: dict[int, deque[float]] = {}  # accepted messages+edits per group
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
         self.webhook: dict[str, Any] | None = None
@@ -123,6 +146,13 @@ class FakeTelegram:
 
     def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
         return [p for p in self.called("sendMessage") if p["chat_id"] == chat_id]
+
+    def busiest(self, chat_id: int, window: float) -> int:
+        """The most messages and edits the group accepted within any `window` seconds."""
+        times = [c.at for c in self.calls if c.method in _FLOODED and
+                 c.params.get("chat_id") == chat_id and c not in self.flooded]
+        return max((sum(1 for t in times if start <= t < start + window) for start in times),
+                   default=0)
 
     def fail(self, method: str, status: int, description: str, retry_after: int | None = None,
              when: Callable[[dict[str, Any]], bool] = lambda _: True) -> None:
@@ -171,7 +201,10 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await _params(request)
-        self.calls.append(Call(method, params))
+        self.calls.append(call := Call(method, params))
+        if (wait := self._flood_wait(method, params)) is not None:
+            self.flooded.append(call)
+            return _error(429, f"Too Many Requests: retry after {wait}", wait)
         for failure in self.failures:
             if failure.method == method and failure.when(params):
                 self.failures.remove(failure)
@@ -183,6 +216,19 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": await handler(params)})
         except ValueError as exc:
             return _error(400, f"Bad Request: {exc}")
+
+    def _flood_wait(self, method: str, params: dict[str, Any]) -> int | None:
+        """Seconds to wait when this call breaks its group's limit (like Telegram's 429)."""
+        chat_id = params.get("chat_id")
+        if method not in _FLOODED or not isinstance(chat_id, int) or chat_id > 0:
+            return None
+        now, times = time.monotonic(), self._group_times.setdefault(chat_id, deque())
+        while times and times[0] <= now - self.group_window:
+            times.popleft()
+        if len(times) >= self.group_limit:
+            return max(1, math.ceil(times[0] + self.group_window - now))
+        times.append(now)
+        return None
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:
         return BOT
@@ -227,6 +273,18 @@ class FakeTelegram:
         message_id = next(self._message_ids)
         self._show(chat_id, message_id, params)
         return _message(chat_id, message_id, text)
+
+    async def _m_sendMessageDraft(self, params: dict[str, Any]) -> Any:
+        chat_id, draft_id = params.get("chat_id"), params.get("draft_id")
+        if not isinstance(chat_id, int) or chat_id <= 0:
+            raise ValueError("message drafts can be sent only to private chats")
+        if not isinstance(draft_id, int) or draft_id == 0:
+            raise ValueError("draft_id must be a non-zero integer")
+        text = str(params.get("text") or "")  # empty: Telegram shows "Thinking…"
+        if utf16_len(visible(text, params.get("parse_mode"))) > 4096:
+            raise ValueError("message is too long")
+        self.drafts.append(Draft(chat_id, draft_id, text))
+        return True
 
     async def _m_deleteMessage(self, params: dict[str, Any]) -> Any:
         key = (int(params["chat_id"]), int(params["message_id"]))
@@ -296,9 +354,9 @@ def _error(status: int, description: str, retry_after: int | None = None) -> web
 
 
 @contextlib.asynccontextmanager
-async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+async def fake_telegram(**limits: Any) -> AsyncIterator[FakeTelegram]:
     """Serve a `FakeTelegram` on a free loopback port for the duration of the block."""
-    fake = FakeTelegram()
+    fake = FakeTelegram(**limits)
     runner, port = await start_aiohttp(fake.app())
     fake.base_url = f"http://127.0.0.1:{port}"
     try:
@@ -325,15 +383,20 @@ def shown(fake: FakeTelegram, chat_id: int) -> list[str]:
 @contextlib.asynccontextmanager
 async def telegram_bot(fake: FakeTelegram, service: ChatService,
                        prepare: Callable[[TelegramApp], None] | None = None,
-                       replay_after: float = 60.0, **env: Any) -> AsyncIterator[TelegramApp]:
+                       replay_after: float = 60.0, limiter: AIORateLimiter | None = None,
+                       inbox: Inbox | None = None,
+                       **env: Any) -> AsyncIterator[TelegramApp]:
     """The real adapter on the real PTB, talking to `fake`; fast edits and short long-polls.
 
-    `prepare` may change the application (e.g. add a handler) before it starts.
+    `prepare` may change the application (e.g. add a handler) before it starts. The flood
+    limiter keeps the fake's (compressed) group limit, as in production it keeps Telegram's.
     """
     values = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.api_url,
               "TELEGRAM_EDIT_INTERVAL": "0.05", "TELEGRAM_POLL_TIMEOUT": "1", **env}
     settings = TelegramSettings(**values)
-    app = build_application(service, settings)
+    group = flood.Limit(fake.group_limit, fake.group_window, flood.PER_GROUP.burst)
+    app = build_application(service, settings, inbox=inbox,
+                            limiter=limiter or flood.limiter(group=group))
     if prepare is not None:
         prepare(app)
     async with running(app, settings, replay_after):
