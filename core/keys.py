@@ -136,11 +136,6 @@ class KeySpace:
         tag = f"{self.prefix}{{s:{session_id}}}"
         return SessionKeys(f"{tag}:h", f"{tag}:m", f"{tag}:t", f"{tag}:l")
 
-    def inbox(self, source: str) -> tuple[str, str]:
-        """(arrival times, payloads) of one platform's unhandled events, in one Cluster slot."""
-        tag = f"{self.prefix}{{in:{source}}}"
-        return f"{tag}:q", f"{tag}:d"
-
     def user(self, user_id: str) -> UserKeys:
         tag = f"{self.prefix}{{u:{user_id}}}"
         return UserKeys(f"{tag}:r", f"{tag}:a", f"{tag}:s")

@@ -8,14 +8,10 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from core.settings import EnvSettings, refuse_placeholder
+from core.settings import Blank, EnvSettings, refuse_placeholder
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret
-
-
-def _blank_to_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
 
 
 def _names(value: Any) -> frozenset[str]:
@@ -30,9 +26,9 @@ class TelegramSettings(EnvSettings):
 
     token: SecretStr = Field(alias="TELEGRAM_BOT_TOKEN")
     api_url: str = Field(DEFAULT_API_URL, alias="TELEGRAM_API_URL", min_length=1)
-    webhook_url: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(
+    webhook_url: Annotated[str | None, Blank] = Field(
         None, alias="TELEGRAM_WEBHOOK_URL")
-    webhook_secret: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = Field(
+    webhook_secret: Annotated[SecretStr | None, Blank] = Field(
         None, alias="TELEGRAM_WEBHOOK_SECRET")
     allowed_users: Annotated[frozenset[str], NoDecode, BeforeValidator(_names)] = Field(
         frozenset(), alias="TELEGRAM_ALLOWED_USERS")
