@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 
 from adapters.discord_bot.client import run
 from adapters.discord_bot.settings import DiscordSettings
-from core.service import ChatService
+from bots.wiring import Serve, Wiring
 from core.settings import load
 
 
-async def serve(service: ChatService, stop: asyncio.Event) -> None:
-    await run(service, load(DiscordSettings), stop)
+def build(wiring: Wiring) -> Serve:
+    return functools.partial(run, wiring.service, load(DiscordSettings))

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from fastapi import APIRouter
-
 from adapters.http import HttpSettings, create_app
 from adapters.http.auth import issue, parse_ttl
 from adapters.http.server import bind, serve_until
-from core.service import ChatService
+from bots.wiring import Serve, Wiring
 from core.settings import load
 
 log = logging.getLogger("switchboard.http")
@@ -18,22 +16,18 @@ log = logging.getLogger("switchboard.http")
 GRACE_S = 8
 
 
-async def serve(service: ChatService, stop: asyncio.Event) -> None:
-    """Serve until `stop` is set, then let in-flight requests finish (at most GRACE_S)."""
+def build(wiring: Wiring) -> Serve:
+    """The API and web page, with the webhook routes the other platforms added."""
     settings = load(HttpSettings)
-    app = create_app(service, settings, routers=webhook_routers(service))
-    sock = await bind(settings.host, settings.port)
-    mode = " (dev mode: requests without a token act as user 'dev')" if settings.dev_mode else ""
-    log.info("http: listening on http://%s:%d%s", settings.host, sock.getsockname()[1], mode)
-    await serve_until(app, sock, stop, GRACE_S)
 
-
-def webhook_routers(service: ChatService) -> list[APIRouter]:
-    """Webhook routes of the platforms configured to receive events over HTTP."""
-    from bots import slack, telegram
-
-    routes = (telegram.http_router(), slack.http_router(service))
-    return [r for r in routes if r is not None]
+    async def serve(stop: asyncio.Event) -> None:
+        """Serve until `stop` is set, then let in-flight requests finish (at most GRACE_S)."""
+        app = create_app(wiring.service, settings, routers=wiring.routes)
+        sock = await bind(settings.host, settings.port)
+        dev = " (dev mode: requests without a token act as user 'dev')" if settings.dev_mode else ""
+        log.info("http: listening on http://%s:%d%s", settings.host, sock.getsockname()[1], dev)
+        await serve_until(app, sock, stop, GRACE_S)
+    return serve
 
 
 def token(user: str, ttl: str) -> str:

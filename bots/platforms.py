@@ -8,79 +8,90 @@ import importlib
 import logging
 import os
 import signal
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from dotenv import dotenv_values
-from redis.asyncio import Redis
 
-from bots.wiring import core_on
+from bots.wiring import Serve, Wiring, core_on
 from core.connect import open_redis
 from core.errors import ConfigError
-from core.service import ChatService
 from core.settings import CoreSettings
 
 log = logging.getLogger("switchboard")
-
-# platform -> (module with `async def serve(service, stop)`, the variable that turns it on).
-# A module may also define `wire(redis, settings) -> Server`: `serve` with what it keeps in
-# Redis besides the core (Telegram's inbox of raw updates).
-PLATFORMS: dict[str, tuple[str, str]] = {
-    "http": ("bots.http", "SWITCHBOARD_JWT_SECRET"),
-    "slack": ("bots.slack", "SLACK_BOT_TOKEN"),
-    "telegram": ("bots.telegram", "TELEGRAM_BOT_TOKEN"),
-    "discord": ("bots.discord", "DISCORD_BOT_TOKEN"),
-}
 DRAIN_SECONDS = 8.0  # with the platforms' own shutdown, a stop stays under 10 s
-Server = Callable[[ChatService, asyncio.Event], Coroutine[Any, Any, None]]
-# Platforms that, configured so, receive their events as webhooks on the HTTP app.
-WEBHOOKS: dict[str, Callable[[dict[str, str | None]], bool]] = {
-    "telegram": lambda env: bool(env.get("TELEGRAM_WEBHOOK_URL")),
-    "slack": lambda env: not env.get("SLACK_APP_TOKEN"),
-}
+Environment = Mapping[str, str | None]
 
 
-def choose(requested: list[str]) -> list[str]:
+def _never(env: Environment) -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """How a platform is turned on, and whether it then receives webhooks on the HTTP app."""
+
+    name: str
+    module: str  # its composition root: `build(wiring) -> Serve`
+    variable: str  # the setting that turns it on
+    webhooks: Callable[[Environment], bool] = _never
+
+
+# A constant table (nothing registers into it at run time); `http` comes last because it
+# serves the webhook routes the others add.
+PLATFORMS = (
+    Platform("slack", "bots.slack", "SLACK_BOT_TOKEN",
+             lambda env: not env.get("SLACK_APP_TOKEN")),
+    Platform("telegram", "bots.telegram", "TELEGRAM_BOT_TOKEN",
+             lambda env: bool(env.get("TELEGRAM_WEBHOOK_URL"))),
+    Platform("discord", "bots.discord", "DISCORD_BOT_TOKEN"),
+    Platform("http", "bots.http", "SWITCHBOARD_JWT_SECRET"),
+)
+
+
+def choose(requested: list[str]) -> list[Platform]:
     """The platforms to serve: those named, or every one whose variable is set."""
-    unknown = sorted(set(requested) - PLATFORMS.keys())
+    known = {p.name: p for p in PLATFORMS}
+    unknown = sorted(set(requested) - known.keys())
     if unknown:
         raise ConfigError("PLATFORM", f"unknown {', '.join(unknown)}; choose from "
-                          f"{', '.join(PLATFORMS)}")
+                          f"{', '.join(known)}")
     # `.env` counts too, as it does for the settings classes.
-    present = {**dotenv_values(".env"), **os.environ}
-    chosen = requested or [p for p, (_, var) in PLATFORMS.items() if present.get(var)]
+    env: Environment = {**dotenv_values(".env"), **os.environ}
+    chosen = [p for p in PLATFORMS if p.name in requested or (not requested and env.get(
+        p.variable))]
     if not chosen:
-        needed = ", ".join(f"{var} ({p})" for p, (_, var) in PLATFORMS.items())
+        needed = ", ".join(f"{p.variable} ({p.name})" for p in PLATFORMS)
         raise ConfigError("PLATFORM", f"nothing to serve; set one of {needed}, or name a "
                           "platform, like `switchboard run http`")
-    if "http" not in chosen and any(p in WEBHOOKS and WEBHOOKS[p](present) for p in chosen):
-        chosen.append("http")  # the webhook routes live on the HTTP app
+    if known["http"] not in chosen and any(p.webhooks(env) for p in chosen):
+        chosen.append(known["http"])  # the webhook routes live on the HTTP app
     return chosen
 
 
-def _wiring(platform: str) -> Callable[[Redis, CoreSettings], Server]:
+def _build(platform: Platform, wiring: Wiring) -> Serve:
     # Imported only when chosen: a Telegram-only bot never loads discord.py or slack-bolt.
-    module = importlib.import_module(PLATFORMS[platform][0])
-    wire: Callable[[Redis, CoreSettings], Server] = getattr(
-        module, "wire", lambda redis, settings: module.serve)
-    return wire
+    serve: Serve = importlib.import_module(platform.module).build(wiring)
+    return serve
 
 
 async def serve(settings: CoreSettings, requested: list[str]) -> None:
     """Run every chosen platform until SIGINT or SIGTERM, then let in-flight replies finish."""
-    wirings = [_wiring(p) for p in choose(requested)]
+    chosen = choose(requested)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(sig, stop.set)
-    try:
-        async with open_redis(settings) as redis, core_on(redis, settings) as service:
+    async with open_redis(settings) as redis, core_on(redis, settings) as service:
+        wiring = Wiring(service, redis, settings)
+        servers = [_build(platform, wiring) for platform in chosen]
+        try:
             async with asyncio.TaskGroup() as group:
-                for wire in wirings:
-                    group.create_task(wire(redis, settings)(service, stop))
-            # Platforms stopped taking messages; replies in flight finish before Redis closes.
-            if not await service.drain(DRAIN_SECONDS):
-                log.warning("stopped with replies still in flight after %ss", DRAIN_SECONDS)
-    except* ConfigError as errors:
-        raise errors.exceptions[0] from None  # one clear line, as for the core's settings
+                for server in servers:
+                    group.create_task(server(stop))
+        except* ConfigError as errors:
+            raise errors.exceptions[0] from None  # one clear line, as for the core's settings
+        # Platforms stopped taking messages; replies in flight finish before Redis closes.
+        if not await service.drain(DRAIN_SECONDS):
+            log.warning("stopped with replies still in flight after %ss", DRAIN_SECONDS)

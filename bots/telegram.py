@@ -3,51 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
-
-from fastapi import APIRouter
-from redis.asyncio import Redis
 
 from adapters.telegram import TelegramSettings, build_application, running, webhook_router
 from adapters.telegram.app import TelegramApp
-from adapters.telegram.inbox import Inbox, RedisInbox
-from core.errors import ConfigError
-from core.service import ChatService
-from core.settings import CoreSettings, load
-
-# The application `serve` is running, for the webhook route the HTTP app mounts (same process).
-_live: dict[str, TelegramApp] = {}
+from adapters.telegram.inbox import RedisInbox
+from bots.wiring import Serve, Wiring
+from core.settings import load
 
 
-def wire(redis: Redis, settings: CoreSettings
-         ) -> Callable[[ChatService, asyncio.Event], Coroutine[Any, Any, None]]:
-    """`serve` with the Redis inbox that keeps every update until it has been handled."""
-    return functools.partial(serve, inbox=RedisInbox(redis, settings.redis_prefix))
-
-
-async def serve(service: ChatService, stop: asyncio.Event, inbox: Inbox | None = None) -> None:
-    """Run until `stop` is set; in webhook mode updates arrive through `http_router()`."""
+def build(wiring: Wiring) -> Serve:
+    """The bot, with the Redis inbox that keeps every update until it has been handled."""
     settings = load(TelegramSettings)
-    # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
-    app = build_application(service, settings, inbox=inbox)
-    async with running(app, settings):
-        _live["app"] = app
-        try:
-            await stop.wait()
-        finally:
-            _live.pop("app", None)
+    inbox = RedisInbox(wiring.redis, wiring.settings.redis_prefix)
+    app = build_application(wiring.service, settings, inbox=inbox)
+    live: list[TelegramApp] = []  # the webhook answers 503 until the bot runs
+    if settings.webhook_url and settings.webhook_secret is not None:
+        wiring.routes.append(webhook_router(settings.webhook_secret,
+                                            lambda: live[0] if live else None))
 
-
-def http_router() -> APIRouter | None:
-    """The `/telegram/webhook` route for the HTTP app, or None when webhook mode is off."""
-    try:
-        settings = load(TelegramSettings)
-    except ConfigError:
-        return None  # not configured here; `serve` reports a bad setting when Telegram runs
-    if not settings.webhook_url or settings.webhook_secret is None:
-        return None
-    return webhook_router(settings.webhook_secret, lambda: _live.get("app"))
+    async def serve(stop: asyncio.Event) -> None:
+        async with running(app, settings):
+            live.append(app)
+            try:
+                await stop.wait()
+            finally:
+                live.clear()
+    return serve

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 
@@ -15,7 +18,22 @@ from core.service import ChatService, TurnRecord
 from core.settings import CoreSettings
 from core.store import HistoryStore
 
+if TYPE_CHECKING:  # FastAPI is loaded only by the platforms that serve HTTP
+    from fastapi import APIRouter
+
 log = logging.getLogger("switchboard")
+# What a platform's composition root returns: run until the event is set.
+Serve = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+@dataclass(slots=True)
+class Wiring:
+    """What every platform's `build(wiring) -> Serve` gets from `switchboard run`."""
+
+    service: ChatService
+    redis: Redis  # shared with the core, for what a platform keeps besides (Telegram's inbox)
+    settings: CoreSettings
+    routes: list[APIRouter] = field(default_factory=list)  # webhooks for the HTTP app
 
 
 @contextlib.asynccontextmanager

@@ -13,11 +13,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bots.http import serve
+from bots.http import build
+from bots.wiring import Wiring
 from core.errors import ConfigError
 from core.service import ChatService
 from tests.fakes.http_api import SECRET, auth, parse_sse
 from tests.fakes.openai_server import FakeOpenAI
+
+
+def wiring_of(service: ChatService) -> Wiring:
+    return Wiring(service, service.store.redis, service.settings)  # type: ignore[attr-defined]
 
 
 def _free_port() -> int:
@@ -46,7 +51,7 @@ async def test_stop_lets_the_in_flight_reply_finish(
     monkeypatch.setenv("SWITCHBOARD_HTTP_PORT", str(port))
     openai_fake.answer, openai_fake.chunk_delay = (lambda body: "slow " * 40), 0.02
     stop = asyncio.Event()
-    server = asyncio.create_task(serve(llm_service, stop))
+    server = asyncio.create_task(build(wiring_of(llm_service))(stop))
     url = f"http://127.0.0.1:{port}"
     await _up(url)
     async with httpx.AsyncClient(base_url=url, headers=auth(), timeout=10) as client:
@@ -69,7 +74,7 @@ async def test_busy_port_is_a_config_error(service: ChatService,
         taken.listen()
         monkeypatch.setenv("SWITCHBOARD_HTTP_PORT", str(taken.getsockname()[1]))
         with pytest.raises(ConfigError, match="SWITCHBOARD_HTTP_PORT"):
-            await serve(service, asyncio.Event())
+            await build(wiring_of(service))(asyncio.Event())
 
 
 async def test_sigterm_finishes_the_in_flight_reply_and_exits_within_10_s(

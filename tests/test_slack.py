@@ -382,13 +382,14 @@ async def test_allowlists(fake: FakeSlack, service: ChatService) -> None:
 
 async def test_run_slack_in_socket_mode(fake: FakeSlack, service: ChatService,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from bots.slack import serve
+    from bots.slack import build
+    from bots.wiring import Wiring
 
     for name, value in {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test",
                         "SLACK_API_URL": f"{fake.url}/api/"}.items():
         monkeypatch.setenv(name, value)
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(service, stop))
+    task = asyncio.create_task(build(Wiring(service, service.store.redis, service.settings))(stop))
     try:
         await asyncio.wait_for(fake.connected.wait(), 5)
         await fake.push("env-9", envelope(dm("via switchboard run")))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -106,23 +105,29 @@ async def test_non_text_gets_a_polite_note_and_bots_are_ignored(
 
 
 async def test_serve_runs_from_the_environment_until_stopped(
-        llm_service: ChatService, monkeypatch: pytest.MonkeyPatch, redis: Redis) -> None:
-    from adapters.telegram.inbox import RedisInbox, inbox_of
+        llm_service: ChatService, openai_fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch,
+        redis: Redis) -> None:
     from bots import telegram
+    from bots.wiring import Wiring
 
     async with fake_telegram() as tg:
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
         monkeypatch.setenv("TELEGRAM_API_URL", tg.api_url)
         monkeypatch.setenv("TELEGRAM_POLL_TIMEOUT", "1")
-        assert telegram.http_router() is None  # polling: no webhook route
+        wiring = Wiring(llm_service, redis, llm_service.settings)
+        server = telegram.build(wiring)
+        assert wiring.routes == []  # polling: no webhook route
         stop = asyncio.Event()
-        # As `switchboard run` wires it: the composition root hands the adapter its inbox.
-        server = telegram.wire(redis, llm_service.settings)
-        task = asyncio.create_task(server(llm_service, stop))
-        await say(tg, ALICE, "hi", "echo: hi")
-        inbox = inbox_of(telegram._live["app"])
-        assert isinstance(inbox, RedisInbox) and inbox.keys[0].startswith(
-            llm_service.settings.redis_prefix)
-        assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+        task = asyncio.create_task(server(stop))
+        # As `switchboard run` wires it: the update waits in the Redis inbox while it is handled.
+        openai_fake.hang_next(1.0)
+        await tg.send_text(chat_of(ALICE), ALICE, "hi")
+        inbox = f"{llm_service.settings.redis_prefix}{{in:telegram}}:d"
+        for _ in range(250):
+            if await redis.exists(inbox):
+                break
+            await asyncio.sleep(0.02)
+        assert await redis.exists(inbox)
+        await wait_for(lambda: any("echo: hi" in t for t in shown(tg, 11)), 10)
         stop.set()
         await asyncio.wait_for(task, 5)
