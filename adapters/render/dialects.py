@@ -18,8 +18,8 @@ DISCORD_FLAVOR = Flavor(bullet="-", heading_marks=3, heading_styles=("bold",))
 SLACK_MARKDOWN_FLAVOR = Flavor(bullet="-", heading_marks=6, heading_styles=("bold",))
 MRKDWN_FLAVOR = Flavor(bullet="•", heading_marks=0, heading_styles=("bold",))
 
-_SPECIAL = re.compile(r"([\\`*_~\[\]<>|])")
-_LINE_START = re.compile(r"^([#>+=-]|\d+(?=[.)]))")
+_SPECIAL = re.compile(r"([\\`*_~\[\]<>|#])")
+_LINE_START = re.compile(r"^([>+=-]|\d+(?=[.)]))")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
 _DISCORD_BROADCAST = re.compile(r"@(?=(everyone|here)\b)", re.IGNORECASE)
 _DISCORD_MENTION = re.compile(r"<(?=[@#])")
@@ -77,4 +77,5 @@ MRKDWN = Syntax(
     marks={"bold": ("*", "*"), "italic": ("_", "_"), "strike": ("~", "~")},
     link=_slack_link, code_span=lambda text: f"`{escape_slack(text)}`",
     escape=lambda text, _start: escape_slack(text), code_line=escape_slack,
-    neutralise=lambda text: _SLACK_BROADCAST.sub("@" + WORD_JOINER, text), flat_links=True)
+    neutralise=lambda text: _SLACK_BROADCAST.sub("@" + WORD_JOINER, text), flat_links=True,
+    fence_language=False)

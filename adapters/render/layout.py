@@ -104,14 +104,14 @@ class _Layout:
         if isinstance(block, Heading):
             return self.heading(block, indent)
         if isinstance(block, CodeBlock):
-            return self.code(block.text.split("\n"), block.language)
+            return self.code(block.text.split("\n"), block.language, indent)
         if isinstance(block, Quote):
             lines = self.blocks(block.blocks, indent, 2)
             return [replace(line, quote=line.quote + 1) for line in lines]
         if isinstance(block, ListBlock):
             return [line for item in self.items(block, indent) for line in item]
         if isinstance(block, Table):
-            return self.code(table_lines(block), "")
+            return self.code(table_lines(block), "", indent)
         assert isinstance(block, Rule)
         return [Line((Run(RULE, ()),), indent)]
 
@@ -145,9 +145,11 @@ class _Layout:
         frames = tuple(Frame(kind, next(self.ids)) for kind in self.flavor.heading_styles)
         return self.inline_lines(block.inlines, frames, indent)
 
-    def code(self, texts: list[str], language: str) -> list[Line]:
+    def code(self, texts: list[str], language: str, indent: str) -> list[Line]:
+        # The marker of a code line is only its list indentation (markup needs it, pre not).
         ident = next(self.ids)
-        return [Line((Run(t, ()),) if t else (), code=language, block=ident) for t in texts]
+        return [Line((Run(t, ()),) if t else (), indent, code=language, block=ident)
+                for t in texts]
 
     def inline_lines(self, nodes: tuple[Inline, ...], frames: tuple[Frame, ...],
                      marker: str) -> list[Line]:

@@ -10,6 +10,7 @@ from adapters.render.layout import Frame, Line, Run
 
 _URL = re.compile(r"(https?://[^\s<>]*[^\s<>.,;:!?'\")\]*_~])")
 _LONGEST_TICKS = re.compile(r"`+")
+_ORDERED = re.compile(r"\d+\. ")
 Token = tuple[str, str | Frame]  # ("open" | "close", frame) or ("text" | "raw", text)
 
 
@@ -24,6 +25,7 @@ class Syntax:
     code_line: Callable[[str], str]
     neutralise: Callable[[str], str]  # applied last, to the whole message
     flat_links: bool = False  # link labels cannot hold formatting (mrkdwn)
+    fence_language: bool = True  # mrkdwn would show the language as a line of code
 
 
 def render(lines: Sequence[Line], syntax: Syntax) -> str:
@@ -32,18 +34,24 @@ def render(lines: Sequence[Line], syntax: Syntax) -> str:
     for i, line in enumerate(lines):
         before = lines[i - 1] if i else None
         if before is not None and before.code is not None and not _same_block(before, line):
-            out.append(_quote(before.quote) + _fence(lines, before.block))
-        if before is not None and line.gap > 1:
+            out.append(_quote(before.quote) + before.marker + _fence(lines, before.block))
+        if before is not None and (line.gap > 1 or _needs_blank(before, line)):
             out.append(_quote(min(before.quote, line.quote)).rstrip())
         if line.code is not None:
             if not _same_block(before, line):
-                out.append(_quote(line.quote) + _fence(lines, line.block) + line.code)
-            out.append(_quote(line.quote) + syntax.code_line(line.text))
+                out.append(_quote(line.quote) + line.marker + _fence(lines, line.block)
+                           + (line.code if syntax.fence_language else ""))
+            out.append(_quote(line.quote) + line.marker + syntax.code_line(line.text))
         else:
             out.append(_quote(line.quote) + line.marker + inline(line.runs, syntax))
     if lines and lines[-1].code is not None:
-        out.append(_quote(lines[-1].quote) + _fence(lines, lines[-1].block))
+        out.append(_quote(lines[-1].quote) + lines[-1].marker + _fence(lines, lines[-1].block))
     return syntax.neutralise("\n".join(out))
+
+
+def _needs_blank(before: Line, line: Line) -> bool:
+    # An ordered item numbered other than 1 cannot interrupt a paragraph: it would read as text.
+    return before.code is None and not before.marker and bool(_ORDERED.match(line.marker))
 
 
 def _same_block(before: Line | None, line: Line) -> bool:
@@ -72,8 +80,16 @@ def inline(runs: tuple[Run, ...], syntax: Syntax) -> str:
         elif kind == "raw":
             out.append(value)
         else:
-            out.append(_escape_urls(value, syntax, at_start=i == 0))
+            text = _escape_urls(value, syntax, at_start=i == 0)
+            out.append(_before_link(text, tokens[i + 1:i + 2], syntax))
     return "".join(out)
+
+
+def _before_link(text: str, after: list[Token], syntax: Syntax) -> str:
+    # `!` right before `[label](url)` would turn the link into an image.
+    opens_link = bool(after) and after[0][0] == "open" and isinstance(after[0][1], Frame) \
+        and after[0][1].kind == "link" and syntax.link("")[0] == "["
+    return text[:-1] + "\\!" if opens_link and text.endswith("!") else text
 
 
 def _tokens(runs: tuple[Run, ...], syntax: Syntax) -> list[Token]:

@@ -93,8 +93,9 @@ def _list(tokens: list[Token], i: int) -> tuple[Block | None, int]:
     i += 1
     while tokens[i].type != close:
         item, i = _blocks(tokens, i + 1, "list_item_close")
-        items.append(item)
-    return ListBlock(start, tuple(items), tight), i + 1
+        if item:  # an empty item shows nothing and would read as a `-` heading underline
+            items.append(item)
+    return (ListBlock(start, tuple(items), tight) if items else None), i + 1
 
 
 def _table(tokens: list[Token], i: int) -> tuple[Block | None, int]:

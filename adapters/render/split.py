@@ -24,7 +24,20 @@ def split(chunks: list[Chunk], fits: Fits) -> list[list[Line]]:
         if current:
             parts.append(current)
         current = list(unit)
-    return [*parts, current] if current else parts
+    return [dedent(part) for part in ([*parts, current] if current else parts)]
+
+
+def dedent(lines: list[Line]) -> list[Line]:
+    """A part opening with a nested list item loses that indentation.
+
+    Four leading spaces would make it code (or plain text) instead of a list item, and
+    Telegram trims leading spaces of a message, which would shift every entity.
+    """
+    depth = len(lines[0].marker) - len(lines[0].marker.lstrip(" "))
+    if not depth:
+        return lines
+    return [replace(ln, marker=ln.marker[min(depth, len(ln.marker) - len(ln.marker.lstrip(" "))):])
+            for ln in lines]
 
 
 def _units(chunks: list[Chunk], fits: Fits) -> Iterator[Sequence[Line]]:
@@ -101,6 +114,8 @@ def _piece(line: Line, start: int, end: int, *, first: bool) -> Line:
         offset += len(run.text)
     if runs and line.code is None:  # a cut at a space leaves no dangling spaces
         runs[-1] = Run(runs[-1].text.rstrip(), runs[-1].frames)
-    marker = line.marker if first else ""
+    # Later pieces stay inside their list item (indented), but never repeat a heading's marks.
+    marker = line.marker if first or line.code is not None else \
+        " " * len(line.marker) * bool(line.marker.strip(" #"))
     return replace(line, runs=tuple(r for r in runs if r.text), marker=marker,
                    gap=line.gap if first else 1)

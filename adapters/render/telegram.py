@@ -80,7 +80,7 @@ class _Builder:
         if before is not None:
             self.add("\n" * line.gap)
         self.blocks(line)
-        self.add(line.marker)
+        self.add(line.marker if line.code is None else "")
         for run in line.runs:
             self.close({f.ident for f in run.frames})
             for frame in run.frames:
