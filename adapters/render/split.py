@@ -1,0 +1,121 @@
+"""Split laid-out lines into parts that fit: between blocks, then lines, words, graphemes."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+
+from adapters.render.layout import Chunk, Line, Run
+
+Fits = Callable[[Sequence[Line]], bool]
+# Characters that belong to the grapheme before them: a cut never lands just before one.
+_JOINERS = frozenset("\u200d\ufe0e\ufe0f\u20e3")
+
+
+def split(chunks: list[Chunk], fits: Fits) -> list[list[Line]]:
+    """Greedy parts, each accepted by `fits` (the platform renders it and measures)."""
+    parts: list[list[Line]] = []
+    current: list[Line] = []
+    for unit in _units(chunks, fits):
+        if current and fits([*current, *unit]):
+            current.extend(unit)
+            continue
+        if current:
+            parts.append(current)
+        current = list(unit)
+    return [dedent(part) for part in ([*parts, current] if current else parts)]
+
+
+def dedent(lines: list[Line]) -> list[Line]:
+    """A part opening with a nested list item loses that indentation.
+
+    Four leading spaces would make it code (or plain text) instead of a list item, and
+    Telegram trims leading spaces of a message, which would shift every entity.
+    """
+    depth = len(lines[0].marker) - len(lines[0].marker.lstrip(" "))
+    if not depth:
+        return lines
+    return [replace(ln, marker=ln.marker[min(depth, len(ln.marker) - len(ln.marker.lstrip(" "))):])
+            for ln in lines]
+
+
+def _units(chunks: list[Chunk], fits: Fits) -> Iterator[Sequence[Line]]:
+    """Whole chunks when they fit alone, else their lines, else pieces of a line."""
+    for chunk in chunks:
+        if fits(chunk):
+            yield chunk
+            continue
+        for line in chunk:
+            if fits([line]):
+                yield [line]
+            else:
+                yield from ([piece] for piece in cut_line(line, fits))
+
+
+def cut_line(line: Line, fits: Fits) -> list[Line]:
+    """A line too long for one part, cut at spaces (or between graphemes) into lines that fit."""
+    text = line.text
+    pieces: list[Line] = []
+    start = 0
+    while start < len(text):
+        def fits_to(end: int, at: int = start) -> bool:
+            return fits([_piece(line, at, end, first=not pieces)])
+        end = _largest(_word_ends(text, start), fits_to) or _largest(
+            _grapheme_ends(text, start), fits_to)
+        if end is None:
+            raise ValueError("limit too small for a single character of this line")
+        pieces.append(_piece(line, start, end, first=not pieces))
+        start = end
+        while start < len(text) and text[start].isspace():
+            start += 1
+    return pieces
+
+
+def _word_ends(text: str, start: int) -> list[int]:
+    ends = [i for i in range(start + 1, len(text)) if text[i].isspace() and
+            not text[i - 1].isspace()]
+    return [*ends, len(text)]
+
+
+def _grapheme_ends(text: str, start: int) -> list[int]:
+    return [i for i in range(start + 1, len(text) + 1) if i == len(text) or _boundary(text, i)]
+
+
+def _boundary(text: str, i: int) -> bool:
+    # Python strings hold code points, so a surrogate pair is never cut; this also keeps
+    # combining marks, variation selectors and ZWJ emoji sequences in one piece.
+    after, before = text[i], text[i - 1]
+    if after in _JOINERS or before == "\u200d" or unicodedata.combining(after):
+        return False
+    return not 0x1F3FB <= ord(after) <= 0x1F3FF  # skin tone modifiers
+
+
+def _largest(ends: list[int], ok: Callable[[int], bool]) -> int | None:
+    """The largest end accepted by `ok` (which holds for a prefix of `ends`), by bisection."""
+    low, high, best = 0, len(ends) - 1, None
+    while low <= high:
+        mid = (low + high) // 2
+        if ok(ends[mid]):
+            best, low = ends[mid], mid + 1
+        else:
+            high = mid - 1
+    return best
+
+
+def _piece(line: Line, start: int, end: int, *, first: bool) -> Line:
+    """Characters start..end of the line, styles kept; only the first piece keeps the marker."""
+    runs: list[Run] = []
+    offset = 0
+    for run in line.runs:
+        lo, hi = max(start, offset), min(end, offset + len(run.text))
+        if lo < hi:
+            runs.append(Run(run.text[lo - offset:hi - offset], run.frames))
+        offset += len(run.text)
+    if runs and line.code is None:  # a cut at a space leaves no dangling spaces
+        runs[-1] = Run(runs[-1].text.rstrip(), runs[-1].frames)
+    # Later pieces stay inside their list item (indented), but never repeat a heading's marks.
+    marker = line.marker if first or line.code is not None else \
+        " " * len(line.marker) * bool(line.marker.strip(" #"))
+    return replace(line, runs=tuple(r for r in runs if r.text), marker=marker,
+                   gap=line.gap if first else 1)
