@@ -9,6 +9,7 @@ from adapters.discord_bot.settings import MESSAGE_LIMIT, DiscordSettings
 from adapters.paging import looks
 from core.errors import ConfigError
 from core.settings import load
+from tests.golden import GOLDEN
 
 
 def _pages(text: str, final: bool = True) -> list[str]:
@@ -37,6 +38,13 @@ def test_half_written_constructs_never_make_a_refused_message() -> None:
     assert _pages("**half bo", final=False) == ["\\*\\*half bo"]
     parts = _pages("word " * 1000)
     assert all(len(p) <= 2000 for p in parts) and " ".join(parts).split() == ["word"] * 1000
+
+
+def test_every_prefix_of_an_answer_makes_sendable_messages() -> None:
+    answer = "\n\n".join(GOLDEN.values()) + "\n\n" + "word " * 500
+    for end in range(0, len(answer), 11):  # what the pager may show mid-stream
+        parts = _pages(answer[:end], final=False)
+        assert all(0 < len(p) <= 2000 and p.strip() for p in parts)
 
 
 def test_mentions_are_inert_in_every_page() -> None:
