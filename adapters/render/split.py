@@ -33,11 +33,16 @@ def dedent(lines: list[Line]) -> list[Line]:
     Four leading spaces would make it code (or plain text) instead of a list item, and
     Telegram trims leading spaces of a message, which would shift every entity.
     """
-    depth = len(lines[0].marker) - len(lines[0].marker.lstrip(" "))
+    depth = _indent(lines[0])
     if not depth:
         return lines
-    return [replace(ln, marker=ln.marker[min(depth, len(ln.marker) - len(ln.marker.lstrip(" "))):])
-            for ln in lines]
+    # Only the leading lines at that depth or deeper move: what follows keeps its structure.
+    count = next((i for i, ln in enumerate(lines) if _indent(ln) < depth), len(lines))
+    return [replace(ln, marker=ln.marker[depth:]) for ln in lines[:count]] + lines[count:]
+
+
+def _indent(line: Line) -> int:
+    return len(line.marker) - len(line.marker.lstrip(" "))
 
 
 def _units(chunks: list[Chunk], fits: Fits) -> Iterator[Sequence[Line]]:
