@@ -97,3 +97,10 @@ def test_telegram_links_are_only_web_addresses() -> None:
     (part,) = render.telegram("[a](tg://user?id=1) [b](mailto:x@y.z) [c](https://c.io)")
     assert [(e.type, e.url) for e in part.entities] == [("text_link", "mailto:x@y.z"),
                                                        ("text_link", "https://c.io")]
+
+
+def test_a_line_is_cut_outside_links_when_it_can_be() -> None:
+    text = "intro words here " + "[a long link label](https://x.io/page) tail"
+    parts = render.telegram(text, 30)  # a plain word cut would leave "a long" behind
+    assert [p.text for p in parts] == ["intro words here", "a long link label tail"]
+    assert [(e.type, e.offset, e.length) for e in parts[1].entities] == [("text_link", 0, 17)]

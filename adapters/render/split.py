@@ -66,8 +66,9 @@ def cut_line(line: Line, fits: Fits) -> list[Line]:
     while start < len(text):
         def fits_to(end: int, at: int = start) -> bool:
             return fits([_piece(line, at, end, first=not pieces)])
-        end = _largest(_word_ends(text, start), fits_to) or _largest(
-            _grapheme_ends(text, start), fits_to)
+        words = _word_ends(text, start)
+        end = _largest(_outside_spans(line, words), fits_to) or _largest(words, fits_to) \
+            or _largest(_grapheme_ends(text, start), fits_to)
         if end is None:
             raise ValueError("limit too small for a single character of this line")
         pieces.append(_piece(line, start, end, first=not pieces))
@@ -81,6 +82,20 @@ def _word_ends(text: str, start: int) -> list[int]:
     ends = [i for i in range(start + 1, len(text)) if text[i].isspace() and
             not text[i - 1].isspace()]
     return [*ends, len(text)]
+
+
+def _outside_spans(line: Line, ends: list[int]) -> list[int]:
+    """The ends that cut no link or code span (cutting one makes two, each still valid)."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    offset = 0
+    for run in line.runs:
+        for frame in run.frames:
+            if frame.kind in ("link", "code"):
+                first.setdefault(frame.ident, offset)
+                last[frame.ident] = offset + len(run.text)
+        offset += len(run.text)
+    return [e for e in ends if not any(first[i] < e < last[i] for i in first)]
 
 
 def _grapheme_ends(text: str, start: int) -> list[int]:
