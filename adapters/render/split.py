@@ -15,16 +15,32 @@ _JOINERS = frozenset("\u200d\ufe0e\ufe0f\u20e3")
 
 def split(chunks: list[Chunk], fits: Fits) -> list[list[Line]]:
     """Greedy parts, each accepted by `fits` (the platform renders it and measures)."""
+    units = list(_units(chunks, fits))
     parts: list[list[Line]] = []
-    current: list[Line] = []
-    for unit in _units(chunks, fits):
-        if current and fits([*current, *unit]):
-            current.extend(unit)
-            continue
-        if current:
-            parts.append(current)
-        current = list(unit)
-    return [dedent(part) for part in ([*parts, current] if current else parts)]
+    start = 0
+    while start < len(units):
+        count = _most_units(units, start, fits)
+        parts.append([line for unit in units[start:start + count] for line in unit])
+        start += count
+    return [dedent(part) for part in parts]
+
+
+def _most_units(units: list[Sequence[Line]], start: int, fits: Fits) -> int:
+    """How many units from `start` fit in one part (at least one, which fits alone).
+
+    Galloping then bisecting keeps the renders per part logarithmic: adding a unit at a
+    time would render the growing part again and again.
+    """
+    def ok(count: int) -> bool:
+        return fits([line for unit in units[start:start + count] for line in unit])
+    good, step = 1, 1
+    while start + good < len(units) and ok(min(good + step, len(units) - start)):
+        good, step = min(good + step, len(units) - start), step * 2
+    bad = min(good + step, len(units) - start + 1)
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if ok(mid) else (good, mid)
+    return good
 
 
 def dedent(lines: list[Line]) -> list[Line]:
