@@ -51,7 +51,7 @@ EXAMPLES = settings(max_examples=200, deadline=None)
 INVISIBLE = re.compile("[\\s\u200b\u2060]")
 DISCORD_PING = re.compile(r"@(everyone|here)|<@[!&]?\d|<#\d", re.IGNORECASE)
 SLACK_PING = re.compile(r"<[!@]|@(channel|here|everyone)\b", re.IGNORECASE)
-FENCE = re.compile(r"^(?:> ?)*(`{3,})(.*)$")
+FENCE = re.compile(r"^(?:> ?)*(`{3,})([^`]*)$")  # an info string holds no backtick
 
 
 def fences_balanced(text: str) -> bool:
@@ -86,9 +86,7 @@ def check_entities(part: TelegramPart) -> None:
             assert not (inside and a[2] in ("code", "pre")), (a, b)
 
 
-@EXAMPLES
-@given(MARKDOWN, LIMIT)
-def test_telegram_parts_fit_nest_and_keep_every_character(markdown: str, limit: int) -> None:
+def check_telegram(markdown: str, limit: int) -> None:
     parts = render.telegram(markdown, limit)
     for part in parts:
         assert 0 < utf16_len(part.text) <= limit
@@ -107,9 +105,7 @@ def reparsed(parts: list[str]) -> str:
     return "".join(render.plain(part) for part in parts)
 
 
-@EXAMPLES
-@given(MARKDOWN, LIMIT)
-def test_discord_parts_fit_and_mention_nobody(markdown: str, limit: int) -> None:
+def check_discord(markdown: str, limit: int) -> None:
     parts = render.discord(markdown, limit)
     for part in parts:
         assert 0 < len(part) <= limit
@@ -118,9 +114,7 @@ def test_discord_parts_fit_and_mention_nobody(markdown: str, limit: int) -> None
     assert squash(reparsed(parts), LOOSE) == squash(render.plain(markdown), LOOSE)
 
 
-@EXAMPLES
-@given(MARKDOWN, LIMIT)
-def test_slack_markdown_parts_fit_and_broadcast_nothing(markdown: str, limit: int) -> None:
+def check_slack_markdown(markdown: str, limit: int) -> None:
     parts = render.slack_markdown(markdown, limit)
     for part in parts:
         assert 0 < len(part) <= limit
@@ -138,9 +132,7 @@ def unmrkdwn(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-@EXAMPLES
-@given(MARKDOWN, LIMIT)
-def test_slack_mrkdwn_parts_fit_escape_and_broadcast_nothing(markdown: str, limit: int) -> None:
+def check_slack_mrkdwn(markdown: str, limit: int) -> None:
     parts = render.slack_mrkdwn(markdown, limit)
     for part in parts:
         assert 0 < len(part) <= limit
@@ -150,6 +142,42 @@ def test_slack_mrkdwn_parts_fit_escape_and_broadcast_nothing(markdown: str, limi
         assert fences_balanced(part), part
     shown = "".join(unmrkdwn(p) for p in parts)
     assert squash(shown, "*_~`") == squash(render.plain(markdown), "*_~`")
+
+
+@EXAMPLES
+@given(MARKDOWN, LIMIT)
+def test_telegram_parts_fit_nest_and_keep_every_character(markdown: str, limit: int) -> None:
+    check_telegram(markdown, limit)
+
+
+@EXAMPLES
+@given(MARKDOWN, LIMIT)
+def test_discord_parts_fit_keep_every_character_and_mention_nobody(markdown: str,
+                                                                    limit: int) -> None:
+    check_discord(markdown, limit)
+
+
+@EXAMPLES
+@given(MARKDOWN, LIMIT)
+def test_slack_markdown_parts_fit_keep_every_character_and_broadcast_nothing(
+        markdown: str, limit: int) -> None:
+    check_slack_markdown(markdown, limit)
+
+
+@EXAMPLES
+@given(MARKDOWN, LIMIT)
+def test_slack_mrkdwn_parts_fit_escape_and_broadcast_nothing(markdown: str, limit: int) -> None:
+    check_slack_mrkdwn(markdown, limit)
+
+
+@EXAMPLES
+@given(MARKDOWN, st.data(), LIMIT)
+def test_every_prefix_of_a_streamed_answer_renders_valid(markdown: str, data: st.DataObject,
+                                                          limit: int) -> None:
+    # Mid-stream the answer stops anywhere: inside a fence, a link, a table, a `**`.
+    partial = markdown[:data.draw(st.integers(0, len(markdown)), label="cut")]
+    for check in (check_telegram, check_discord, check_slack_markdown, check_slack_mrkdwn):
+        check(partial, limit)
 
 
 @EXAMPLES

@@ -58,6 +58,11 @@ def escape_slack(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _mrkdwn_code(text: str) -> str:
+    # mrkdwn has no way to put a backtick inside code: such a span stays plain text.
+    return escape_slack(text) if "`" in text else f"`{escape_slack(text)}`"
+
+
 def _slack_link(url: str) -> tuple[str, str]:
     return "<" + escape_slack(url).replace("|", "%7C") + "|", ">"
 
@@ -75,7 +80,7 @@ SLACK_MARKDOWN = Syntax(
 
 MRKDWN = Syntax(
     marks={"bold": ("*", "*"), "italic": ("_", "_"), "strike": ("~", "~")},
-    link=_slack_link, code_span=lambda text: f"`{escape_slack(text)}`",
+    link=_slack_link, code_span=_mrkdwn_code,
     escape=lambda text, _start: escape_slack(text), code_line=escape_slack,
     neutralise=lambda text: _SLACK_BROADCAST.sub("@" + WORD_JOINER, text), flat_links=True,
     fence_language=False)

@@ -31,21 +31,22 @@ class Syntax:
 def render(lines: Sequence[Line], syntax: Syntax) -> str:
     """One message from laid-out lines: fences and marks always balanced."""
     out: list[str] = []
+    fences = _fences(lines)
     for i, line in enumerate(lines):
         before = lines[i - 1] if i else None
         if before is not None and before.code is not None and not _same_block(before, line):
-            out.append(_quote(before.quote) + before.marker + _fence(lines, before.block))
+            out.append(_quote(before.quote) + before.marker + fences[before.block])
         if before is not None and (line.gap > 1 or _needs_blank(before, line)):
             out.append(_quote(min(before.quote, line.quote)).rstrip())
         if line.code is not None:
             if not _same_block(before, line):
-                out.append(_quote(line.quote) + line.marker + _fence(lines, line.block)
+                out.append(_quote(line.quote) + line.marker + fences[line.block]
                            + (line.code if syntax.fence_language else ""))
             out.append(_quote(line.quote) + line.marker + syntax.code_line(line.text))
         else:
             out.append(_quote(line.quote) + line.marker + inline(line.runs, syntax))
     if lines and lines[-1].code is not None:
-        out.append(_quote(lines[-1].quote) + lines[-1].marker + _fence(lines, lines[-1].block))
+        out.append(_quote(lines[-1].quote) + lines[-1].marker + fences[lines[-1].block])
     return syntax.neutralise("\n".join(out))
 
 
@@ -63,11 +64,14 @@ def _quote(depth: int) -> str:
     return "> " * depth
 
 
-def _fence(lines: Sequence[Line], block: int) -> str:
+def _fences(lines: Sequence[Line]) -> dict[int, str]:
     # One backtick more than the longest run inside, so code holding ``` cannot end it early.
-    ticks = [len(m) for ln in lines if ln.block == block and ln.code is not None
-             for m in _LONGEST_TICKS.findall(ln.text)]
-    return "`" * max(3, max(ticks, default=0) + 1)
+    fences: dict[int, str] = {}
+    for line in lines:
+        if line.code is not None:
+            ticks = max((len(m) + 1 for m in _LONGEST_TICKS.findall(line.text)), default=3)
+            fences[line.block] = max(fences.get(line.block, "```"), "`" * ticks, key=len)
+    return fences
 
 
 def inline(runs: tuple[Run, ...], syntax: Syntax) -> str:

@@ -15,16 +15,32 @@ _JOINERS = frozenset("\u200d\ufe0e\ufe0f\u20e3")
 
 def split(chunks: list[Chunk], fits: Fits) -> list[list[Line]]:
     """Greedy parts, each accepted by `fits` (the platform renders it and measures)."""
+    units = list(_units(chunks, fits))
     parts: list[list[Line]] = []
-    current: list[Line] = []
-    for unit in _units(chunks, fits):
-        if current and fits([*current, *unit]):
-            current.extend(unit)
-            continue
-        if current:
-            parts.append(current)
-        current = list(unit)
-    return [dedent(part) for part in ([*parts, current] if current else parts)]
+    start = 0
+    while start < len(units):
+        count = _most_units(units, start, fits)
+        parts.append([line for unit in units[start:start + count] for line in unit])
+        start += count
+    return [dedent(part) for part in parts]
+
+
+def _most_units(units: list[Sequence[Line]], start: int, fits: Fits) -> int:
+    """How many units from `start` fit in one part (at least one, which fits alone).
+
+    Galloping then bisecting keeps the renders per part logarithmic: adding a unit at a
+    time would render the growing part again and again.
+    """
+    def ok(count: int) -> bool:
+        return fits([line for unit in units[start:start + count] for line in unit])
+    good, step = 1, 1
+    while start + good < len(units) and ok(min(good + step, len(units) - start)):
+        good, step = min(good + step, len(units) - start), step * 2
+    bad = min(good + step, len(units) - start + 1)
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if ok(mid) else (good, mid)
+    return good
 
 
 def dedent(lines: list[Line]) -> list[Line]:
@@ -33,11 +49,16 @@ def dedent(lines: list[Line]) -> list[Line]:
     Four leading spaces would make it code (or plain text) instead of a list item, and
     Telegram trims leading spaces of a message, which would shift every entity.
     """
-    depth = len(lines[0].marker) - len(lines[0].marker.lstrip(" "))
+    depth = _indent(lines[0])
     if not depth:
         return lines
-    return [replace(ln, marker=ln.marker[min(depth, len(ln.marker) - len(ln.marker.lstrip(" "))):])
-            for ln in lines]
+    # Only the leading lines at that depth or deeper move: what follows keeps its structure.
+    count = next((i for i, ln in enumerate(lines) if _indent(ln) < depth), len(lines))
+    return [replace(ln, marker=ln.marker[depth:]) for ln in lines[:count]] + lines[count:]
+
+
+def _indent(line: Line) -> int:
+    return len(line.marker) - len(line.marker.lstrip(" "))
 
 
 def _units(chunks: list[Chunk], fits: Fits) -> Iterator[Sequence[Line]]:
@@ -61,8 +82,9 @@ def cut_line(line: Line, fits: Fits) -> list[Line]:
     while start < len(text):
         def fits_to(end: int, at: int = start) -> bool:
             return fits([_piece(line, at, end, first=not pieces)])
-        end = _largest(_word_ends(text, start), fits_to) or _largest(
-            _grapheme_ends(text, start), fits_to)
+        words = _word_ends(text, start)
+        end = _largest(_outside_spans(line, words), fits_to) or _largest(words, fits_to) \
+            or _largest(_grapheme_ends(text, start), fits_to)
         if end is None:
             raise ValueError("limit too small for a single character of this line")
         pieces.append(_piece(line, start, end, first=not pieces))
@@ -76,6 +98,20 @@ def _word_ends(text: str, start: int) -> list[int]:
     ends = [i for i in range(start + 1, len(text)) if text[i].isspace() and
             not text[i - 1].isspace()]
     return [*ends, len(text)]
+
+
+def _outside_spans(line: Line, ends: list[int]) -> list[int]:
+    """The ends that cut no link or code span (cutting one makes two, each still valid)."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    offset = 0
+    for run in line.runs:
+        for frame in run.frames:
+            if frame.kind in ("link", "code"):
+                first.setdefault(frame.ident, offset)
+                last[frame.ident] = offset + len(run.text)
+        offset += len(run.text)
+    return [e for e in ends if not any(first[i] < e < last[i] for i in first)]
 
 
 def _grapheme_ends(text: str, start: int) -> list[int]:
