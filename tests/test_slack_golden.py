@@ -50,3 +50,15 @@ async def test_a_streamed_block_that_changes_is_corrected(llm_service: ChatServi
         [start] = fake.called("chat.startStream")
     assert start["chunks"] == [{"type": "markdown_text", "text": "- a\n- b"}]  # tight, at first
     assert update["markdown_text"] == render.slack_markdown(markdown)[0]
+
+
+async def test_prose_streams_by_words_and_a_late_heading_is_corrected(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    markdown = "Plain words arrive one after another\n---\n\nThen **more**."
+    openai_fake.answer = lambda body: markdown
+    async with fake_slack() as fake:
+        await _answer(fake, llm_service, "thread", render.slack_markdown(markdown))
+        [start] = fake.called("chat.startStream")
+        [update] = fake.called("chat.update")
+    assert start["chunks"][0]["text"] == "Plain"  # the first word, before the line was done
+    assert update["markdown_text"].startswith("## Plain words arrive one after another")

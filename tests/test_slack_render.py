@@ -10,7 +10,7 @@ from adapters import render
 from adapters.paging import looks
 from adapters.render import WORD_JOINER
 from adapters.slack import SlackSettings
-from adapters.slack.reply import markdown_pages, settled
+from adapters.slack.reply import markdown_pages, settled, streamable
 from core.errors import ConfigError
 from core.settings import load
 
@@ -45,6 +45,14 @@ def test_a_stream_takes_whole_blocks_only() -> None:
     assert settled(text[:text.index("more")]) == "para one\n\n"  # not inside the code
     assert settled("one paragraph, still growing") == ""
     assert settled("**bo") == "" and settled("**bold**\n\n**it") == "**bold**\n\n"
+
+
+def test_plain_prose_streams_by_words() -> None:
+    assert streamable("Hello there, my frie") == "Hello there, my "
+    assert streamable("Done.\n\nSo it is **bol") == "Done.\n\nSo it is "
+    assert streamable("Done.\n\n- a list") == "Done.\n\n"  # markup first: the block waits
+    assert streamable("Über 50% of it") == "Über 50% of "
+    assert streamable("Line one\nline two") == "Line "  # its first line only
 
 
 def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ shows with headings, lists and links; it must not come with `text`, so none is s
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from adapters.paging import Pace, Pager, Render, Rendered, plain
 
 log = logging.getLogger("switchboard.slack")
 FENCE = "```"
+# Prose free of anything Markdown reads as markup renders as itself, so it may stream by words.
+_PROSE = re.compile(r"[^\W\d_][\w ,.;:'\"?()%/-]*")
 
 
 class Stopped(Exception):
@@ -103,6 +106,18 @@ def settled(answer: str) -> str:
     return answer[:end]
 
 
+def streamable(answer: str) -> str:
+    """Whole blocks, then the words of a block still being written while it is plain prose.
+
+    A block can still change after its plain start (a `---` under it makes a heading): then
+    its message is corrected once complete, as for any block whose rendering changed.
+    """
+    done = settled(answer)
+    prose = _PROSE.match(answer, len(done))
+    words = prose.group() if prose else ""
+    return done + words[:words.rfind(" ") + 1]
+
+
 @dataclass(slots=True)
 class Streamed:
     """A native stream (chat.startStream/appendStream/stopStream), appended every `interval` s.
@@ -127,7 +142,7 @@ class Streamed:
             return
         self.last = time.monotonic()
         if not self.refused:
-            await self._sync(render.slack_markdown(settled(answer), render.SLACK_BLOCK_LIMIT),
+            await self._sync(render.slack_markdown(streamable(answer), render.SLACK_BLOCK_LIMIT),
                              final=False)
         if self.refused:
             await self.fallback.show(answer)
