@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from adapters import render
 from adapters.discord_bot.client import run
 from adapters.discord_bot.settings import DiscordSettings
 from core.keys import SessionKey
@@ -179,8 +180,12 @@ async def test_long_answer_is_split_balanced_and_complete(bot: Bot,
     openai_fake.answer = lambda body: answer
     async with bot() as api:
         await api.say(ALICE, "write a lot", mention=True)
-        await wait_for(lambda: "\n\n".join(api.texts(CHANNEL)) == answer, timeout=15)
+        await wait_for(lambda: api.texts(CHANNEL) == render.discord(answer), timeout=15)
     texts = api.texts(CHANNEL)
+    # Nothing lost: the paragraphs and every code line are there, each message whole.
+    assert [p.strip() for t in texts for p in t.split("\n\n") if "Paragraph" in p] == \
+        [p.strip() for p in paragraphs]
+    assert "\n".join(texts).count("print(") == 150
     assert len(texts) >= 3 and all(len(t) <= 2000 for t in texts)
     assert all(t.count("```") % 2 == 0 for t in texts)
     assert api.requests("PATCH", f"/channels/{CHANNEL}/messages/")  # it streamed by editing
@@ -190,7 +195,9 @@ async def test_long_answer_is_split_balanced_and_complete(bot: Bot,
 async def test_everyone_never_pings(bot: Bot) -> None:
     async with bot() as api:
         await api.say(ALICE, "@everyone <@4002> look", mention=True)
-        await wait_for(lambda: api.texts(CHANNEL) == ["echo: @everyone <@4002> look"])
+        await wait_for(lambda: api.texts(CHANNEL) == render.discord("echo: @everyone <@4002> look"))
+    [text] = api.texts(CHANNEL)
+    assert "@everyone" not in text and "<@4002>" not in text and "everyone" in text
     assert no_pings(api.requests("POST", "/messages") + api.requests("PATCH", "/messages"))
 
 

@@ -1,42 +1,55 @@
-"""The Discord adapter's pure parts: its settings, and the shared splitter at 2,000."""
+"""The Discord adapter's pure parts: its settings, and its pages of rendered Markdown."""
 
 from __future__ import annotations
 
 import pytest
 
-from adapters.discord_bot.settings import DiscordSettings
-from adapters.textsplit import split as split_text
-from adapters.textsplit import utf16_len as utf16
+from adapters.discord_bot.reply import pages
+from adapters.discord_bot.settings import MESSAGE_LIMIT, DiscordSettings
+from adapters.paging import looks
 from core.errors import ConfigError
 from core.settings import load
+from tests.golden import GOLDEN
+
+
+def _pages(text: str, final: bool = True) -> list[str]:
+    return looks(pages(text, MESSAGE_LIMIT), final)
 
 
 def test_paragraphs_are_packed_and_rejoin_exactly() -> None:
     text = "\n\n".join(f"p{i} " + "x" * 700 for i in range(8))
-    parts = split_text(text, 2000)
+    parts = _pages(text)
     assert all(len(p) <= 2000 for p in parts) and "\n\n".join(parts) == text
     assert all(p.startswith("p") for p in parts)  # every cut is at a paragraph boundary
 
 
 def test_a_long_code_block_is_split_with_balanced_fences() -> None:
     code = "```py\n" + "\n".join(f"line_{i} = {i}" for i in range(400)) + "\n```"
-    parts = split_text(f"intro\n\n{code}", 2000)
-    assert parts[0] == "intro"  # the code does not fit beside it: it starts a new message
+    parts = _pages(f"intro\n\n{code}")
+    assert parts[0].startswith("intro")
     assert len(parts) > 2 and all(len(p) <= 2000 for p in parts)
     assert all(p.startswith("```py\n") and p.endswith("\n```") for p in parts[1:])
     assert all(p.count("```") == 2 for p in parts[1:])
 
 
-def test_an_unclosed_fence_is_closed_and_long_lines_are_cut() -> None:
-    assert split_text("```py\nx = 1", 2000) == ["```py\nx = 1\n```"]
-    parts = split_text("word " * 1000, 2000)
+def test_half_written_constructs_never_make_a_refused_message() -> None:
+    assert _pages("```py\nx = 1", final=False) == ["```py\nx = 1\n```"]
+    assert _pages("```", final=False) == []  # nothing to show yet: nothing is sent
+    assert _pages("**half bo", final=False) == ["\\*\\*half bo"]
+    parts = _pages("word " * 1000)
     assert all(len(p) <= 2000 for p in parts) and " ".join(parts).split() == ["word"] * 1000
-    assert [len(p) for p in split_text("a" * 4500, 2000)] == [2000, 2000, 500]
 
 
-def test_length_function_is_pluggable() -> None:
-    parts = split_text("😀" * 3000, 2000, utf16)
-    assert all(utf16(p) <= 2000 for p in parts) and "".join(parts) == "😀" * 3000
+def test_every_prefix_of_an_answer_makes_sendable_messages() -> None:
+    answer = "\n\n".join(GOLDEN.values()) + "\n\n" + "word " * 500
+    for end in range(0, len(answer), 11):  # what the pager may show mid-stream
+        parts = _pages(answer[:end], final=False)
+        assert all(0 < len(p) <= 2000 and p.strip() for p in parts)
+
+
+def test_mentions_are_inert_in_every_page() -> None:
+    parts = _pages("@everyone <@1> <@&2> <#3> @here")
+    assert not any(m in "".join(parts) for m in ("@everyone", "<@1>", "<@&2>", "<#3>", "@here"))
 
 
 def test_settings_parse_lists_and_sharding() -> None:

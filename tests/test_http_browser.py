@@ -14,6 +14,7 @@ from core.service import ChatService
 from tests.fakes.common import serve_asgi
 from tests.fakes.http_api import settings, token
 from tests.fakes.openai_server import FakeOpenAI
+from tests.golden import SHOWCASE
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -110,7 +111,8 @@ async def test_reply_streams_in_before_it_is_done(
             " return b && b.textContent.length > 0 && b.textContent; }")).json_value()
         await page.locator(".msg.ai.streaming").wait_for(state="detached")
         final = await page.locator(".msg.ai").text_content()
-        assert seen and 0 < len(seen) < len(final) and final == "tick " * 30
+        # Done, it shows the server's tree: one paragraph, trailing space gone as Markdown has it.
+        assert seen and 0 < len(seen) < len(final) and final == ("tick " * 30).strip()
 
 
 async def test_markdown_subset_is_rendered_safely(
@@ -132,6 +134,28 @@ async def test_markdown_subset_is_rendered_safely(
         assert "noopener" in (await links.get_attribute("rel") or "")
         assert "[bad](data:text/html,<script>)" in (await bubble.text_content() or "")
         assert await bubble.locator("b, script").count() == 0
+
+
+async def test_tables_and_lists_come_from_the_server_tree(
+        browser: Any, llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    openai_fake.answer = lambda body: SHOWCASE
+    async with _page(browser, llm_service, HttpSettings()) as page:
+        for reloaded in (False, True):  # as streamed, then from the history after a reload
+            if reloaded:
+                await page.reload()
+            bubble = await _send(page, "tea?") if not reloaded else page.locator(".msg.ai")
+            await bubble.locator("table").wait_for()
+            assert await bubble.locator("th").all_text_contents() == ["item", "price"]
+            assert await bubble.locator("tbody td").all_text_contents() == \
+                ["tea", "2", "cake", "3.50"]
+            assert await bubble.locator("td").nth(1).evaluate("td => td.style.textAlign") == \
+                "right"
+            assert await bubble.locator("ol > li").all_text_contents() == \
+                ["Boil the water", "Add leaves"]
+            assert await bubble.locator("ol strong").text_content() == "leaves"
+            assert await bubble.locator("a").get_attribute("href") == "https://example.com/tea"
+            assert await bubble.locator("pre code").text_content() == "print('cheers')"
+            assert "|" not in (await bubble.text_content() or "")  # never pipes
 
 
 async def test_docs_page_works_offline(browser: Any, service: ChatService) -> None:

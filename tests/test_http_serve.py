@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.http.render_web import web
 from bots.http import build
 from bots.wiring import Wiring
 from core.errors import ConfigError
@@ -99,7 +100,8 @@ async def test_sigterm_finishes_the_in_flight_reply_and_exits_within_10_s(
             process.send_signal(signal.SIGTERM)
             events = parse_sse((await reply).text)
         assert events[-1] == ("done", {"session_id": events[0][1]["session_id"],
-                                       "reply": "slow " * 40, "turn_count": 1})
+                                       "reply": "slow " * 40, "turn_count": 1,
+                                       "rendered": web("slow " * 40)})
         assert await asyncio.wait_for(process.wait(), timeout=10) == 0
         assert time.monotonic() - stopped_at < 10
     finally:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from adapters.http.render_web import web
 from core.service import ChatService, TurnRecord
 from tests.fakes.common import wait_for
 from tests.fakes.http_api import BrokenStreamModel, CountedChunks, parse_sse, served
@@ -26,9 +27,11 @@ async def test_stream_framing_survives_newlines_quotes_and_emoji(
         assert names[0] == "session" and names[-1] == "done" and set(names[1:-1]) == {"token"}
         sid = events[0][1]["session_id"]
         assert "".join(data["text"] for name, data in events if name == "token") == TRICKY
-        assert events[-1][1] == {"session_id": sid, "reply": TRICKY, "turn_count": 1}
+        assert events[-1][1] == {"session_id": sid, "reply": TRICKY, "turn_count": 1,
+                                 "rendered": web(TRICKY)}
         stored = (await api.get(f"/v1/sessions/{sid}/messages")).json()["messages"]
-        assert stored[1]["text"] == TRICKY
+        assert stored[1]["text"] == TRICKY and stored[1]["rendered"] == web(TRICKY)
+        assert stored[0]["rendered"] is None  # the user's own words are shown as typed
 
 
 async def test_stream_continues_a_session(llm_service: ChatService) -> None:

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters import render
 from adapters.slack import build_app, events_router
 from adapters.slack.names import Names
-from adapters.slack.rollover import STREAM_CAP, cut, last_block, open_fence
 from core.offline import OfflineChatModel
 from core.redis_store import RedisStore
 from core.service import ChatService
@@ -142,10 +142,11 @@ async def _streamed(fake: FakeSlack, slack: Slack, end: str) -> list[str]:
 async def test_long_native_stream_continues_at_paragraphs(
         fake: FakeSlack, llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
     paragraphs = [f"Paragraph {i}: " + "lorem ipsum " * 60 for i in range(36)]
-    _stream(openai_fake, "\n\n".join(paragraphs))
+    answer = "\n\n".join(paragraphs)
+    _stream(openai_fake, answer)
     async with running(fake, llm_service) as slack:
         texts = await _streamed(fake, slack, paragraphs[-1].strip())
-    assert len(texts) == 3
+    assert len(texts) == 3 and texts == render.slack_markdown(answer, render.SLACK_BLOCK_LIMIT)
     assert [p.strip() for t in texts for p in t.split("\n\n") if p.strip()] == \
         [p.strip() for p in paragraphs]
 
@@ -155,22 +156,14 @@ async def test_long_native_stream_keeps_code_blocks(
     prose = "\n\n".join("Some prose here. " * 50 for _ in range(10))  # about 8,500 characters
     small = "```python\n" + "x = 1  # fits\n" * 200 + "```"  # 2,800: moves whole
     huge = "```\n" + "y = 2  # too long for one message\n" * 400 + "```"  # 14,000: cut
-    _stream(openai_fake, f"{prose}\n\n{small}\n\n{huge}\n\nThe end.")
+    answer = f"{prose}\n\n{small}\n\n{huge}\n\nThe end."
+    _stream(openai_fake, answer)
     async with running(fake, llm_service) as slack:
         texts = await _streamed(fake, slack, "The end.")
-    assert texts[0].rstrip() == prose.rstrip() and texts[1].startswith(small)
-    assert all(t.count("```") % 2 == 0 for t in texts)
-    assert texts[2].startswith("```\ny = 2") and texts[-1].endswith("The end.")
-    code = "".join(t for t in texts[1:]).count("y = 2  # too long for one message\n")
+    assert texts == render.slack_markdown(answer, render.SLACK_BLOCK_LIMIT)
+    assert texts[0].startswith(render.slack_markdown(prose, render.SLACK_BLOCK_LIMIT)[0])
+    assert sum(small in t for t in texts) == 1  # the small block is never cut
+    assert all(t.count("```") % 2 == 0 for t in texts) and len(texts) == 3
+    assert texts[1].startswith("```\ny = 2") and texts[-1].endswith("The end.")
+    code = "".join(texts).count("y = 2  # too long for one message\n")
     assert code == 400
-
-
-def test_rollover_boundaries() -> None:
-    text = "para one\n\n```\ncode\n\nmore\n```\nafter\n\nlast"
-    assert last_block(text) == text.index("last")
-    assert last_block(text[:text.index("more")]) == text.index("```")  # not inside the code
-    assert last_block("no boundary yet") == 0
-    assert open_fence("a\n```js\nx\n") == "```js" and open_fence("```\nx\n```\n") == ""
-    long = "word " * 3000
-    assert long[:cut(long, 0)].endswith("word ") and cut(long, 0) <= STREAM_CAP
-    assert cut("x" * 12000, 0) == STREAM_CAP - 4

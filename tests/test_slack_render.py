@@ -1,4 +1,4 @@
-"""Slack rendering and settings: mrkdwn conversion, neutralised mentions, validation."""
+"""Slack rendering and settings: Markdown pages, neutralised mentions, stream blocks."""
 
 from __future__ import annotations
 
@@ -6,42 +6,53 @@ from pathlib import Path
 
 import pytest
 
+from adapters import render
+from adapters.paging import looks
+from adapters.render import WORD_JOINER
 from adapters.slack import SlackSettings
-from adapters.slack.render import WORD_JOINER, neutralise_markdown, to_mrkdwn
+from adapters.slack.reply import markdown_pages, settled, streamable
 from core.errors import ConfigError
 from core.settings import load
 
 
-@pytest.mark.parametrize(("markdown", "mrkdwn"), [
-    ("**bold** and *italic*", "*bold* and _italic_"),
-    ("~~gone~~", "~gone~"),
-    ("# Title\n- one\n- two", "*Title*\n• one\n• two"),
-    ("see [docs](https://example.com/a?b=1&c=2)", "see <https://example.com/a?b=1&amp;c=2|docs>"),
-    ("```python\nif a < b and c:\n    pass\n```", "```\nif a &lt; b and c:\n    pass\n```"),
-    ("`**not bold**` but **bold**", "`**not bold**` but *bold*"),
-    ("a & b < c > d", "a &amp; b &lt; c &gt; d"),
+@pytest.mark.parametrize(("markdown", "shown"), [
+    ("**bold** and *italic*", "**bold** and *italic*"),
+    ("# Title\n- one\n- two", "# Title\n\n- one\n- two"),
+    ("a & b < c > d", "a & b \\< c \\> d"),
 ])
-def test_markdown_to_mrkdwn(markdown: str, mrkdwn: str) -> None:
-    assert to_mrkdwn(markdown) == mrkdwn
+def test_posted_pages_are_standard_markdown(markdown: str, shown: str) -> None:
+    assert looks(markdown_pages(markdown, 3900), final=True) == [shown]
 
 
 @pytest.mark.parametrize("unsafe", ["<!channel>", "<!here|here>", "<!everyone>", "<@U123>",
                                     "<!subteam^S1>", "[x](!channel)", "[x](javascript:alert)"])
 def test_model_output_cannot_mention(unsafe: str) -> None:
-    text = to_mrkdwn(f"hi {unsafe} there")
-    assert "<!" not in text and "<@" not in text and "<javascript" not in text
+    [markdown] = looks(markdown_pages(f"hi {unsafe} there", 3900), final=True)
+    [mrkdwn] = render.slack_mrkdwn(f"hi {unsafe} there")
+    for text in (markdown, mrkdwn):
+        assert "<!" not in text and "<@" not in text and "<javascript" not in text
+    assert "[x](" not in markdown  # an unsafe link is only its (escaped) text
 
 
-def test_bare_broadcasts_and_stream_markdown_neutralised() -> None:
-    assert to_mrkdwn("ping @channel and @here") == \
-        f"ping @{WORD_JOINER}channel and @{WORD_JOINER}here"
-    streamed = neutralise_markdown("**hey** <!channel> <@U1> @everyone")
-    assert streamed.startswith("**hey**")
-    assert "<!" not in streamed and "<@" not in streamed and "@everyone" not in streamed
+def test_bare_broadcasts_neutralised() -> None:
+    assert render.slack_markdown("ping @channel and @here") == \
+        [f"ping @{WORD_JOINER}channel and @{WORD_JOINER}here"]
 
 
-def test_unclosed_code_block_is_closed() -> None:
-    assert to_mrkdwn("code:\n```\nx = 1") == "code:\n```\nx = 1\n```"
+def test_a_stream_takes_whole_blocks_only() -> None:
+    text = "para one\n\n```\ncode\n\nmore\n```\nafter\n\nlast"
+    assert settled(text) == text[:text.index("last")]
+    assert settled(text[:text.index("more")]) == "para one\n\n"  # not inside the code
+    assert settled("one paragraph, still growing") == ""
+    assert settled("**bo") == "" and settled("**bold**\n\n**it") == "**bold**\n\n"
+
+
+def test_plain_prose_streams_by_words() -> None:
+    assert streamable("Hello there, my frie") == "Hello there, my "
+    assert streamable("Done.\n\nSo it is **bol") == "Done.\n\nSo it is "
+    assert streamable("Done.\n\n- a list") == "Done.\n\n"  # markup first: the block waits
+    assert streamable("Über 50% of it") == "Über 50% of "
+    assert streamable("Line one\nline two") == "Line "  # its first line only
 
 
 def test_settings(monkeypatch: pytest.MonkeyPatch) -> None:

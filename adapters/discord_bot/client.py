@@ -15,10 +15,10 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord_bot.commands import SlashCommands
-from adapters.discord_bot.reply import NO_PINGS, Channel, pager
+from adapters.discord_bot.reply import NO_PINGS, Channel, pager, pages
 from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
 from adapters.discord_bot.settings import DiscordSettings
-from adapters.paging import Render, answer, split_plain
+from adapters.paging import Render, answer
 from core.errors import ConfigError
 from core.service import ChatService, Turn
 
@@ -63,7 +63,7 @@ class DiscordBot:
     """Event handlers of one client: messages to `ChatService.stream`, commands to the tree."""
 
     def __init__(self, service: ChatService, settings: DiscordSettings,
-                 client: discord.Client, render: Render[str] = split_plain) -> None:
+                 client: discord.Client, render: Render[str] = pages) -> None:
         self.service, self.settings, self.client, self.render = service, settings, client, render
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
         SlashCommands(service, settings).install(self.tree)

@@ -1,4 +1,4 @@
-"""One answer on Discord: the channel as a pager platform, continued in more past 2,000."""
+"""One answer on Discord: rendered as Discord Markdown, paged into messages of at most 2,000."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import contextlib
 
 import discord
 
+from adapters import render
 from adapters.discord_bot.settings import MESSAGE_LIMIT
-from adapters.paging import Pace, Pager, Render, split_plain
+from adapters.paging import Pace, Pager, Render, Rendered, plain
 
 # Model output is untrusted: it must never ping @everyone, roles, users or the replied-to author.
 NO_PINGS = discord.AllowedMentions.none()
@@ -37,7 +38,16 @@ class Channel:
             await message_id.delete()
 
 
+def pages(answer: str, limit: int) -> list[Rendered[str]]:
+    """The answer (so far) as Discord Markdown messages, mentions inert.
+
+    A growing answer is parsed as it stands: a half-written construct is escaped text or a
+    closed block, never an empty or over-long message, so mid-stream it looks like the end.
+    """
+    return plain(render.discord(answer, limit))
+
+
 def pager(channel: Channel, interval: float,
-          render: Render[str] = split_plain) -> Pager[str, discord.Message]:
+          draw: Render[str] = pages) -> Pager[str, discord.Message]:
     """A growing answer shown in `channel`, one request per `interval` seconds."""
-    return Pager(channel, render, limit=MESSAGE_LIMIT, pace=Pace(interval))
+    return Pager(channel, draw, limit=MESSAGE_LIMIT, pace=Pace(interval))

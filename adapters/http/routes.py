@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from adapters.http import schemas as s
 from adapters.http.auth import Verifier
 from adapters.http.errors import from_core
+from adapters.http.render_web import web
 from adapters.http.sse import EventStream, Relay, events
 from core.errors import SwitchboardError
 from core.keys import SessionKey, Speaker, UserKey
@@ -108,8 +109,8 @@ async def messages(session_id: SessionId, user: Caller, service: Service,
     if not stored:
         raise _not_found()
     return s.MessagesOut(session_id=session_id, messages=[
-        s.MessageOut(role="human" if m.role == "human" else "ai", text=m.text, at=m.at)
-        for m in stored])
+        s.MessageOut(role="human", text=m.text, at=m.at) if m.role == "human" else
+        s.MessageOut(role="ai", text=m.text, at=m.at, rendered=web(m.text)) for m in stored])
 
 
 async def delete_session(session_id: SessionId, user: Caller, service: Service) -> Response:

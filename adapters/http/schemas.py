@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +40,8 @@ class MessageOut(BaseModel):
     role: Literal["human", "ai"]
     text: str
     at: int = Field(description="Unix seconds.")
+    rendered: list[dict[str, Any]] | None = Field(
+        None, description="An answer's Markdown as the web page's block tree (`render_web`).")
 
 
 class MessagesOut(BaseModel):

@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 
 from adapters.failures import notice
 from adapters.http.errors import DUPLICATE
+from adapters.http.render_web import web
 
 _END = object()
 
@@ -51,7 +52,7 @@ class Relay:
 
 async def events(relay: Relay, session_id: str, first: str | None,
                  finish: Callable[[], Awaitable[int]]) -> AsyncIterator[str]:
-    """`session`, then `token`s, then `done` with the full reply, or `error`."""
+    """`session`, then `token`s, then `done` with the full reply (and its tree), or `error`."""
     yield event("session", {"session_id": session_id})
     parts, piece = [], first
     try:
@@ -59,7 +60,9 @@ async def events(relay: Relay, session_id: str, first: str | None,
             parts.append(piece)
             yield event("token", {"text": piece})
             piece = await relay.next()
-        done = {"session_id": session_id, "reply": "".join(parts), "turn_count": await finish()}
+        reply = "".join(parts)
+        done = {"session_id": session_id, "reply": reply, "turn_count": await finish(),
+                "rendered": web(reply)}  # the page shows the same parse as every platform
     except Exception as exc:  # the stream has begun: the failure is its last event
         said = notice(exc, where=f"http stream session={session_id}")
         yield event("error", {"error": said.text or DUPLICATE})

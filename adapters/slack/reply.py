@@ -1,23 +1,29 @@
-"""Showing an answer while it is generated: a native Slack stream, or one message edited ~1/s."""
+"""Showing an answer while it is generated: a native Slack stream, or one message edited ~1/s.
+
+Both send standard Markdown (`markdown_text`, rendered by `adapters.render`), which Slack
+shows with headings, lists and links; it must not come with `text`, so none is sent.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.paging import Pace, Pager, Render, Rendered, split_plain
-from adapters.slack.render import neutralise_markdown, to_mrkdwn
-from adapters.slack.rollover import SOFT_CAP, STREAM_CAP, cut, last_block, open_fence
-from adapters.textsplit import FENCE
+from adapters import render
+from adapters.paging import Pace, Pager, Render, Rendered, plain
 
 log = logging.getLogger("switchboard.slack")
+FENCE = "```"
+# Prose free of anything Markdown reads as markup renders as itself, so it may stream by words.
+_PROSE = re.compile(r"[^\W\d_][\w ,.;:'\"?()%/-]*")
 
 
 class Stopped(Exception):
@@ -48,11 +54,12 @@ class Posted:
 
     async def send(self, part: str) -> str:
         sent = await self.client.chat_postMessage(
-            channel=self.target.channel, thread_ts=self.target.thread_ts, text=part)
+            channel=self.target.channel, thread_ts=self.target.thread_ts, markdown_text=part)
         return str(sent["ts"])
 
     async def edit(self, message_id: str, part: str) -> None:
-        await self.client.chat_update(channel=self.target.channel, ts=message_id, text=part)
+        await self.client.chat_update(channel=self.target.channel, ts=message_id,
+                                      markdown_text=part)
 
     async def delete(self, message_id: str) -> None:
         try:
@@ -61,17 +68,17 @@ class Posted:
             log.info("extra message not deleted: %s", exc.response.get("error"))
 
 
-def mrkdwn_pages(answer: str, limit: int) -> list[Rendered[str]]:
-    """The answer as Slack mrkdwn, in messages of at most `limit` characters."""
-    return split_plain(to_mrkdwn(answer), limit)
+def markdown_pages(answer: str, limit: int) -> list[Rendered[str]]:
+    """The answer as Slack's standard Markdown, in messages of at most `limit` characters."""
+    return plain(render.slack_markdown(answer, limit))
 
 
 class Edited:
     """Post once, then `chat.update` at most every `interval` s; long answers add messages."""
 
     def __init__(self, client: AsyncWebClient, target: Target, interval: float, limit: int,
-                 render: Render[str] = mrkdwn_pages) -> None:
-        self.pager = Pager(Posted(client, target), render, limit=limit, pace=Pace(interval))
+                 draw: Render[str] = markdown_pages) -> None:
+        self.pager = Pager(Posted(client, target), draw, limit=limit, pace=Pace(interval))
 
     async def show(self, answer: str) -> None:
         await self.pager.show(answer)
@@ -83,11 +90,41 @@ class Edited:
         """Nothing to close: what was shown stays."""
 
 
+def settled(answer: str) -> str:
+    """The answer up to its last finished block: a blank line outside code, or the fence's end.
+
+    Appended text cannot be taken back, and a block's Markdown is only final once it ends
+    (`**bo` is literal until `ld**` comes), so a native stream takes whole blocks only.
+    """
+    end, pos, in_code = 0, 0, False
+    for line in answer.split("\n")[:-1]:
+        pos += len(line) + 1
+        fence = line.lstrip().startswith(FENCE)
+        in_code ^= fence
+        if not in_code and (fence or not line.strip()):
+            end = pos
+    return answer[:end]
+
+
+def streamable(answer: str) -> str:
+    """Whole blocks, then the words of a block still being written while it is plain prose.
+
+    A block can still change after its plain start (a `---` under it makes a heading): then
+    its message is corrected once complete, as for any block whose rendering changed.
+    """
+    done = settled(answer)
+    prose = _PROSE.match(answer, len(done))
+    words = prose.group() if prose else ""
+    return done + words[:words.rfind(" ") + 1]
+
+
 @dataclass(slots=True)
 class Streamed:
     """A native stream (chat.startStream/appendStream/stopStream), appended every `interval` s.
 
-    Positions count in the neutralised answer; a full message rolls over to a new one.
+    The rendered answer is split at Slack's limit; each part is one streamed message, which
+    grows by appends while its rendering only grows. If it changed instead (a list turning
+    loose), the message is corrected with `chat.update` once its part is complete.
     """
 
     client: AsyncWebClient
@@ -96,25 +133,24 @@ class Streamed:
     interval: float
     last: float = float("-inf")
     stream: AsyncChatStream | None = None
-    base: int = 0  # where the current message starts in the answer
-    head: str = ""  # a code fence reopened at the top of the current message
-    done: int = 0  # characters of `head + answer[base:]` already handed to Slack
+    sent: list[str] = field(default_factory=list)  # what each message shows, the last growing
+    ts: list[str] = field(default_factory=list)
     refused: bool = False
 
     async def show(self, answer: str) -> None:
         if time.monotonic() - self.last < self.interval:
             return
         self.last = time.monotonic()
-        # Send only up to the last whitespace, so a mention split across pieces is whole.
-        upto = answer[: max(answer.rfind(" "), answer.rfind("\n")) + 1]
-        await self._send(neutralise_markdown(upto), final=False)
+        if not self.refused:
+            await self._sync(render.slack_markdown(streamable(answer), render.SLACK_BLOCK_LIMIT),
+                             final=False)
         if self.refused:
             await self.fallback.show(answer)
 
     async def finish(self, answer: str) -> None:
-        await self._send(neutralise_markdown(answer), final=True)
-        if self.stream is not None and not self.refused:
-            await self._guard(self.stream.stop())
+        if not self.refused:
+            await self._sync(render.slack_markdown(answer, render.SLACK_BLOCK_LIMIT), final=True)
+            await self._stop()
         if self.refused:
             await self.fallback.finish(answer)
 
@@ -125,47 +161,56 @@ class Streamed:
             except SlackApiError as exc:
                 log.info("stream already closed: %s", exc.response.get("error"))
 
-    async def _send(self, text: str, final: bool) -> None:
-        while not self.refused:
-            message = self.head + text[self.base:]
-            if len(message) <= STREAM_CAP:
-                await self._append(message[self.done:self._upto(message, final)])
+    async def _sync(self, parts: list[str], final: bool) -> None:
+        for index, part in enumerate(parts):
+            complete = final or index < len(parts) - 1
+            if index < len(self.sent) - 1:
+                if complete and part != self.sent[index]:
+                    await self._correct(index, part)
+                continue
+            if index == len(self.sent):
+                await self._stop()  # the previous part is complete: its message ends here
+                self.sent.append("")
+            await self._grow(part, complete)
+            if self.refused:
                 return
-            await self._roll_over(message)
 
-    def _upto(self, message: str, final: bool) -> int:
-        if final or len(message) <= SOFT_CAP:
-            return len(message)
-        # Near the cap, hold back the paragraph being written: it may not fit in this message.
-        block = last_block(message)
-        if block >= self.done:
-            return block
-        # One is half shown already, so the cut falls inside it: in code, at a line's end.
-        return message.rfind("\n") + 1 if open_fence(message) else len(message)
-
-    async def _roll_over(self, message: str) -> None:
-        """End this message at the best boundary; the next one starts after it."""
-        end = cut(message, max(self.done, len(self.head) + 1))  # +1: at least one character
-        fence = open_fence(message[:end])
-        closing = ("" if message[:end].endswith("\n") else "\n") + FENCE if fence else ""
-        await self._append(message[self.done:end] + closing)
-        if self.stream is not None and not self.refused:
-            await self._guard(self.stream.stop())
-        rest = message[end:]
-        skipped = 0 if fence else len(rest) - len(rest.lstrip("\n"))
-        self.base += end - len(self.head) + skipped
-        self.stream, self.head, self.done = None, f"{fence}\n" if fence else "", 0
+    async def _grow(self, part: str, complete: bool) -> None:
+        """Append what is new in the current message; a changed one waits for its correction."""
+        shown = self.sent[-1]
+        if part.startswith(shown):
+            await self._append(part[len(shown):])
+        elif complete:
+            await self._stop()
+            await self._correct(len(self.sent) - 1, part)
 
     async def _append(self, delta: str) -> None:
-        if self.refused or not delta:
+        if not delta:
             return
         if self.stream is None:
             # buffer_size=1: every append is sent; `interval` already paces them.
             self.stream = await self.client.chat_stream(
                 buffer_size=1, channel=self.target.channel, thread_ts=self.target.thread_ts or "",
                 recipient_team_id=self.target.team, recipient_user_id=self.target.user)
-        self.done += len(delta)
         await self._guard(self.stream.append(markdown_text=delta))
+        if self.stream.ts is not None and len(self.ts) < len(self.sent):
+            self.ts.append(self.stream.ts)
+        self.sent[-1] += delta
+
+    async def _stop(self) -> None:
+        if self.stream is not None and not self.refused:
+            await self._guard(self.stream.stop())
+        self.stream = None
+
+    async def _correct(self, index: int, part: str) -> None:
+        if index >= len(self.ts):
+            return  # never started: nothing to correct
+        try:
+            await self.client.chat_update(channel=self.target.channel, ts=self.ts[index],
+                                          markdown_text=part)
+            self.sent[index] = part
+        except SlackApiError as exc:  # what was streamed stays: readable, if less tidy
+            log.info("streamed message not corrected: %s", exc.response.get("error"))
 
     async def _guard(self, call: Awaitable[object]) -> None:
         try:

@@ -1,4 +1,5 @@
-// Switchboard web chat: plain DOM, replies as a safe Markdown subset (markdown.js), SSE over fetch.
+// Switchboard web chat: plain DOM, replies built from the server's Markdown tree (markdown.js),
+// SSE over fetch.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -21,17 +22,18 @@ function setSession(id) {
 
 function showError(text) { $("error").textContent = text || ""; }
 
-function setText(div, text) {
+function setText(div, text, tree) {
   // Never innerHTML: replies may contain markup. The user's own words stay plain text.
+  // A finished reply comes with the server's tree; a growing one is rendered here meanwhile.
   div.raw = text;
-  if (div.classList.contains("ai")) div.replaceChildren(renderMarkdown(text));
-  else div.textContent = text;
+  if (!div.classList.contains("ai")) div.textContent = text;
+  else div.replaceChildren(tree ? renderTree(tree) : renderMarkdown(text));
 }
 
-function addMessage(role, text) {
+function addMessage(role, text, tree) {
   const div = document.createElement("div");
   div.className = "msg " + role;
-  setText(div, text);
+  setText(div, text, tree);
   $("messages").appendChild(div);
   div.scrollIntoView({ block: "end" });
   return div;
@@ -44,10 +46,10 @@ function appendText(div, text) {
   div.pending = requestAnimationFrame(() => { div.pending = 0; setText(div, div.raw); });
 }
 
-function finish(div, text) {
+function finish(div, text, tree) {
   if (div.pending) cancelAnimationFrame(div.pending);
   div.pending = 0;
-  setText(div, text);
+  setText(div, text, tree);
   div.classList.remove("streaming");
 }
 
@@ -92,7 +94,7 @@ async function openSession(id) {
   if (!id) return loadSessions();
   try {
     const data = await (await api("/v1/sessions/" + encodeURIComponent(id) + "/messages")).json();
-    for (const m of data.messages) addMessage(m.role, m.text);
+    for (const m of data.messages) addMessage(m.role, m.text, m.rendered);
   } catch (err) {
     if (err.status === 404) setSession(null); else showError(err.message);
   }
@@ -112,7 +114,7 @@ function parseEvent(block) {
 function handleEvent(ev, bubble) {
   if (ev.name === "session") setSession(ev.data.session_id);
   else if (ev.name === "token") appendText(bubble, ev.data.text);
-  else if (ev.name === "done") { bubble.ended = true; finish(bubble, ev.data.reply); }
+  else if (ev.name === "done") { bubble.ended = true; finish(bubble, ev.data.reply, ev.data.rendered); }
   else if (ev.name === "error") { bubble.ended = true; bubble.remove(); showError(ev.data.error); }
 }
 

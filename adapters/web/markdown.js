@@ -1,5 +1,6 @@
-// A small Markdown subset for untrusted model output, built as DOM nodes: never innerHTML.
-// Blocks: paragraphs, fenced code, headings, lists, quotes. Inline: code, bold, italic, links.
+// Model output built as DOM nodes, never innerHTML. A finished answer comes as the server's
+// tree (adapters/http/render_web.py: the same parse as every platform) and renderTree builds
+// it; while a reply streams, renderMarkdown shows a small subset of the growing text.
 "use strict";
 
 const SAFE_LINK = new Set(["http:", "https:", "mailto:"]);
@@ -105,4 +106,77 @@ function renderMarkdown(text) {
   return out;
 }
 
+const TAGS = { b: "strong", i: "em", s: "del", u: "u" };
+
+function treeInline(parent, nodes) {
+  for (const n of nodes) {
+    if (typeof n === "string") parent.append(n);
+    else if (n.t === "code") parent.append(node("code", n.text));
+    else if (n.t === "br") parent.append(node("br"));
+    else if (n.t === "a") parent.append(treeLink(n));
+    else if (TAGS[n.t]) parent.append(treeInline(node(TAGS[n.t]), n.c));
+  }
+  return parent;
+}
+
+function treeLink(n) {
+  // The server only sends web and mail links; checked again here, else the label alone.
+  const a = link("", n.href, "");
+  return treeInline(a.nodeType === Node.ELEMENT_NODE ? a : node("span"), n.c);
+}
+
+function treeList(b) {
+  const l = node(b.start === null ? "ul" : "ol");
+  if (b.start !== null) l.start = b.start;
+  for (const item of b.items) {
+    const li = node("li");
+    // A tight list shows its paragraphs as bare lines, as Markdown renders it.
+    for (const c of item) li.append(b.tight && c.t === "p" ? treeInline(node("span"), c.c) : treeBlock(c));
+    l.appendChild(li);
+  }
+  return l;
+}
+
+function treeRow(cells, tag, align) {
+  const tr = node("tr");
+  cells.forEach((cell, i) => {
+    const td = treeInline(node(tag), cell);
+    td.style.textAlign = align[i] || "left";
+    tr.appendChild(td);
+  });
+  return tr;
+}
+
+function treeTable(b) {
+  const table = node("table");
+  table.appendChild(node("thead")).appendChild(treeRow(b.head, "th", b.align));
+  const body = table.appendChild(node("tbody"));
+  for (const row of b.rows) body.appendChild(treeRow(row, "td", b.align));
+  return table;
+}
+
+function treeBlock(b) {
+  if (b.t === "p") return treeInline(node("p"), b.c);
+  if (b.t === "h") return treeInline(node("h" + Math.min(b.level + 2, 6)), b.c);
+  if (b.t === "pre") {
+    const c = node("code", b.text);
+    if (b.lang) c.dataset.lang = b.lang;
+    return node("pre").appendChild(c).parentNode;
+  }
+  if (b.t === "quote") return treeBlocks(node("blockquote"), b.c);
+  if (b.t === "list") return treeList(b);
+  if (b.t === "table") return treeTable(b);
+  return node("hr");
+}
+
+function treeBlocks(parent, blocks) {
+  for (const b of blocks) parent.appendChild(treeBlock(b));
+  return parent;
+}
+
+function renderTree(blocks) {
+  return treeBlocks(document.createDocumentFragment(), blocks);
+}
+
 window.renderMarkdown = renderMarkdown;
+window.renderTree = renderTree;

@@ -18,6 +18,7 @@ from tests.fakes.common import start_aiohttp
 BOT_USER, BOT_ID, TEAM = "UBOT", "BBOT", "T1"
 _EMPTY_OK = ("chat.appendStream", "chat.stopStream", "assistant.threads.setStatus",
              "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle")
+_POSTING = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 
 
 class FakeSlack:
@@ -55,13 +56,14 @@ class FakeSlack:
         for method, p in self.calls:
             if channel is not None and p.get("channel", p.get("channel_id")) != channel:
                 continue
-            text = p.get("text", "") + "".join(c.get("text", "") for c in p.get("chunks") or [])
+            text = (p.get("text") or p.get("markdown_text") or "") + \
+                "".join(c.get("text", "") for c in p.get("chunks") or [])
             if method in ("chat.postMessage", "chat.startStream"):
                 shown[p["_ts"]] = text
             elif method == "chat.update":
                 shown[p["ts"]] = text
             elif method in ("chat.appendStream", "chat.stopStream"):
-                shown[p["ts"]] = shown.get(p["ts"], "") + text + p.get("markdown_text", "")
+                shown[p["ts"]] = shown.get(p["ts"], "") + text
         return shown
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -75,6 +77,11 @@ class FakeSlack:
             error = "ratelimited" if status == 429 else "internal_error"
             return web.json_response({"ok": False, "error": error}, status=status,
                                      headers=headers)
+        if method in _POSTING and params.get("markdown_text") and (
+                params.get("text") or params.get("blocks")):
+            # Slack takes Markdown text instead of `text` and `blocks`, never beside them.
+            self.calls.append((f"{method}!markdown_text_conflict", params))
+            return web.json_response({"ok": False, "error": "markdown_text_conflict"})
         if method in self.refuse:
             self.calls.append((f"{method}!{self.refuse[method]}", params))
             return web.json_response({"ok": False, "error": self.refuse[method]})
