@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from adapters.commands import RESET_DONE, forgotten
 from adapters.discord_bot.commands import SHARED_RESET
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
@@ -58,7 +59,7 @@ async def test_reset_starts_the_own_conversation_over_without_permissions(
         await api.command("reset", ALICE, channel=DM_ALICE, guild=False)
         await wait_for(lambda: len(followups(api)) == 2)
     assert callbacks(api, iid) == [DEFERRED]
-    assert [f["content"] for f in followups(api)] == ["Started a fresh conversation here."] * 2
+    assert [f["content"] for f in followups(api)] == [RESET_DONE] * 2
     assert all(f["flags"] == 64 for f in followups(api)) and no_pings(
         api.requests("POST", "/webhooks/"))
     assert await llm_service.history(member) == await llm_service.history(direct) == []
@@ -124,8 +125,8 @@ async def test_forget_erases_the_user(discord_api: FakeDiscord,
                      SessionKey.channel_member("discord", GUILD, CHANNEL, user=ALICE_KEY), 2)
         await api.command("forget", ALICE, channel=DM_ALICE, guild=False)
         await wait_for(lambda: followups(api))
-    assert followups(api)[0]["content"] == (
-        "Done: I erased what I kept about you (2 conversations).")
+    assert followups(api)[0]["content"] == forgotten(2)
+    assert followups(api)[0]["content"].endswith("(2 conversations).")
     assert await llm_service.sessions(ALICE_KEY) == []
 
 

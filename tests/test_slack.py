@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from adapters.commands import forgotten
 from adapters.slack import SlackSettings, build_app, events_router
 from core.keys import SessionKey, UserKey
 from core.offline import OfflineChatModel
@@ -333,7 +334,8 @@ async def test_slash_command(slack: Slack, fake: FakeSlack, service: ChatService
     assert "first message from you" in fresh
     await slack.command("forget")
     await wait_for(lambda: len(fake.responses) == 3)
-    assert fake.responses[2]["text"].startswith("Erased everything")
+    assert fake.responses[2]["text"] == forgotten(1)
+    assert fake.responses[2]["text"].endswith("(1 conversation).")
     await slack.command("reset", channel="C1")
     await wait_for(lambda: len(fake.responses) == 4)
     assert "own conversation" in fake.responses[3]["text"]

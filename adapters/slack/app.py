@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.failures import notice
+from adapters import commands
 from adapters.slack.conversation import Incoming, Responder, from_person
 from adapters.slack.settings import SlackSettings
 from core.keys import SessionKey, UserKey
@@ -35,7 +35,7 @@ PROMPTS = ["What can you help me with?", "Summarise a text for me", "Explain a c
 HELP = ("Mention me in a channel and I answer in a thread; each thread is its own conversation. "
         "In a direct message we have one running conversation.\n"
         "`/switchboard reset` starts our direct-message conversation over, "
-        "`/switchboard forget` erases everything I keep about you, `/switchboard help` shows this.")
+        f"`/switchboard forget` {commands.FORGET_HELP}, `/switchboard help` shows this.")
 IN_CHANNEL = ("Each thread here is its own conversation: mention me in a new message to start "
               "over. `/switchboard reset` in a direct message resets that conversation.")
 Next = Callable[[], Awaitable[BoltResponse]]
@@ -132,24 +132,20 @@ class SlackBot:
     async def on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
                          respond: AsyncRespond) -> None:
         await ack()  # at once: the store may take longer than Slack's 3 seconds
-        try:
-            text = await self._command(command)
-        except Exception as exc:
-            text = notice(exc, where="slack command /switchboard").text
+        text = await commands.outcome(self._command(command), where="slack command /switchboard")
         await respond(text=text, response_type="ephemeral")
 
     async def _command(self, command: dict[str, Any]) -> str:
         word = str(command.get("text", "")).strip().lower()
         user = UserKey.of("slack", str(command["team_id"]), str(command["user_id"]))
+        service = self.responder.service
         if word == "forget":
-            count = await self.responder.service.forget(user)
-            return f"Erased everything I kept about you ({count} conversations)."
+            return await commands.forget(service, user)
         if word != "reset":
             return HELP
         if not str(command.get("channel_id", "")).startswith("D"):
             return IN_CHANNEL
-        await self.responder.service.reset(SessionKey.direct(user), user)
-        return "Started a fresh conversation."
+        return await commands.reset(service, SessionKey.direct(user), user)
 
 
 async def _quietly(call: Awaitable[object]) -> None:

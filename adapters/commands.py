@@ -1,0 +1,58 @@
+"""Reset, forget and help as every chat platform offers them: names, texts and outcomes.
+
+Slack and Discord answer their commands from here; Telegram's handlers carry the same texts
+and can adopt this module as it is (its `/forget yes` confirmation stays its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+from adapters.failures import notice
+from core.keys import SessionKey, UserKey
+from core.service import ChatService
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command as a platform's command menu lists it."""
+
+    name: str
+    description: str
+
+
+COMMANDS = (Command(name="reset", description="Start the conversation here over"),
+            Command(name="forget", description="Erase everything the bot keeps about you"),
+            Command(name="help", description="How to talk to the bot"))
+RESET_DONE = "Started a fresh conversation."
+FORGET_HELP = "erases everything I keep about you"
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 conversation`, `2 conversations`, `0 conversations`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def forgotten(count: int) -> str:
+    """What `forget` says once `count` conversations are erased."""
+    return f"Done: I erased everything I kept about you ({plural(count, 'conversation')})."
+
+
+async def reset(service: ChatService, session: SessionKey, user: UserKey) -> str:
+    """Start `session` over for `user`."""
+    await service.reset(session, user)
+    return RESET_DONE
+
+
+async def forget(service: ChatService, user: UserKey) -> str:
+    """Erase every conversation and key of `user`."""
+    return forgotten(await service.forget(user))
+
+
+async def outcome(work: Awaitable[str], *, where: str) -> str:
+    """The command's own answer, or what `adapters.failures` tells the user went wrong."""
+    try:
+        return await work
+    except Exception as exc:
+        return notice(exc, where=where).text

@@ -1,0 +1,29 @@
+"""The shared command texts: one wording on every platform, a correct plural."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters import commands
+
+
+@pytest.mark.parametrize(("count", "said"), [
+    (0, "(0 conversations)."),
+    (1, "(1 conversation)."),
+    (2, "(2 conversations)."),
+    (11, "(11 conversations)."),
+])
+def test_forgotten_counts_with_a_correct_plural(count: int, said: str) -> None:
+    assert commands.forgotten(count) == f"Done: I erased everything I kept about you {said}"
+
+
+def test_every_platform_lists_the_same_commands() -> None:
+    assert [c.name for c in commands.COMMANDS] == ["reset", "forget", "help"]
+
+
+async def test_a_failed_command_says_why_without_raising() -> None:
+    async def broken() -> str:
+        raise RuntimeError("store down")
+
+    said = await commands.outcome(broken(), where="test")
+    assert "ref " in said
