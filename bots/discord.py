@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from adapters.discord_bot.client import run
+from adapters.discord_bot.gateway import run
 from adapters.discord_bot.settings import DiscordSettings
 from bots.wiring import Serve, Wiring
 from core.settings import load

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters import render
-from adapters.discord_bot.client import run
+from adapters.discord_bot.gateway import run
 from adapters.discord_bot.settings import DiscordSettings
 from core.keys import SessionKey
 from core.service import ChatService

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from redis.asyncio import Redis
 
-from adapters.discord_bot import client
+from adapters.discord_bot import inflight
 from core.service import ChatService
 from tests.fakes.common import wait_for
 from tests.fakes.discord_api import CHANNEL, FakeDiscord, fake_discord
@@ -97,7 +97,7 @@ async def test_stop_finishes_replies_in_flight_and_takes_no_new_messages(
 async def test_stop_cancels_replies_still_running_after_the_drain(
         discord_api: FakeDiscord, llm_service: ChatService, openai_fake: FakeOpenAI,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client, "DRAIN_SECONDS", 0.2)
+    monkeypatch.setattr(inflight, "DRAIN_SECONDS", 0.2)
     openai_fake.hang_next(5)
     task, stop = await start(discord_api, llm_service)
     await discord_api.say(ALICE, "a slow one", mention=True)

@@ -9,7 +9,7 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from adapters.discord_bot.client import INTENT_HELP, run
+from adapters.discord_bot.gateway import INTENT_HELP, run
 from adapters.discord_bot.settings import DiscordSettings
 from core.errors import ConfigError
 from core.service import ChatService

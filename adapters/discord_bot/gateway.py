@@ -1,4 +1,4 @@
-"""The Discord gateway client: builds it from settings, routes messages to the core, runs it."""
+"""Delivery guarantee: the gateway client's start-up (addresses, intents, shards) and stop."""
 
 from __future__ import annotations
 
@@ -10,22 +10,16 @@ from typing import Any
 
 import discord
 import yarl
-from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from adapters.discord_bot.commands import SlashCommands
-from adapters.discord_bot.reply import NO_PINGS, Channel, pager, pages
-from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
+from adapters.discord_bot.bot import DiscordBot
+from adapters.discord_bot.reply import NO_PINGS
 from adapters.discord_bot.settings import DiscordSettings
-from adapters.paging import Render, answer
 from core.errors import ConfigError
-from core.service import ChatService, Turn
+from core.service import ChatService
 
 log = logging.getLogger("switchboard.discord")
-# Replies in flight may finish this long after a stop; the rest are cancelled, which ends their
-# core turns too, so `bots.platforms`' own drain then returns at once (a stop stays under 10 s).
-DRAIN_SECONDS = 8.0
 INTENT_HELP = ("Discord refused the Message Content intent for this token: enable 'Message "
                "Content Intent' under Bot → Privileged Gateway Intents in the Developer Portal")
 
@@ -57,59 +51,6 @@ def addresses(settings: DiscordSettings) -> Iterator[None]:
         yield
     finally:
         Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
-
-
-class DiscordBot:
-    """Event handlers of one client: messages to `ChatService.stream`, commands to the tree."""
-
-    def __init__(self, service: ChatService, settings: DiscordSettings,
-                 client: discord.Client, render: Render[str] = pages) -> None:
-        self.service, self.settings, self.client, self.render = service, settings, client, render
-        self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
-        SlashCommands(service, settings).install(self.tree)
-        self.inflight: set[asyncio.Task[Any]] = set()
-        self.closing = False
-        client.event(self.on_message)
-        client.event(self.on_ready)
-
-    async def on_ready(self) -> None:
-        me = self.client.user
-        log.info("discord: connected as id=%s, %d guilds", me and me.id, len(self.client.guilds))
-
-    async def on_message(self, message: discord.Message) -> None:
-        me = self.client.user
-        if self.closing or me is None or not should_answer(message, me, self.settings):
-            return
-        turn = Turn(session_key(message, self.settings), speaker(message.author),
-                    prompt_text(message, me), turn_id=str(message.id))
-        task = asyncio.current_task()
-        if task is not None:
-            self.inflight.add(task)
-        try:
-            await self._answer(message, turn)
-        finally:
-            self.inflight.discard(task)
-
-    async def _answer(self, message: discord.Message, turn: Turn) -> None:
-        channel = Channel(message.channel, message if message.guild else None)
-        show = pager(channel, self.settings.edit_interval, self.render)
-        async with message.channel.typing():
-            await answer(show, self.service.stream(turn), channel.send,
-                         where=f"discord session={turn.session}")
-
-    async def drain(self) -> None:
-        """Stop taking messages; let replies in flight finish, cancelling those that run late.
-
-        It must end before the client closes: closing it closes the session replies are sent on.
-        """
-        self.closing = True
-        if not self.inflight:
-            return
-        _, late = await asyncio.wait(set(self.inflight), timeout=DRAIN_SECONDS)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late, timeout=1.0)  # they only unwind now
 
 
 async def run(service: ChatService, settings: DiscordSettings, stop: asyncio.Event) -> None:
@@ -146,7 +87,7 @@ async def _serve(client: discord.Client, bot: DiscordBot, settings: DiscordSetti
     finally:
         stopped.cancel()
         if not gateway.done():
-            await bot.drain()
+            await bot.inflight.drain()
             await client.close()
         with contextlib.suppress(asyncio.CancelledError):
             await gateway

@@ -1,0 +1,51 @@
+"""Discord messages to core turns: the event handlers of one client, answered on the pager."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from adapters.discord_bot.commands import SlashCommands
+from adapters.discord_bot.inflight import Inflight
+from adapters.discord_bot.reply import Channel, pager, pages
+from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
+from adapters.discord_bot.settings import DiscordSettings
+from adapters.paging import Render, answer
+from core.service import ChatService, Turn
+
+log = logging.getLogger("switchboard.discord")
+
+
+class DiscordBot:
+    """Event handlers of one client: messages to `ChatService.stream`, commands to the tree."""
+
+    def __init__(self, service: ChatService, settings: DiscordSettings,
+                 client: discord.Client, render: Render[str] = pages) -> None:
+        self.service, self.settings, self.client, self.render = service, settings, client, render
+        self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+        SlashCommands(service, settings).install(self.tree)
+        self.inflight = Inflight()
+        client.event(self.on_message)
+        client.event(self.on_ready)
+
+    async def on_ready(self) -> None:
+        me = self.client.user
+        log.info("discord: connected as id=%s, %d guilds", me and me.id, len(self.client.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.client.user
+        if self.inflight.closing or me is None or not should_answer(message, me, self.settings):
+            return
+        turn = Turn(session_key(message, self.settings), speaker(message.author),
+                    prompt_text(message, me), turn_id=str(message.id))
+        with self.inflight.tracked():
+            await self._answer(message, turn)
+
+    async def _answer(self, message: discord.Message, turn: Turn) -> None:
+        channel = Channel(message.channel, message if message.guild else None)
+        show = pager(channel, self.settings.edit_interval, self.render)
+        async with message.channel.typing():
+            await answer(show, self.service.stream(turn), channel.send,
+                         where=f"discord session={turn.session}")
