@@ -10,7 +10,8 @@ from adapters import render
 from adapters.paging import looks
 from adapters.render import WORD_JOINER
 from adapters.slack import SlackSettings
-from adapters.slack.reply import markdown_pages, settled, streamable
+from adapters.slack.reply import markdown_pages
+from adapters.slack.stream import settled, streamable
 from core.errors import ConfigError
 from core.settings import load
 

@@ -13,8 +13,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.failures import Notice, notice
 from adapters.slack.names import Names
-from adapters.slack.reply import Edited, Sink, Stopped, Streamed, Target
+from adapters.slack.reply import Edited, Sink, Target
 from adapters.slack.settings import SlackSettings
+from adapters.slack.stream import Stopped, Streamed
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
 
