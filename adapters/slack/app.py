@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import commands
-from adapters.slack.conversation import Incoming, Responder, from_person
+from adapters.slack.conversation import Incoming, Responder, from_person, message_decision
 from adapters.slack.settings import SlackSettings
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
@@ -115,19 +115,12 @@ class SlackBot:
 
     async def on_message(self, event: dict[str, Any], context: AsyncBoltContext,
                          client: AsyncWebClient) -> None:
-        if not from_person(event):
+        decision = message_decision(event, context.bot_user_id, self.settings.follow_threads)
+        if decision == "ignore":
             return
         msg = Incoming.of(event, context.team_id or "", context.bot_user_id)
-        if msg.im or await self._follows(event, msg, context.bot_user_id):
+        if decision == "answer" or await self.responder.started_here(msg):
             await self.responder.answer(client, msg)
-
-    async def _follows(self, event: dict[str, Any], msg: Incoming, bot_user: str | None) -> bool:
-        # Mentions come as app_mention too: only unmentioned replies in the bot's threads here.
-        if not self.settings.follow_threads or not msg.thread_ts:
-            return False
-        if bot_user and f"<@{bot_user}>" in str(event.get("text", "")):
-            return False
-        return await self.responder.started_here(msg)
 
     async def on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
                          respond: AsyncRespond) -> None:

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.failures import Notice, notice
+from adapters.failures import notice
+from adapters.slack.delivery import deliver, tell
 from adapters.slack.names import Names
 from adapters.slack.reply import Edited, Sink, Target
 from adapters.slack.settings import SlackSettings
-from adapters.slack.stream import Stopped, Streamed
+from adapters.slack.stream import Streamed
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
 
 log = logging.getLogger("switchboard.slack")
+Decision = Literal["answer", "ignore", "if the thread is ours"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,21 @@ def from_person(event: Mapping[str, Any]) -> bool:
     return not event.get("subtype") and not event.get("bot_id") and bool(event.get("user"))
 
 
+def message_decision(event: Mapping[str, Any], bot_user: str | None,
+                     follow_threads: bool) -> Decision:
+    """Whether a `message` event is answered: DMs are; thread replies if the thread is ours."""
+    if not from_person(event):
+        return "ignore"
+    if _is_im(event):
+        return "answer"
+    if not follow_threads or not event.get("thread_ts"):
+        return "ignore"
+    # Mentions come as app_mention too: only unmentioned replies in the bot's threads here.
+    if bot_user and f"<@{bot_user}>" in str(event.get("text", "")):
+        return "ignore"
+    return "if the thread is ours"
+
+
 class Responder:
     """Streams the core's answer to Slack; errors become short notices, redeliveries silence."""
 
@@ -91,7 +106,9 @@ class Responder:
         turn = Turn(msg.session, speaker, msg.text, msg.turn_id)
         where = f"slack channel={msg.channel} ts={msg.ts}"
         try:
-            await self._run(turn, self._sink(client, target), where)
+            # The user sees the answer grow: if they stop it, what they saw is kept as the answer.
+            await deliver(self.service.stream(turn, keep_partial=True),
+                          self._sink(client, target), where)
         except Exception as exc:
             said = notice(exc, where=where)
             if said.silent:
@@ -111,40 +128,3 @@ class Responder:
         if self.settings.streaming == "native" and target.thread_ts:
             return Streamed(client, target, edited, self.settings.update_interval)
         return edited
-
-    async def _run(self, turn: Turn, sink: Sink, where: str) -> None:
-        answer = ""
-        # The user sees the answer grow: if they stop it, what they saw is kept as the answer.
-        pieces = self.service.stream(turn, keep_partial=True)
-        async with contextlib.aclosing(pieces):
-            try:
-                async for piece in pieces:
-                    answer += piece
-                    await sink.show(answer)
-                await sink.finish(answer)
-            except Stopped as exc:
-                # Leaving the loop closes the stream; the core keeps what was generated.
-                log.info("reply stopped in slack: %s", exc)
-                await sink.abandon()
-            except Exception as exc:
-                said = notice(exc, where=where) if answer else None
-                if said is None or said.silent:
-                    raise
-                # Part of the answer is shown: the reason it stopped goes under it.
-                await sink.finish(f"{answer}\n\n_{said.text}_")
-
-
-async def tell(client: AsyncWebClient, target: Target, said: Notice) -> None:
-    """Tell the user why there is no answer: only to them when Slack allows it and it should."""
-    channel, thread, text = target.channel, target.thread_ts, said.text
-    if said.private:
-        try:
-            await client.chat_postEphemeral(channel=channel, user=target.user, text=text,
-                                            thread_ts=thread)
-            return
-        except SlackApiError as err:
-            log.info("ephemeral notice refused: %s", err.response.get("error"))
-    try:
-        await client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
-    except SlackApiError as err:
-        log.warning("notice not sent: %s", err.response.get("error"))
