@@ -1,14 +1,11 @@
-"""The slack-bolt app: which events reach the core, the assistant pane, `/switchboard`, routing."""
+"""The slack-bolt app: which events reach the core, the assistant pane and `/switchboard`."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp, AsyncAssistant, AsyncBoltContext, AsyncRespond
 from slack_bolt.context.set_status.async_set_status import AsyncSetStatus
 from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import (
@@ -16,17 +13,13 @@ from slack_bolt.context.set_suggested_prompts.async_set_suggested_prompts import
 )
 from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import commands
 from adapters.slack.conversation import Incoming, Responder, from_person, message_decision
+from adapters.slack.delivery import quietly
 from adapters.slack.settings import SlackSettings
+from adapters.slack.transport import web_client
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
 
@@ -41,15 +34,6 @@ IN_CHANNEL = ("Each thread here is its own conversation: mention me in a new mes
 Next = Callable[[], Awaitable[BoltResponse]]
 
 
-def web_client(settings: SlackSettings) -> AsyncWebClient:
-    """The Web API client: retries connection errors, 429s (after Retry-After) and 5xx."""
-    retries = [AsyncConnectionErrorRetryHandler(),
-               AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-               AsyncServerErrorRetryHandler(max_retry_count=2)]
-    return AsyncWebClient(token=settings.bot_token.get_secret_value(),
-                          base_url=settings.api_url, retry_handlers=retries)
-
-
 def build_app(service: ChatService, settings: SlackSettings) -> AsyncApp:
     """A bolt app answering DMs, mentions, threads, the assistant pane and `/switchboard`."""
     secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
@@ -62,17 +46,6 @@ def build_app(service: ChatService, settings: SlackSettings) -> AsyncApp:
     app.event("message")(bot.on_message)
     app.command("/switchboard")(bot.on_command)
     return app
-
-
-def events_router(app: AsyncApp, path: str = "/slack/events") -> APIRouter:
-    """`POST /slack/events` for the Events API, verified with the signing secret by bolt."""
-    handler, router = AsyncSlackRequestHandler(app), APIRouter()
-
-    @router.post(path, include_in_schema=False)
-    async def slack_events(request: Request) -> Response:
-        return await handler.handle(request)
-
-    return router
 
 
 class SlackBot:
@@ -93,7 +66,7 @@ class SlackBot:
         return assistant
 
     async def on_thread_started(self, set_suggested_prompts: AsyncSetSuggestedPrompts) -> None:
-        await _quietly(set_suggested_prompts(prompts=PROMPTS, title="Try asking"))
+        await quietly(set_suggested_prompts(prompts=PROMPTS, title="Try asking"))
 
     async def on_assistant_message(self, event: dict[str, Any], context: AsyncBoltContext,
                                    client: AsyncWebClient, set_status: AsyncSetStatus,
@@ -101,11 +74,11 @@ class SlackBot:
         if not from_person(event):
             return
         msg = Incoming.of(event, context.team_id or "", context.bot_user_id)
-        await _quietly(set_status("is thinking…"))
+        await quietly(set_status("is thinking…"))
         if not await self.responder.started_here(msg):
-            await _quietly(set_title(msg.text[:80] or "New chat"))
+            await quietly(set_title(msg.text[:80] or "New chat"))
         if not await self.responder.answer(client, msg):
-            await _quietly(set_status(""))  # a redelivery: clear the status nobody will clear
+            await quietly(set_status(""))  # a redelivery: clear the status nobody will clear
 
     async def on_mention(self, event: dict[str, Any], context: AsyncBoltContext,
                          client: AsyncWebClient) -> None:
@@ -139,9 +112,3 @@ class SlackBot:
         if not str(command.get("channel_id", "")).startswith("D"):
             return IN_CHANNEL
         return await commands.reset(service, SessionKey.direct(user), user)
-
-
-async def _quietly(call: Awaitable[object]) -> None:
-    # Assistant-pane calls fail outside assistant threads; the answer matters more.
-    with contextlib.suppress(SlackApiError):
-        await call

@@ -12,9 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.failures import notice
 from adapters.slack.delivery import deliver, tell
 from adapters.slack.names import Names
-from adapters.slack.reply import Edited, Sink, Target
+from adapters.slack.reply import Target
 from adapters.slack.settings import SlackSettings
-from adapters.slack.stream import Streamed
+from adapters.slack.stream import sink
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
 
@@ -108,7 +108,7 @@ class Responder:
         try:
             # The user sees the answer grow: if they stop it, what they saw is kept as the answer.
             await deliver(self.service.stream(turn, keep_partial=True),
-                          self._sink(client, target), where)
+                          sink(client, target, self.settings), where)
         except Exception as exc:
             said = notice(exc, where=where)
             if said.silent:
@@ -120,11 +120,3 @@ class Responder:
     async def started_here(self, msg: Incoming) -> bool:
         """Whether this thread already is a conversation with the bot."""
         return bool(await self.service.history(msg.session, limit=1))
-
-    def _sink(self, client: AsyncWebClient, target: Target) -> Sink:
-        edited = Edited(client, target, self.settings.update_interval,
-                        self.settings.max_message_chars)
-        # Native streams need a thread; top-level DM answers are edited instead.
-        if self.settings.streaming == "native" and target.thread_ts:
-            return Streamed(client, target, edited, self.settings.update_interval)
-        return edited

@@ -1,14 +1,15 @@
 """Delivery guarantees only Slack needs: what the user sees when an answer stops or fails.
 
 A stream the user stopped keeps what was shown; a failure midway is noted under the partial
-answer (the same message); a private notice falls back to a public one where Slack refuses it.
+answer (the same message); a private notice falls back to a public one where Slack refuses it;
+the assistant pane's extras never stand in the way of the answer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -55,3 +56,9 @@ async def tell(client: AsyncWebClient, target: Target, said: Notice) -> None:
         await client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
     except SlackApiError as err:
         log.warning("notice not sent: %s", err.response.get("error"))
+
+
+async def quietly(call: Awaitable[object]) -> None:
+    """An assistant-pane call (status, title, prompts): they fail outside assistant threads."""
+    with contextlib.suppress(SlackApiError):
+        await call

@@ -17,7 +17,8 @@ from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import render
-from adapters.slack.reply import Edited, Target
+from adapters.slack.reply import Edited, Sink, Target
+from adapters.slack.settings import SlackSettings
 
 log = logging.getLogger("switchboard.slack")
 FENCE = "```"
@@ -27,6 +28,15 @@ _PROSE = re.compile(r"[^\W\d_][\w ,.;:'\"?()%/-]*")
 
 class Stopped(Exception):
     """Slack ended the reply message (the user pressed stop, or the stream expired)."""
+
+
+def sink(client: AsyncWebClient, target: Target, settings: SlackSettings) -> Sink:
+    """A native stream where configured and possible, else one message edited as it grows."""
+    edited = Edited(client, target, settings.update_interval, settings.max_message_chars)
+    # Native streams need a thread; top-level DM answers are edited instead.
+    if settings.streaming == "native" and target.thread_ts:
+        return Streamed(client, target, edited, settings.update_interval)
+    return edited
 
 
 def settled(answer: str) -> str:
