@@ -33,7 +33,6 @@ async def deliver(pieces: AsyncGenerator[str, None], sink: Sink, where: str) -> 
         except Stopped as exc:
             # Leaving the loop closes the stream; the core keeps what was generated.
             log.info("reply stopped in slack: %s", exc)
-            await sink.abandon()
         except Exception as exc:
             said = notice(exc, where=where) if answer else None
             if said is None or said.silent:

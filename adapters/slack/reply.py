@@ -31,9 +31,10 @@ class Target:
 
 
 class Sink(Protocol):
-    async def show(self, answer: str) -> None: ...
-    async def finish(self, answer: str) -> None: ...
-    async def abandon(self) -> None: ...
+    """What shows an answer: the shared pager, or Slack's native stream."""
+
+    async def show(self, answer: str, /) -> None: ...
+    async def finish(self, answer: str, /) -> None: ...
 
 
 class Posted:
@@ -63,18 +64,7 @@ def markdown_pages(answer: str, limit: int) -> list[Rendered[str]]:
     return plain(render.slack_markdown(answer, limit))
 
 
-class Edited:
+def edited(client: AsyncWebClient, target: Target, interval: float, limit: int,
+           draw: Render[str] = markdown_pages) -> Pager[str, str]:
     """Post once, then `chat.update` at most every `interval` s; long answers add messages."""
-
-    def __init__(self, client: AsyncWebClient, target: Target, interval: float, limit: int,
-                 draw: Render[str] = markdown_pages) -> None:
-        self.pager = Pager(Posted(client, target), draw, limit=limit, pace=Pace(interval))
-
-    async def show(self, answer: str) -> None:
-        await self.pager.show(answer)
-
-    async def finish(self, answer: str) -> None:
-        await self.pager.finish(answer)
-
-    async def abandon(self) -> None:
-        """Nothing to close: what was shown stays."""
+    return Pager(Posted(client, target), draw, limit=limit, pace=Pace(interval))

@@ -17,7 +17,8 @@ from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import render
-from adapters.slack.reply import Edited, Sink, Target
+from adapters.paging import Pager
+from adapters.slack.reply import Sink, Target, edited
 from adapters.slack.settings import SlackSettings
 
 log = logging.getLogger("switchboard.slack")
@@ -32,11 +33,11 @@ class Stopped(Exception):
 
 def sink(client: AsyncWebClient, target: Target, settings: SlackSettings) -> Sink:
     """A native stream where configured and possible, else one message edited as it grows."""
-    edited = Edited(client, target, settings.update_interval, settings.max_message_chars)
+    pager = edited(client, target, settings.update_interval, settings.max_message_chars)
     # Native streams need a thread; top-level DM answers are edited instead.
     if settings.streaming == "native" and target.thread_ts:
-        return Streamed(client, target, edited, settings.update_interval)
-    return edited
+        return Streamed(client, target, pager, settings.update_interval)
+    return pager
 
 
 def settled(answer: str) -> str:
@@ -78,7 +79,7 @@ class Streamed:
 
     client: AsyncWebClient
     target: Target
-    fallback: Edited
+    fallback: Pager[str, str]
     interval: float
     last: float = float("-inf")
     stream: AsyncChatStream | None = None
@@ -102,13 +103,6 @@ class Streamed:
             await self._stop()
         if self.refused:
             await self.fallback.finish(answer)
-
-    async def abandon(self) -> None:
-        if self.stream is not None and not self.refused:
-            try:
-                await self.stream.stop()
-            except SlackApiError as exc:
-                log.info("stream already closed: %s", exc.response.get("error"))
 
     async def _sync(self, parts: list[str], final: bool) -> None:
         for index, part in enumerate(parts):
@@ -167,7 +161,16 @@ class Streamed:
         except SlackApiError as exc:
             error = exc.response.get("error")
             if self.stream is not None and self.stream.ts is not None:
+                await _close(self.stream)
                 raise Stopped(str(error)) from exc
             # startStream refused (not an AI app, or a place streams are not allowed).
             log.info("native streaming refused (%s); editing a message instead", error)
             self.refused = True
+
+
+async def _close(stream: AsyncChatStream) -> None:
+    """Stop a stream Slack ended (the user pressed stop), so it no longer shows as writing."""
+    try:
+        await stream.stop()
+    except SlackApiError as exc:
+        log.info("stream already closed: %s", exc.response.get("error"))
