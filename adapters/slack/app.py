@@ -16,7 +16,13 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import commands
-from adapters.slack.conversation import Incoming, Responder, from_person, message_decision
+from adapters.slack.conversation import (
+    Incoming,
+    Responder,
+    command_choice,
+    from_person,
+    message_decision,
+)
 from adapters.slack.delivery import quietly
 from adapters.slack.settings import SlackSettings
 from adapters.slack.transport import web_client
@@ -102,13 +108,11 @@ class SlackBot:
         await respond(text=text, response_type="ephemeral")
 
     async def _command(self, command: dict[str, Any]) -> str:
-        word = str(command.get("text", "")).strip().lower()
+        choice = command_choice(str(command.get("text", "")), str(command.get("channel_id", "")))
         user = UserKey.of("slack", str(command["team_id"]), str(command["user_id"]))
         service = self.responder.service
-        if word == "forget":
+        if choice == "forget":
             return await commands.forget(service, user)
-        if word != "reset":
-            return HELP
-        if not str(command.get("channel_id", "")).startswith("D"):
-            return IN_CHANNEL
-        return await commands.reset(service, SessionKey.direct(user), user)
+        if choice == "reset":
+            return await commands.reset(service, SessionKey.direct(user), user)
+        return IN_CHANNEL if choice == "reset outside a DM" else HELP
