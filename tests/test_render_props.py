@@ -132,11 +132,12 @@ def check_slack_markdown(markdown: str, limit: int) -> None:
 
 
 LINK = re.compile(r"<(?:https?://|mailto:)[^<>|]*\|([^<>]*)>")
+QUOTE_MARKS = re.compile(r"^( *(?:(?:•|\d+\.) )?)(?:> ?)+", re.MULTILINE)  # `  • > text`
 
 
 def unmrkdwn(text: str) -> str:
     """What Slack shows for our mrkdwn, marks dropped (enough to compare characters)."""
-    text = re.sub(r"^(> ?)+", "", LINK.sub(r"\1", text), flags=re.MULTILINE)
+    text = QUOTE_MARKS.sub(r"\1", LINK.sub(r"\1", text))
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -145,8 +146,7 @@ def check_slack_mrkdwn(markdown: str, limit: int) -> None:
     for part in parts:
         assert 0 < len(part) <= limit
         assert not SLACK_PING.search(part), part
-        assert "<" not in LINK.sub("", part) and ">" not in re.sub(r"^(> ?)+", "", LINK.sub(
-            "", part), flags=re.MULTILINE)
+        assert "<" not in LINK.sub("", part) and ">" not in QUOTE_MARKS.sub("", LINK.sub("", part))
         assert fences_balanced(part), part
     shown = "".join(unmrkdwn(p) for p in parts)
     assert squash(shown, "*_~`") == squash(render.plain(markdown), "*_~`")

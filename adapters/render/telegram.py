@@ -79,8 +79,10 @@ class _Builder:
     def line(self, line: Line, before: Line | None) -> None:
         if before is not None:
             self.add("\n" * line.gap)
+        text = line.code is None  # code keeps no indentation: `pre` shows it as a block
+        self.add(line.lead if text else "")  # before the quote starts: it is outside of it
         self.blocks(line)
-        self.add(line.marker if line.code is None else "")
+        self.add(line.marker if text else "")
         for run in line.runs:
             self.close({f.ident for f in run.frames})
             for frame in run.frames:
