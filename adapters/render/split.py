@@ -184,5 +184,6 @@ def _piece(line: Line, start: int, end: int, *, first: bool) -> Line:
     # Later pieces stay inside their list item (indented), but never repeat a heading's marks.
     marker = line.marker if first or line.code is not None else \
         " " * len(line.marker) * bool(line.marker.strip(" #"))
-    return replace(line, runs=tuple(r for r in runs if r.text), marker=marker,
+    lead = line.lead if first else " " * len(line.lead)  # a bullet before `>` shows once
+    return replace(line, runs=tuple(r for r in runs if r.text), marker=marker, lead=lead,
                    gap=line.gap if first else 1)
