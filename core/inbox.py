@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from redis.asyncio import Redis
-
 from core.connect import guard
 from core.keys import KeySpace
+from core.redis_modes import AnyRedis
 
 DAY = 86_400  # Telegram keeps undelivered updates 24 h; an older event cannot come back anyway
 
@@ -62,7 +61,7 @@ class Inbox(Protocol):
 class RedisInbox:
     """The `Inbox` on plain Redis: a ZSET of arrival times and a HASH of payloads per source."""
 
-    def __init__(self, redis: Redis, prefix: str, ttl_s: int = DAY) -> None:
+    def __init__(self, redis: AnyRedis, prefix: str, ttl_s: int = DAY) -> None:
         self.redis, self.prefix, self.ttl_s = redis, prefix, ttl_s
         # register_script runs EVALSHA and reloads the script when the server answers NOSCRIPT.
         self._put = redis.register_script(PUT)

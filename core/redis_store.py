@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from core import lua
@@ -17,6 +16,7 @@ from core.connect import guard
 from core.errors import ConversationBusy, DuplicateTurn, RateLimited, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
+from core.redis_modes import AnyRedis
 from core.settings import Rate
 from core.store import Loaded, SessionInfo, TurnWrite
 
@@ -36,7 +36,8 @@ class Scripts:
                        ("RATE", "OPEN", "COMMIT", "KEEP", "RELEASE", "ERASE_SHARED")}
         self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
 
-    async def load(self, redis: Redis) -> None:
+    async def load(self, redis: AnyRedis) -> None:
+        # On a Cluster, redis-py sends SCRIPT LOAD to every primary.
         for source in self.source.values():
             await redis.script_load(source)
 
@@ -44,14 +45,18 @@ class Scripts:
 class RedisStore:
     """The real `HistoryStore`; every method is one round trip on the happy path."""
 
-    def __init__(self, redis: Redis, prefix: str, ttl: int, max_messages: int,
+    def __init__(self, redis: AnyRedis, prefix: str, ttl: int, max_messages: int,
                  busy_timeout: float = 120.0, lock_ms: int = LOCK_MS) -> None:
         self.redis, self.keys, self.ttl = redis, KeySpace(prefix), ttl
         self.max_messages, self.busy_timeout, self.lock_ms = max_messages, busy_timeout, lock_ms
         self.scripts = Scripts()
 
     async def _run(self, fill: Callable[[Any], object]) -> list[Any]:
-        """Run a pipeline once; reload scripts and rerun if the server forgot them."""
+        """Run a pipeline once; reload scripts and rerun if a server forgot them.
+
+        On a Cluster redis-py splits the pipeline per node and returns results in order; a
+        node promoted by a failover has an empty script cache. Every command is safe to rerun.
+        """
         try:
             for attempt in (1, 2):
                 pipe = self.redis.pipeline(transaction=False)
@@ -162,19 +167,24 @@ class RedisStore:
 
     async def erase_user(self, user: UserKey) -> int:
         keys = self.keys.user(str(user))
-        scopes = await guard(self.redis.hgetall(keys.index))
-        for sid, scope in scopes.items():
-            await self._erase_from(str(sid), Scope(str(scope)), str(user))
-        await guard(self.redis.delete(*keys.all))
+        scopes = {str(k): Scope(str(v)) for k, v in
+                  (await guard(self.redis.hgetall(keys.index))).items()}
+        def fill(pipe: Any) -> None:  # each command on one session's slot; split per node
+            for sid, scope in scopes.items():
+                self._erase_from(pipe, sid, scope, str(user))
+
+        if scopes:
+            await self._run(fill)
+        # Last, so that an erase cut short finds the index again when it is retried.
+        await guard(self.redis.delete(*keys.all))  # one user, one slot
         return len(scopes)
 
-    async def _erase_from(self, sid: str, scope: Scope, user: str) -> None:
+    def _erase_from(self, pipe: Any, sid: str, scope: Scope, user: str) -> None:
         keys = self.keys.session(sid)
         if scope in PRIVATE_SCOPES:
-            await guard(self.redis.delete(*keys.all))
+            pipe.delete(*keys.all)  # one conversation, one slot
         else:
-            await self._run(lambda p: self._eval(p, "ERASE_SHARED", (keys.history, keys.meta),
-                                                 user))
+            self._eval(pipe, "ERASE_SHARED", (keys.history, keys.meta), user)
 
     async def ping(self) -> None:
         await guard(self.redis.ping())
