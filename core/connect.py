@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 
 from core.embedded import embedded_valkey
 from core.errors import StoreUnavailable
-from core.redis_modes import AnyRedis, Mode, build_client, probe, redact
+from core.redis_modes import AnyRedis, Mode, build_client, following, probe, redact
 from core.settings import CoreSettings
 
 __all__ = ["check_reachable", "client_for", "guard", "open_redis", "redact"]
@@ -57,4 +57,5 @@ async def open_redis(settings: CoreSettings) -> AsyncIterator[AnyRedis]:
         log.info("redis: %s at %s", mode, redact(url))
         redis = build_client(url, mode)
         stack.push_async_callback(redis.aclose)
+        await stack.enter_async_context(following(redis))  # stopped before the client closes
         yield redis

@@ -112,6 +112,7 @@ class LangChainRedisStore:
         summarized = write.summarized if write.summary is not None else -1
         await self._guard(self._finish(keys=[meta, turns, lock], args=[
             lock_token, ttl, now_ms, title, write.summary or "", summarized, len(write.messages)]))
+        self.rstore.ended(lock_token)
         return True
 
     async def info(self, session: SessionKey) -> SessionInfo | None:

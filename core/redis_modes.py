@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 from urllib.parse import unquote, urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import RedisError
 
 from core.errors import ConfigError
 
+log = logging.getLogger("switchboard.store")
 AnyRedis: TypeAlias = Redis | RedisCluster
 Mode = Literal["standalone", "cluster", "sentinel"]
 SENTINEL_SCHEMES = ("redis+sentinel://", "rediss+sentinel://")
+# How often a Sentinel client asks which server is the primary (see `follow_primary`).
+FOLLOW_SECONDS = 0.5
 SCHEMES = ("redis://", "rediss://", "unix://", *SENTINEL_SCHEMES)
 # Every write the store makes is idempotent, so retrying after a lost reply is safe.
 COMMON: dict[str, Any] = dict(decode_responses=True, socket_timeout=5, socket_connect_timeout=3,
@@ -142,3 +149,37 @@ async def _probe_sentinel(url: str) -> None:
                           f"{redact(url)} ({exc})") from None
     finally:
         await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def following(client: AnyRedis, every: float = FOLLOW_SECONDS) -> AsyncIterator[None]:
+    """While open, a Sentinel client drops its connections as soon as the primary changes."""
+    pool = getattr(client, "connection_pool", None)
+    if not isinstance(pool, SentinelConnectionPool):
+        yield
+        return
+    task = asyncio.create_task(follow_primary(pool, every))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def follow_primary(pool: SentinelConnectionPool, every: float) -> None:
+    """Ask the sentinels every `every` seconds; on a new primary close every old connection.
+
+    redis-py asks the sentinels only when it opens a connection, so pooled connections keep
+    writing into a primary that was failed over while it still runs, until Sentinel demotes
+    it (about 10 s later) and it drops what it took meanwhile. Commands cut off by the close
+    are retried on the new primary; every write the store makes is safe to retry.
+    """
+    while True:
+        await asyncio.sleep(every)
+        before = cast(tuple[str, int] | None, pool.master_address)
+        with contextlib.suppress(RedisError, OSError):
+            now = await pool.get_master_address()  # type: ignore[no-untyped-call]
+            if before is not None and now != before:
+                log.warning("redis: the sentinels name a new primary; reconnecting")
+                await pool.disconnect()

@@ -50,6 +50,9 @@ class RedisStore:
         self.redis, self.keys, self.ttl = redis, KeySpace(prefix), ttl
         self.max_messages, self.busy_timeout, self.lock_ms = max_messages, busy_timeout, lock_ms
         self.scripts = Scripts()
+        # Lock tokens of this process's finished turns, oldest first. A failover can lose the
+        # write that freed a lock; a stale lock of ours must not stall its conversation.
+        self._ended: dict[str, None] = {}
 
     async def _run(self, fill: Callable[[Any], object]) -> list[Any]:
         """Run a pipeline once; reload scripts and rerun if a server forgot them.
@@ -84,12 +87,12 @@ class RedisStore:
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False) -> Loaded:
-        token = secrets.token_hex(8)
+        token, stale = secrets.token_hex(8), ""
         deadline = time.monotonic() + self.busy_timeout
         while True:
             counting = None if admitted else rate
-            results = await self._run(lambda p, r=counting: self._open(  # type: ignore[misc]
-                p, session, user, turn_id, r, window, token))
+            results = await self._run(lambda p, r=counting, s=stale: self._open(  # type: ignore[misc]
+                p, session, user, turn_id, r, window, token, s))
             opened, wait_ms = results[-1], (int(results[0]) if counting else 0)
             if opened[0] == 1 and wait_ms:
                 await self.release(session, token)
@@ -101,6 +104,9 @@ class RedisStore:
                 return _loaded(opened, token)
             # Counted once: while it waits for the conversation, only the lock is retried.
             admitted = True
+            if str(opened[2]) in self._ended:  # its release was lost (a failover): take it over
+                stale = str(opened[2])
+                continue
             if time.monotonic() > deadline:
                 raise ConversationBusy(str(session))
             await asyncio.sleep(min(0.05 + max(int(opened[1]), 0) / 4000, 0.5))
@@ -111,11 +117,17 @@ class RedisStore:
                    turn_id, ADMITTED_MS)
 
     def _open(self, pipe: Any, session: SessionKey, user: UserKey, turn_id: str,
-              rate: Rate | None, window: int, token: str) -> None:
+              rate: Rate | None, window: int, token: str, stale: str) -> None:
         if rate is not None:
             self._rate(pipe, user, turn_id, rate)
         self._eval(pipe, "OPEN", self.keys.session(str(session)).all, token, self.lock_ms,
-                   window, turn_id)
+                   window, turn_id, stale)
+
+    def ended(self, token: str) -> None:
+        """Note a lock whose turn is over: if its release is lost, the next turn may take it."""
+        self._ended[token] = None
+        if len(self._ended) > 4096:
+            del self._ended[next(iter(self._ended))]
 
     async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
                           write: TurnWrite) -> bool:
@@ -133,7 +145,10 @@ class RedisStore:
             pipe.hset(index, sid, session.scope.value)
             pipe.expire(index, self.ttl)
 
-        return bool((await self._run(fill))[0])
+        try:
+            return bool((await self._run(fill))[0])
+        finally:
+            self.ended(lock_token)
 
     async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:
         lock = self.keys.session(str(session)).lock
@@ -143,7 +158,10 @@ class RedisStore:
 
     async def release(self, session: SessionKey, lock_token: str) -> None:
         lock = self.keys.session(str(session)).lock
-        await self._run(lambda p: self._eval(p, "RELEASE", (lock,), lock_token))
+        try:
+            await self._run(lambda p: self._eval(p, "RELEASE", (lock,), lock_token))
+        finally:
+            self.ended(lock_token)
 
     async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
         raw = await guard(self.redis.lrange(self.keys.session(str(session)).history, -limit, -1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -13,7 +14,7 @@ from redis import Redis as SyncRedis
 from bots.wiring import open_core
 from core.errors import DuplicateTurn, RateLimited
 from core.keys import SessionKey, Speaker, UserKey
-from core.redis_modes import AnyRedis, Mode, build_client
+from core.redis_modes import AnyRedis, Mode, build_client, following
 from core.redis_store import RedisStore
 from core.service import ChatService, Turn
 from core.settings import CoreSettings
@@ -31,19 +32,23 @@ class Env:
         self.url, self.mode, self.data_ports = url, mode, data_ports
         self.prefix = f"sbtest:{uuid.uuid4().hex[:10]}:"
         self.clients: list[AnyRedis] = []
+        self.stack = contextlib.AsyncExitStack()
 
     def settings(self, **overrides: Any) -> CoreSettings:
         values = {"REDIS_URL": self.url, "SWITCHBOARD_REDIS_PREFIX": self.prefix,
                   "SWITCHBOARD_RATE_LIMIT": "1000/second", **overrides}
         return CoreSettings(_env_file=None, **values)
 
-    def client(self) -> AnyRedis:
+    async def client(self) -> AnyRedis:
+        """A client as `open_redis` makes it (a Sentinel one follows the primary)."""
         client = build_client(self.url, self.mode)
         self.clients.append(client)
+        self.stack.push_async_callback(client.aclose)
+        await self.stack.enter_async_context(following(client))
         return client
 
     async def service(self, model: CountingModel | None = None, **overrides: Any) -> ChatService:
-        settings, client = self.settings(**overrides), self.client()
+        settings, client = self.settings(**overrides), await self.client()
         store = RedisStore(client, self.prefix, settings.history_ttl,
                            settings.history_max_messages)
         await store.scripts.load(client)
@@ -53,14 +58,14 @@ class Env:
         """Every key under this prefix on every data node, with its TTL."""
         found: dict[str, int] = {}
         for port in self.data_ports():
-            with SyncRedis(port=port, decode_responses=True) as node:
+            with SyncRedis(port=port, decode_responses=True, socket_timeout=5) as node:
                 for key in node.scan_iter(match=f"{self.prefix}*", count=1000):
                     found[key] = int(node.ttl(key))
         return found
 
     async def aclose(self) -> None:
-        for client in self.clients:
-            await client.aclose()
+        async with asyncio.timeout(10):  # a hung close fails the test instead of the run
+            await self.stack.aclose()
 
 
 async def check_switchboard_chat_remembers(env: Env) -> None:
