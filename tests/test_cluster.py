@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
+from bots.wiring import open_core
 from core.connect import check_reachable
 from core.errors import ConfigError
 from core.keys import SessionKey
@@ -122,3 +123,24 @@ async def _flights_per_turn(env: Env, client: RedisCluster,
         kind = "same node" if user_node.port == session_node.port else "two nodes"
         out[kind].append(sum(p.flights for p in proxies.values()) - before)
     return {kind: sum(v) / len(v) for kind, v in out.items() if v}
+
+
+async def test_inbox_works_on_the_cluster(env: Env) -> None:
+    # The Telegram inbox: a script and a MULTI on the `{in:...}` slot of one platform.
+    async with open_core(env.settings()) as service:
+        inbox = service.inbox
+        assert inbox is not None
+        await inbox.put("telegram", "u1", '{"update_id": 1}')
+        await inbox.put("telegram", "u1", '{"update_id": 1}')  # a second put changes nothing
+        await inbox.put("discord", "e1", "{}")
+        assert await inbox.pending("telegram", 0) == [("u1", '{"update_id": 1}')]
+        await inbox.ack("telegram", "u1")
+        assert await inbox.pending("telegram", 0) == []
+    assert all(ttl > 0 for ttl in env.stored().values())
+
+
+async def test_langchain_redis_backend_is_refused_with_one_line(env: Env) -> None:
+    with pytest.raises(ConfigError) as caught:
+        async with open_core(env.settings(SWITCHBOARD_HISTORY_BACKEND="langchain-redis")):
+            pass
+    assert str(caught.value).startswith("SWITCHBOARD_HISTORY_BACKEND: langchain-redis works")
