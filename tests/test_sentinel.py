@@ -19,7 +19,7 @@ from core.redis_store import LOCK_MS
 from core.service import ChatService, Turn
 from core.settings import CoreSettings, load
 from tests.fakes.models import CountingModel
-from tests.servers import SERVICE, SentinelSetup, redis_sentinel
+from tests.servers import SERVICE, SentinelSetup, redis_sentinel, wait_for
 from tests.store_checks import CHECKS, Env, person
 
 pytestmark = pytest.mark.timeout(90)
@@ -104,6 +104,13 @@ async def test_turns_continue_across_a_failover(env: Env, sentinel: SentinelSetu
     assert texts[-5:] == [f"after {i}" for i in range(5)], texts
 
 
+def _replica_of(port: int, primary: int) -> bool:
+    with SyncRedis(port=port, decode_responses=True, socket_timeout=5) as node:
+        info = node.info("replication")
+        return bool(info["role"] == "slave" and int(info["master_port"]) == primary
+                    and info["master_link_status"] == "up")
+
+
 def _texts_on(port: int, service: ChatService, session: SessionKey) -> list[str]:
     """The human messages stored on the server at `port`, read without the service's client."""
     key = service.store.keys.session(str(session)).history  # type: ignore[attr-defined]
@@ -138,3 +145,36 @@ class _ok:  # reads as the other branch of `pytest.raises`
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+async def test_turns_resume_after_the_primary_is_killed(env: Env, sentinel: SentinelSetup
+                                                        ) -> None:
+    # Last in this module: the killed server stays down, leaving the promoted replica alone.
+    service = await env.service(CountingModel())
+    ana = person("bob")
+    session = SessionKey.direct(ana.user)
+    for i in range(3):
+        await service.reply(Turn(session, ana, f"before {i}", f"kb{i}"))
+    old = sentinel.primary_port()
+    other = next(p for p in sentinel.data_ports if p != old)
+    # After the failover test, Sentinel demotes the old primary about 10 s later.
+    await asyncio.to_thread(wait_for, lambda: _replica_of(other, old), 40, "a synced replica")
+    with SyncRedis(port=old, socket_timeout=5) as primary:
+        assert primary.wait(1, 2000) == 1
+    sentinel.servers.processes[old].kill()  # SIGKILL by pid
+    outcomes: dict[str, object] = {}
+    async with asyncio.timeout(40):  # down after 1 s, then a vote and the promotion
+        while not outcomes or not isinstance(list(outcomes.values())[-1], str):
+            text = f"during {len(outcomes)}"
+            try:
+                outcomes[text] = await service.reply(Turn(session, ana, text, text))
+            except StoreUnavailable as exc:
+                outcomes[text] = exc
+    new = sentinel.primary_port()
+    assert new != old and len(outcomes) > 1  # some turns failed while no primary was named
+    for i in range(3):
+        await service.reply(Turn(session, ana, f"after {i}", f"ka{i}"))
+    texts = _texts_on(new, service, session)
+    assert max(Counter(texts).values()) == 1, texts
+    answered = [t for t, o in outcomes.items() if isinstance(o, str)]
+    assert texts == [f"before {i}" for i in range(3)] + answered + [f"after {i}" for i in range(3)]
