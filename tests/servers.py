@@ -99,9 +99,10 @@ def _node_args(port: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Cluster:
-    """A running cluster: its primaries' ports and the URL of the first node."""
+    """A running cluster: its nodes' ports (primaries first) and their processes."""
 
     ports: tuple[int, ...]
+    servers: Servers
 
     @property
     def url(self) -> str:
@@ -109,30 +110,35 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def redis_cluster(primaries: int = 3) -> Iterator[Cluster]:
-    """Start `primaries` cluster nodes (no replicas), join them and wait for `cluster_state:ok`."""
+def redis_cluster(primaries: int = 3, replicas: int = 0) -> Iterator[Cluster]:
+    """Start the nodes, join them (`replicas` per primary) and wait for `cluster_state:ok`."""
     with tempfile.TemporaryDirectory(prefix="sbcluster") as folder:
         servers = Servers(Path(folder))
         try:
-            ports = tuple(free_port(bus=True) for _ in range(primaries))
+            ports = tuple(free_port(bus=True) for _ in range(primaries * (1 + replicas)))
             for port in ports:
                 servers.start(port, *_node_args(port), "--cluster-enabled", "yes",
                               "--cluster-config-file", f"nodes-{port}.conf",
                               "--cluster-node-timeout", "2000")
             subprocess.run(["redis-cli", "--cluster", "create",
-                            *(f"127.0.0.1:{p}" for p in ports), "--cluster-replicas", "0",
-                            "--cluster-yes"], check=True, timeout=60, capture_output=True)
-            wait_for(lambda: all(_cluster_ok(p, primaries) for p in ports), 30, "cluster_state:ok")
-            yield Cluster(ports)
+                            *(f"127.0.0.1:{p}" for p in ports), "--cluster-replicas",
+                            str(replicas), "--cluster-yes"], check=True, timeout=60,
+                           capture_output=True)
+            wait_for(lambda: all(_cluster_ok(p, len(ports)) for p in ports), 30,
+                     "cluster_state:ok")
+            if replicas:
+                wait_for(lambda: all(_linked(p) for p in ports if _role(p) == "slave"), 30,
+                         "the replicas to sync")
+            yield Cluster(ports, servers)
         finally:
             servers.stop_all()
 
 
-def _cluster_ok(port: int, primaries: int) -> bool:
+def _cluster_ok(port: int, nodes: int) -> bool:
     with Redis(port=port, decode_responses=True, socket_timeout=1) as client:
         info = client.execute_command("CLUSTER", "INFO")
         text = info if isinstance(info, str) else info.decode()
-        return "cluster_state:ok" in text and f"cluster_known_nodes:{primaries}" in text
+        return "cluster_state:ok" in text and f"cluster_known_nodes:{nodes}" in text
 
 
 @dataclass

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+from redis import Redis as SyncRedis
 from redis.asyncio.cluster import RedisCluster
 
 from bots.wiring import open_core
 from core.connect import check_reachable
-from core.errors import ConfigError
+from core.errors import ConfigError, StoreUnavailable
 from core.keys import SessionKey
 from core.redis_modes import build_client
 from core.redis_store import RedisStore
@@ -144,3 +146,46 @@ async def test_langchain_redis_backend_is_refused_with_one_line(env: Env) -> Non
         async with open_core(env.settings(SWITCHBOARD_HISTORY_BACKEND="langchain-redis")):
             pass
     assert str(caught.value).startswith("SWITCHBOARD_HISTORY_BACKEND: langchain-redis works")
+
+
+@pytest.fixture(scope="module")
+def replicated() -> Iterator[Cluster]:
+    """Three primaries with a replica each, for the failover test only."""
+    with redis_cluster(3, replicas=1) as running:
+        yield running
+
+
+async def test_turns_resume_after_a_primary_is_killed(replicated: Cluster) -> None:
+    env = Env(replicated.url, "cluster", lambda: replicated.ports)
+    try:
+        await _killed_primary(env, replicated)
+    finally:
+        await env.aclose()
+
+
+async def _killed_primary(env: Env, cluster: Cluster) -> None:
+    service = await env.service(CountingModel())
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    for i in range(3):
+        await service.reply(Turn(session, ana, f"before {i}", f"b{i}"))
+    client = env.clients[0]
+    assert isinstance(client, RedisCluster)
+    victim = client.get_node_from_key(service.store.keys.session(  # type: ignore[attr-defined]
+        str(session)).history).port
+    with SyncRedis(port=victim, socket_timeout=5) as primary:
+        assert primary.wait(1, 2000) == 1
+    cluster.servers.processes[victim].kill()  # SIGKILL by pid: its replica takes over
+    outcomes: dict[str, object] = {}
+    async with asyncio.timeout(60):
+        while not outcomes or not isinstance(list(outcomes.values())[-1], str):
+            text = f"during {len(outcomes)}"
+            try:
+                outcomes[text] = await service.reply(Turn(session, ana, text, text))
+            except StoreUnavailable as exc:
+                outcomes[text] = exc
+    for i in range(3):  # the promoted replica had no scripts: NOSCRIPT, reload, rerun
+        await service.reply(Turn(session, ana, f"after {i}", f"a{i}"))
+    texts = [m.text for m in await service.history(session, 200)][::2]
+    answered = [t for t, o in outcomes.items() if isinstance(o, str)]
+    assert texts == [f"before {i}" for i in range(3)] + answered + [f"after {i}" for i in range(3)]
