@@ -15,7 +15,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from core.errors import ConfigError
 
@@ -96,9 +96,11 @@ def _sentinel(target: SentinelTarget, fast: bool) -> Sentinel:
 def build_client(url: str, mode: Mode, max_connections: int = 64) -> AnyRedis:
     """The pooled client redis-py offers for `mode`; none of them connects before first use."""
     if mode == "cluster":
-        # Per node; the cluster client raises instead of waiting when a node's pool is full.
-        return RedisCluster.from_url(url, max_connections=max(max_connections, 512),
-                                     retry=_retry(), **COMMON)
+        try:  # per node; the cluster client raises instead of waiting when a pool is full
+            return RedisCluster.from_url(url, max_connections=max(max_connections, 512),
+                                         retry=_retry(), **COMMON)
+        except RedisClusterException as exc:  # e.g. a database other than 0
+            raise ConfigError("REDIS_URL", f"{redact(url)}: {exc}") from None
     if mode == "sentinel":
         target = parse_sentinel(url)
         return _sentinel(target, fast=False).master_for(  # type: ignore[no-any-return]

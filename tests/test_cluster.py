@@ -11,7 +11,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio.cluster import RedisCluster
 
 from bots.wiring import open_core
-from core.connect import check_reachable
+from core.connect import check_reachable, open_redis
 from core.errors import ConfigError, StoreUnavailable
 from core.keys import SessionKey
 from core.redis_modes import build_client
@@ -189,3 +189,11 @@ async def _killed_primary(env: Env, cluster: Cluster) -> None:
     texts = [m.text for m in await service.history(session, 200)][::2]
     answered = [t for t, o in outcomes.items() if isinstance(o, str)]
     assert texts == [f"before {i}" for i in range(3)] + answered + [f"after {i}" for i in range(3)]
+
+
+async def test_a_database_number_on_a_cluster_is_a_config_error(cluster: Cluster) -> None:
+    with pytest.raises(ConfigError) as caught:
+        async with open_redis(Env(f"{cluster.url}/2", "cluster", lambda: ()).settings()):
+            pass
+    assert str(caught.value).startswith("REDIS_URL: ") and "cluster mode" in str(caught.value)
+    assert "\n" not in str(caught.value)
