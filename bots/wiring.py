@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
-
 from core.connect import open_redis
 from core.model import build_model, describe, http_client
+from core.redis_modes import AnyRedis
 from core.redis_store import RedisStore
 from core.service import ChatService, TurnRecord
 from core.settings import CoreSettings
@@ -31,7 +30,7 @@ class Wiring:
     """What every platform's `build(wiring) -> Serve` gets from `switchboard run`."""
 
     service: ChatService
-    redis: Redis  # shared with the core, for what a platform keeps besides (Telegram's inbox)
+    redis: AnyRedis  # shared with the core, for what a platform keeps besides (Telegram's inbox)
     settings: CoreSettings
     routes: list[APIRouter] = field(default_factory=list)  # webhooks for the HTTP app
 
@@ -45,7 +44,7 @@ async def open_core(settings: CoreSettings,
 
 
 @contextlib.asynccontextmanager
-async def core_on(redis: Redis, settings: CoreSettings,
+async def core_on(redis: AnyRedis, settings: CoreSettings,
                   observers: Iterable[Callable[[TurnRecord], None]] = ()
                   ) -> AsyncIterator[ChatService]:
     """The core on an open Redis client, which the caller may share (a platform's inbox)."""

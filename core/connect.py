@@ -1,4 +1,4 @@
-"""Opening Redis: the configured server, or an embedded Valkey when none is configured."""
+"""Opening Redis: the configured server, Cluster or Sentinel service, or an embedded Valkey."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from typing import TypeVar
-from urllib.parse import urlsplit
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from core.embedded import embedded_valkey
-from core.errors import ConfigError, StoreUnavailable
+from core.errors import StoreUnavailable
+from core.redis_modes import AnyRedis, Mode, build_client, following, probe, redact
 from core.settings import CoreSettings
+
+__all__ = ["check_reachable", "client_for", "guard", "open_redis", "redact"]
 
 log = logging.getLogger("switchboard.store")
 T = TypeVar("T")
@@ -30,44 +30,32 @@ async def guard(call: Awaitable[T]) -> T:
 
 
 def client_for(url: str, max_connections: int = 64) -> Redis:
-    """A pooled client: callers beyond the pool wait for a connection instead of failing."""
-    pool = BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=30, decode_responses=True,
-        socket_timeout=5, socket_connect_timeout=3, health_check_interval=30,
-        # Every write the store makes is idempotent, so retrying after a lost reply is safe.
-        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), 3))
-    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes its sockets
+    """A pooled client for one server: callers beyond the pool wait for a connection."""
+    client = build_client(url, "standalone", max_connections)
+    assert isinstance(client, Redis)
+    return client
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@", 1)
-    return url
+async def check_reachable(url: str, forced: Mode | None = None) -> Mode:
+    """Fail fast at start, naming REDIS_URL, instead of retrying for seconds per request.
 
-
-async def check_reachable(url: str) -> None:
-    """Fail fast at start, naming REDIS_URL, instead of retrying for seconds per request."""
-    probe = Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3,
-                           retry=Retry(NoBackoff(), 0))
-    try:
-        await probe.ping()
-    except (RedisError, OSError) as exc:
-        raise ConfigError("REDIS_URL", f"cannot reach {redact(url)} ({exc})") from None
-    finally:
-        await probe.aclose()
+    Returns the mode to use: a node with `cluster_enabled:1` is a Cluster unless `forced`.
+    """
+    return await probe(url, forced)
 
 
 @contextlib.asynccontextmanager
-async def open_redis(settings: CoreSettings) -> AsyncIterator[Redis]:
+async def open_redis(settings: CoreSettings) -> AsyncIterator[AnyRedis]:
     """The client for `REDIS_URL`, or for an embedded Valkey when it is unset."""
     async with contextlib.AsyncExitStack() as stack:
         if settings.redis_url is not None:
             url = settings.redis_url.get_secret_value()
         else:
             url = await stack.enter_async_context(embedded_valkey(settings.data_dir))
-        await check_reachable(url)
-        redis = client_for(url)
+        forced = None if settings.redis_mode == "auto" else settings.redis_mode
+        mode = await check_reachable(url, forced)
+        log.info("redis: %s at %s", mode, redact(url))
+        redis = build_client(url, mode)
         stack.push_async_callback(redis.aclose)
+        await stack.enter_async_context(following(redis))  # stopped before the client closes
         yield redis

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 import redis
+import redis.asyncio
 from langchain_core._api import LangChainDeprecationWarning
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_redis import RedisChatMessageHistory
@@ -26,6 +27,7 @@ from redisvl.query.filter import Tag  # type: ignore[import-untyped]
 from core.errors import ConfigError, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
+from core.redis_modes import SENTINEL_SCHEMES
 from core.redis_store import RedisStore
 from core.settings import CoreSettings, Rate
 from core.store import Loaded, SessionInfo, TurnWrite
@@ -65,10 +67,15 @@ class LangChainRedisStore:
         if settings.redis_url is None:
             raise ConfigError("REDIS_URL", "SWITCHBOARD_HISTORY_BACKEND=langchain-redis needs "
                               "a Redis 8 or Redis Stack server (Query Engine and JSON)")
+        url = settings.redis_url.get_secret_value()
+        if not isinstance(rstore.redis, redis.asyncio.Redis) or url.startswith(SENTINEL_SCHEMES):
+            # Its synchronous client takes one server's URL, and the Query Engine is per node.
+            raise ConfigError("SWITCHBOARD_HISTORY_BACKEND", "langchain-redis works with one "
+                              "Redis server; use the default `redis` with Cluster or Sentinel")
         # RESP2: langchain-redis 0.2.6 parses FT.INFO as a RESP2 list and raises
         # "'dict' object has no attribute 'index'" on redis-py 8's RESP3 once the index exists.
         client = redis.Redis.from_url(
-            settings.redis_url.get_secret_value(), protocol=2, decode_responses=True,
+            url, protocol=2, decode_responses=True,
             socket_timeout=5, socket_connect_timeout=3, health_check_interval=30,
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), 3))
         return cls(rstore, client, settings.redis_prefix)
@@ -112,6 +119,7 @@ class LangChainRedisStore:
         summarized = write.summarized if write.summary is not None else -1
         await self._guard(self._finish(keys=[meta, turns, lock], args=[
             lock_token, ttl, now_ms, title, write.summary or "", summarized, len(write.messages)]))
+        self.rstore.ended(lock_token)
         return True
 
     async def info(self, session: SessionKey) -> SessionInfo | None:

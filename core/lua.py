@@ -25,11 +25,14 @@ return 0
 """
 
 # Take the conversation lock and read it. KEYS: history, meta, turns, lock.
-# ARGV: token, lock_ms, window, turn_id. Returns {0, pttl} when another holder has the lock,
-# {2} when turn_id is already stored, else {1, messages, total, summary, summarized}.
+# ARGV: token, lock_ms, window, turn_id, stale token (a lock of a turn already over, or '').
+# Returns {0, pttl, holder} when another holder has the lock, {2} when turn_id is already
+# stored, else {1, messages, total, summary, summarized}.
 OPEN = """
 local cur = redis.call('GET', KEYS[4])
-if cur and cur ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[4])} end
+if cur and cur ~= ARGV[1] and cur ~= ARGV[5] then
+  return {0, redis.call('PTTL', KEYS[4]), cur}
+end
 if redis.call('ZSCORE', KEYS[3], ARGV[4]) then
   if cur then redis.call('DEL', KEYS[4]) end
   return {2}

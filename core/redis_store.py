@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from core import lua
@@ -17,6 +16,7 @@ from core.connect import guard
 from core.errors import ConversationBusy, DuplicateTurn, RateLimited, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
+from core.redis_modes import AnyRedis
 from core.settings import Rate
 from core.store import Loaded, SessionInfo, TurnWrite
 
@@ -36,7 +36,8 @@ class Scripts:
                        ("RATE", "OPEN", "COMMIT", "KEEP", "RELEASE", "ERASE_SHARED")}
         self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
 
-    async def load(self, redis: Redis) -> None:
+    async def load(self, redis: AnyRedis) -> None:
+        # On a Cluster, redis-py sends SCRIPT LOAD to every primary.
         for source in self.source.values():
             await redis.script_load(source)
 
@@ -44,14 +45,21 @@ class Scripts:
 class RedisStore:
     """The real `HistoryStore`; every method is one round trip on the happy path."""
 
-    def __init__(self, redis: Redis, prefix: str, ttl: int, max_messages: int,
+    def __init__(self, redis: AnyRedis, prefix: str, ttl: int, max_messages: int,
                  busy_timeout: float = 120.0, lock_ms: int = LOCK_MS) -> None:
         self.redis, self.keys, self.ttl = redis, KeySpace(prefix), ttl
         self.max_messages, self.busy_timeout, self.lock_ms = max_messages, busy_timeout, lock_ms
         self.scripts = Scripts()
+        # Lock tokens of this process's finished turns, oldest first. A failover can lose the
+        # write that freed a lock; a stale lock of ours must not stall its conversation.
+        self._ended: dict[str, None] = {}
 
     async def _run(self, fill: Callable[[Any], object]) -> list[Any]:
-        """Run a pipeline once; reload scripts and rerun if the server forgot them."""
+        """Run a pipeline once; reload scripts and rerun if a server forgot them.
+
+        On a Cluster redis-py splits the pipeline per node and returns results in order; a
+        node promoted by a failover has an empty script cache. Every command is safe to rerun.
+        """
         try:
             for attempt in (1, 2):
                 pipe = self.redis.pipeline(transaction=False)
@@ -79,12 +87,12 @@ class RedisStore:
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False) -> Loaded:
-        token = secrets.token_hex(8)
+        token, stale = secrets.token_hex(8), ""
         deadline = time.monotonic() + self.busy_timeout
         while True:
             counting = None if admitted else rate
-            results = await self._run(lambda p, r=counting: self._open(  # type: ignore[misc]
-                p, session, user, turn_id, r, window, token))
+            results = await self._run(lambda p, r=counting, s=stale: self._open(  # type: ignore[misc]
+                p, session, user, turn_id, r, window, token, s))
             opened, wait_ms = results[-1], (int(results[0]) if counting else 0)
             if opened[0] == 1 and wait_ms:
                 await self.release(session, token)
@@ -96,6 +104,9 @@ class RedisStore:
                 return _loaded(opened, token)
             # Counted once: while it waits for the conversation, only the lock is retried.
             admitted = True
+            if str(opened[2]) in self._ended:  # its release was lost (a failover): take it over
+                stale = str(opened[2])
+                continue
             if time.monotonic() > deadline:
                 raise ConversationBusy(str(session))
             await asyncio.sleep(min(0.05 + max(int(opened[1]), 0) / 4000, 0.5))
@@ -106,11 +117,17 @@ class RedisStore:
                    turn_id, ADMITTED_MS)
 
     def _open(self, pipe: Any, session: SessionKey, user: UserKey, turn_id: str,
-              rate: Rate | None, window: int, token: str) -> None:
+              rate: Rate | None, window: int, token: str, stale: str) -> None:
         if rate is not None:
             self._rate(pipe, user, turn_id, rate)
         self._eval(pipe, "OPEN", self.keys.session(str(session)).all, token, self.lock_ms,
-                   window, turn_id)
+                   window, turn_id, stale)
+
+    def ended(self, token: str) -> None:
+        """Note a lock whose turn is over: if its release is lost, the next turn may take it."""
+        self._ended[token] = None
+        if len(self._ended) > 4096:
+            del self._ended[next(iter(self._ended))]
 
     async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
                           write: TurnWrite) -> bool:
@@ -128,7 +145,10 @@ class RedisStore:
             pipe.hset(index, sid, session.scope.value)
             pipe.expire(index, self.ttl)
 
-        return bool((await self._run(fill))[0])
+        try:
+            return bool((await self._run(fill))[0])
+        finally:
+            self.ended(lock_token)
 
     async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:
         lock = self.keys.session(str(session)).lock
@@ -138,7 +158,10 @@ class RedisStore:
 
     async def release(self, session: SessionKey, lock_token: str) -> None:
         lock = self.keys.session(str(session)).lock
-        await self._run(lambda p: self._eval(p, "RELEASE", (lock,), lock_token))
+        try:
+            await self._run(lambda p: self._eval(p, "RELEASE", (lock,), lock_token))
+        finally:
+            self.ended(lock_token)
 
     async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
         raw = await guard(self.redis.lrange(self.keys.session(str(session)).history, -limit, -1))
@@ -162,19 +185,24 @@ class RedisStore:
 
     async def erase_user(self, user: UserKey) -> int:
         keys = self.keys.user(str(user))
-        scopes = await guard(self.redis.hgetall(keys.index))
-        for sid, scope in scopes.items():
-            await self._erase_from(str(sid), Scope(str(scope)), str(user))
-        await guard(self.redis.delete(*keys.all))
+        scopes = {str(k): Scope(str(v)) for k, v in
+                  (await guard(self.redis.hgetall(keys.index))).items()}
+        def fill(pipe: Any) -> None:  # each command on one session's slot; split per node
+            for sid, scope in scopes.items():
+                self._erase_from(pipe, sid, scope, str(user))
+
+        if scopes:
+            await self._run(fill)
+        # Last, so that an erase cut short finds the index again when it is retried.
+        await guard(self.redis.delete(*keys.all))  # one user, one slot
         return len(scopes)
 
-    async def _erase_from(self, sid: str, scope: Scope, user: str) -> None:
+    def _erase_from(self, pipe: Any, sid: str, scope: Scope, user: str) -> None:
         keys = self.keys.session(sid)
         if scope in PRIVATE_SCOPES:
-            await guard(self.redis.delete(*keys.all))
+            pipe.delete(*keys.all)  # one conversation, one slot
         else:
-            await self._run(lambda p: self._eval(p, "ERASE_SHARED", (keys.history, keys.meta),
-                                                 user))
+            self._eval(pipe, "ERASE_SHARED", (keys.history, keys.meta), user)
 
     async def ping(self) -> None:
         await guard(self.redis.ping())

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import ConfigError
+from core.redis_modes import SCHEMES, SENTINEL_SCHEMES, parse_sentinel
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are Switchboard, a helpful, concise assistant. Answer in the language the user writes in. "
@@ -90,6 +91,8 @@ class CoreSettings(EnvSettings):
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, alias="SWITCHBOARD_SYSTEM_PROMPT")
     redis_url: Annotated[SecretStr | None, Blank] = Field(
         None, alias="REDIS_URL")
+    redis_mode: Literal["auto", "cluster", "standalone"] = Field(
+        "auto", alias="SWITCHBOARD_REDIS_MODE")
     data_dir: Path = Field(Path(".switchboard"), alias="SWITCHBOARD_DATA_DIR")
     redis_prefix: str = Field("sb:", alias="SWITCHBOARD_REDIS_PREFIX", min_length=1)
     history_ttl: int = Field(7 * 86400, alias="SWITCHBOARD_HISTORY_TTL", gt=0)
@@ -113,9 +116,12 @@ class CoreSettings(EnvSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(
-                ("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+        url = value.get_secret_value() if value is not None else ""
+        if value is not None and not url.startswith(SCHEMES):
+            raise ValueError("must start with redis://, rediss://, unix://, redis+sentinel:// "
+                             "or rediss+sentinel://")
+        if url.startswith(SENTINEL_SCHEMES):
+            parse_sentinel(url)  # its ValueError names the part that is wrong, never a secret
         return value
 
 

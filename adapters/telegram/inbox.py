@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Protocol
 
-from redis.asyncio import Redis
 from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import AIORateLimiter, Application, ExtBot, SimpleUpdateProcessor
@@ -18,6 +17,7 @@ from telegram.request import HTTPXRequest
 
 from core.connect import guard
 from core.errors import StoreUnavailable
+from core.redis_modes import AnyRedis
 
 log = logging.getLogger("switchboard.telegram")
 CONCURRENCY = 256  # what ApplicationBuilder.concurrent_updates(True) uses
@@ -76,7 +76,7 @@ class Inbox(Protocol):
 class RedisInbox:
     """The `Inbox` on plain Redis: a ZSET of arrival times and a HASH of payloads."""
 
-    def __init__(self, redis: Redis, prefix: str, ttl_s: int = DAY) -> None:
+    def __init__(self, redis: AnyRedis, prefix: str, ttl_s: int = DAY) -> None:
         self.redis, self.ttl_s = redis, ttl_s
         # The names core/keys.py used to give them, so updates kept by an earlier version are
         # replayed; one hash tag, so both keys share a Redis Cluster slot.

@@ -53,3 +53,39 @@ class DroppingProxy:
                 return
             writer.write(data)
             await writer.drain()
+
+
+class FlightProxy:
+    """Forwards bytes both ways and counts round trips: client sends that follow a reply."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.flights = 0
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self.server:
+            self.server.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.server.wait_closed(), 2)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        replied = [True]  # per connection: did the server answer since the client last sent?
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, up: bool) -> None:
+            while data := await src.read(65536):
+                if up and replied[0]:
+                    self.flights += 1
+                replied[0] = not up
+                dst.write(data)
+                await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pump(reader, up_writer, True), pump(up_reader, writer, False),
+                             return_exceptions=True)
