@@ -10,6 +10,7 @@ import pytest
 from redis import Redis as SyncRedis
 from redis.asyncio.cluster import RedisCluster
 
+from adapters.telegram.inbox import RedisInbox
 from bots.wiring import open_core
 from core.connect import check_reachable, open_redis
 from core.errors import ConfigError, StoreUnavailable
@@ -128,16 +129,16 @@ async def _flights_per_turn(env: Env, client: RedisCluster,
 
 
 async def test_inbox_works_on_the_cluster(env: Env) -> None:
-    # The Telegram inbox: a script and a MULTI on the `{in:...}` slot of one platform.
-    async with open_core(env.settings()) as service:
-        inbox = service.inbox
-        assert inbox is not None
-        await inbox.put("telegram", "u1", '{"update_id": 1}')
-        await inbox.put("telegram", "u1", '{"update_id": 1}')  # a second put changes nothing
-        await inbox.put("discord", "e1", "{}")
-        assert await inbox.pending("telegram", 0) == [("u1", '{"update_id": 1}')]
-        await inbox.ack("telegram", "u1")
-        assert await inbox.pending("telegram", 0) == []
+    # The Telegram inbox: a script and a MULTI on its one `{in:telegram}` slot.
+    settings = env.settings()
+    async with open_redis(settings) as redis:
+        inbox = RedisInbox(redis, settings.redis_prefix)
+        await inbox.put("u1", '{"update_id": 1}')
+        await inbox.put("u1", '{"update_id": 1}')  # a second put changes nothing
+        assert await inbox.pending(0) == [("u1", '{"update_id": 1}')]
+        await inbox.ack("u1")
+        assert await inbox.pending(0) == []
+        await inbox.put("u2", "{}")
     assert all(ttl > 0 for ttl in env.stored().values())
 
 
