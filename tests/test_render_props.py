@@ -125,7 +125,7 @@ def reparsed(parts: list[str]) -> str:
 def check_discord(markdown: str, limit: int) -> None:
     parts = render.discord(markdown, limit)
     for part in parts:
-        assert 0 < len(part) <= limit
+        assert 0 < utf16_len(part) <= limit
         assert not DISCORD_PING.search(part), part
         assert fences_balanced(part), part
     assert squash(reparsed(parts), LOOSE) == squash(render.plain(markdown), LOOSE)
