@@ -141,7 +141,7 @@ def check_slack_markdown(markdown: str, limit: int) -> None:
 
 
 LINK = re.compile(r"<(?:https?://|mailto:)[^<>|]*\|([^<>]*)>")
-QUOTE_MARKS = re.compile(r"^( *(?:(?:•|\d+\.) )?)(?:> ?)+", re.MULTILINE)  # `  • > text`
+QUOTE_MARKS = re.compile(r"^( *(?:(?:•|\d+\.) )*)(?:> ?)+", re.MULTILINE)  # `  3. • > text`
 
 
 def unmrkdwn(text: str) -> str:
