@@ -39,9 +39,12 @@ def render(lines: Sequence[Line], syntax: Syntax) -> str:
         if before is not None and (line.gap > 1 or _needs_blank(before, line)):
             out.append(_quote(min(before.quote, line.quote)).rstrip())
         if line.code is not None:
-            if not _same_block(before, line):
-                out.append(_quote(line.quote) + line.marker + fences[line.block]
-                           + (line.code if syntax.fence_language else ""))
+            fence = fences[line.block] + (line.code if syntax.fence_language else "")
+            if before is not None and not before.runs and before.marker.strip() \
+                    and before.code is None and line.gap == 1:
+                out[-1] += fence  # `- ```py`: an empty item could not interrupt a paragraph
+            elif not _same_block(before, line):
+                out.append(_quote(line.quote) + line.marker + fence)
             out.append(_quote(line.quote) + line.marker + syntax.code_line(line.text))
         else:
             out.append(_quote(line.quote) + line.marker + inline(line.runs, syntax))

@@ -44,17 +44,22 @@ def _most_units(units: list[Sequence[Line]], start: int, fits: Fits) -> int:
 
 
 def dedent(lines: list[Line]) -> list[Line]:
-    """A part opening with a nested list item loses that indentation.
+    """Indentation a part can show on its own: no line deeper than the line before allows.
 
-    Four leading spaces would make it code (or plain text) instead of a list item, and
-    Telegram trims leading spaces of a message, which would shift every entity.
+    A part may open inside a nested list. Its first line moves to the margin (Telegram trims
+    leading spaces; four would make Markdown code), and each later line sits at most at the
+    content column of the line before it, shallower lines keeping their distance.
     """
-    depth = _indent(lines[0])
-    if not depth:
-        return lines
-    # Only the leading lines at that depth or deeper move: what follows keeps its structure.
-    count = next((i for i, ln in enumerate(lines) if _indent(ln) < depth), len(lines))
-    return [replace(ln, marker=ln.marker[depth:]) for ln in lines[:count]] + lines[count:]
+    out: list[Line] = []
+    old_before = new_before = room = 0
+    for line in lines:
+        old = _indent(line)
+        new = min(old, room)
+        if old < old_before:
+            new = min(new, max(new_before - (old_before - old), 0))
+        out.append(replace(line, marker=" " * new + line.marker[old:]) if new != old else line)
+        old_before, new_before, room = old, new, new + len(line.marker) - old
+    return out
 
 
 def _indent(line: Line) -> int:
