@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import deque
-from typing import Any
 
 from telegram import (
     Bot,
@@ -146,11 +145,7 @@ class TelegramChat:
     async def _failed(self, box: Outbox, exc: Exception, session: SessionKey) -> None:
         said = notice(exc, where=f"telegram session={session}")
         if not said.silent:
-            await self._notice(box, said.text)
-
-    async def _notice(self, box: Outbox, text: str, **extra: Any) -> None:
-        with contextlib.suppress(TelegramError):
-            await box.send(text, **extra)
+            await box.say(said.text)
 
     async def on_other(self, update: Update, context: Context) -> None:
         """Photos, stickers, voice…: say that only text is read (in groups, only if asked)."""
@@ -159,15 +154,15 @@ class TelegramChat:
             return
         private = message.chat.type == ChatType.PRIVATE
         if private or _replies_to_bot(message, context.bot) or _mentions(message, context.bot):
-            await self._notice(outbox(message, context.bot), NOT_TEXT)
+            await outbox(message, context.bot).say(NOT_TEXT)
 
     async def on_unknown(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:
-            await self._notice(outbox(update.effective_message, context.bot), UNKNOWN)
+            await outbox(update.effective_message, context.bot).say(UNKNOWN)
 
     async def on_help(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:
-            await self._notice(outbox(update.effective_message, context.bot), HELP)
+            await outbox(update.effective_message, context.bot).say(HELP)
 
     async def on_reset(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -179,7 +174,7 @@ class TelegramChat:
             await self.service.reset(session, user_key(user))
         except Exception as exc:
             return await self._failed(box, exc, session)
-        await self._notice(box, RESET)
+        await box.say(RESET)
 
     async def on_forget(self, update: Update, context: Context) -> None:
         """`/forget yes` erases at once; `/forget` asks, with buttons only the asker may use."""
@@ -188,11 +183,11 @@ class TelegramChat:
             return
         box = outbox(message, context.bot)
         if [a.lower() for a in context.args or []] == ["yes"]:
-            return await self._notice(box, await self._erase(user))
+            return await box.say(await self._erase(user))
         buttons = InlineKeyboardMarkup([[
             InlineKeyboardButton("Yes, erase everything", callback_data=f"forget:yes:{user.id}"),
             InlineKeyboardButton("Cancel", callback_data=f"forget:no:{user.id}")]])
-        await self._notice(box, ASK_FORGET, reply_markup=buttons)
+        await box.say(ASK_FORGET, reply_markup=buttons)
 
     async def on_forget_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
