@@ -139,6 +139,6 @@ async def test_a_resplit_needing_fewer_messages_deletes_the_extra_one(
             yield piece
             await asyncio.sleep(0.02)  # each piece its own step
     box = _Recorder()
-    await sender.deliver(box, stream(), 0)
+    await sender.pager(box, 0).run(stream())
     # The extra message goes first, so "y" is never shown twice.
     assert box.log == [("send", "x"), ("send", "y"), ("delete", 2), ("edit", 1, "xy")]

@@ -5,20 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.error import TelegramError
 
 from adapters import render
-from adapters.paging import Pace, Pager, Rendered, plain, wait
+from adapters.paging import Pace, Pager, Platform, Render, Rendered, plain, wait
 from adapters.render import TelegramPart
 from adapters.telegram.outbox import Outbox
 
 log = logging.getLogger("switchboard.telegram")
 LIMIT = render.TELEGRAM_LIMIT
+P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +77,43 @@ class Drafts:
             self.drafting = False
 
 
-def pager(box: Outbox, interval: float) -> Pager[Any, int]:
+class Streamed(Pager[P, int]):
+    """The shared pager, reading the model in its own task: Telegram's pace (flood limits)
+    never holds up the model stream or its deadline. "typing…" shows until a message does."""
+
+    def __init__(self, platform: Platform[P, int], pages: Render[P], box: Outbox,
+                 interval: float) -> None:
+        super().__init__(platform, pages, limit=LIMIT, pace=Pace(interval))
+        self.box = box
+
+    async def run(self, stream: AsyncIterator[str]) -> str:
+        """Show the answer while it grows, within the pace, then give it its final form."""
+        answer = _Answer()
+        reader = asyncio.create_task(answer.read(stream))
+        typing = asyncio.create_task(self.box.typing())
+        try:
+            while await _grown(answer, reader):
+                await self.sleep(max(0.0, wait(self.sent, self.pace, self.clock())))
+                await self.show(answer.text)
+                if self.message_ids:
+                    typing.cancel()
+            reader.result()  # the model's error, if it failed midway
+        finally:
+            typing.cancel()
+            await _stop(reader)
+        await self.finish(answer.text)
+        return answer.text
+
+
+def pager(box: Outbox, interval: float) -> Streamed[Any]:
     """Drafts in private chats (Telegram has them only there), edits in groups."""
     if box.private:
-        return Pager(Drafts(box), drafted, limit=LIMIT, pace=Pace(interval))
-    return Pager(box, edited, limit=LIMIT, pace=Pace(interval))
+        return Streamed(Drafts(box), drafted, box, interval)
+    return Streamed(box, edited, box, interval)
 
 
 class _Answer:
-    """The answer so far, read from the core in its own task: Telegram's pace (flood limits)
-    never holds up the model stream or its deadline."""
+    """The answer so far, as the reader task received it."""
 
     def __init__(self) -> None:
         self.text = ""
@@ -99,24 +126,6 @@ class _Answer:
                 self.grew.set()
         finally:
             self.grew.set()
-
-
-async def deliver(box: Outbox, stream: AsyncIterator[str], interval: float) -> None:
-    """Show the answer while it grows, within the pace, then give every message its final form."""
-    reply, answer = pager(box, interval), _Answer()
-    reader = asyncio.create_task(answer.read(stream))
-    typing = asyncio.create_task(box.typing())
-    try:
-        while await _grown(answer, reader):
-            await asyncio.sleep(max(0.0, wait(reply.sent, reply.pace, time.monotonic())))
-            await reply.show(answer.text)
-            if reply.message_ids:
-                typing.cancel()
-        reader.result()  # the model's error, if it failed midway
-    finally:
-        typing.cancel()
-        await _stop(reader)
-    await reply.finish(answer.text)
 
 
 async def _grown(answer: _Answer, reader: asyncio.Task[None]) -> bool:
