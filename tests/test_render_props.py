@@ -40,7 +40,15 @@ NUMBERED = st.lists(LINE, min_size=1, max_size=5).map(
 QUOTE = st.tuples(st.integers(1, 3), PARAGRAPH).map(
     lambda t: "\n".join("> " * t[0] + ln for ln in t[1].split("\n")))
 HEADING = st.tuples(st.integers(1, 6), LINE).map(lambda t: "#" * t[0] + " " + t[1])
-BLOCK = st.one_of(PARAGRAPH, CODE, TABLE, BULLETS, NUMBERED, QUOTE, HEADING, st.just("---"))
+NESTED = st.tuples(LINE, LINE).flatmap(lambda t: st.sampled_from([
+    f"- {t[0]}\n\n  ```py\n  {t[1]}\n  ```\n- {t[1]}",  # code inside an item
+    f"1. ```\n   {t[0]}\n   ```\n2. {t[1]}",  # an item opening with code
+    f"> - {t[0]}\n> - {t[1]}",  # a list in a quote
+    f"> ```\n> {t[0]}\n> ```\n> {t[1]}",  # code in a quote
+    f"- {t[0]}\n\n  > {t[1]}",  # a quote in an item
+]))
+BLOCK = st.one_of(PARAGRAPH, CODE, TABLE, BULLETS, NUMBERED, QUOTE, HEADING, NESTED,
+                  st.just("---"))
 # The last block may be cut off mid-stream: an unclosed fence or bold.
 TAIL = st.sampled_from(["", "\n\n```py\nx = 1", "\n\n**unfinished", "\n\n> ```\ncode"])
 MARKDOWN = st.tuples(st.lists(BLOCK, min_size=1, max_size=8), TAIL).map(

@@ -175,7 +175,13 @@ class _Layout:
                 self.runs(node.children, (*frames, frame), rows)
             else:
                 assert isinstance(node, Styled)
-                self.runs(node.children, (*frames, Frame(node.style, next(self.ids))), rows)
+                self.runs(node.children, self.styled(node.style, frames), rows)
+
+    def styled(self, style: str, frames: tuple[Frame, ...]) -> tuple[Frame, ...]:
+        # A style inside the same style (`~~a ~~b~~~~`) adds nothing a reader could see.
+        if any(frame.kind == style for frame in frames):
+            return frames
+        return (*frames, Frame(style, next(self.ids)))
 
 
 def _autolink(link: Link) -> bool:

@@ -85,7 +85,8 @@ def inline(runs: tuple[Run, ...], syntax: Syntax) -> str:
         if isinstance(value, Frame):
             out.append(_mark(value, syntax, kind == "open"))
         elif kind == "raw":
-            out.append(value)
+            # Two code spans side by side would read as one: a zero-width space parts them.
+            out.append(("\u200b" if out and out[-1].endswith("`") else "") + value)
         else:
             text = _escape_urls(value, syntax, at_start=i == 0)
             out.append(_before_link(text, tokens[i + 1:i + 2], syntax))

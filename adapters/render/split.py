@@ -72,11 +72,25 @@ def _units(chunks: list[Chunk], fits: Fits) -> Iterator[Sequence[Line]]:
         if fits(chunk):
             yield chunk
             continue
-        for line in chunk:
-            if fits([line]):
-                yield [line]
-            else:
-                yield from ([piece] for piece in cut_line(line, fits))
+        yield from _line_units(chunk, fits)
+
+
+def _line_units(chunk: Chunk, fits: Fits) -> Iterator[Sequence[Line]]:
+    """Lines (or their pieces), a bare item marker kept with the code block it opens."""
+    marker: list[Line] = []
+    for line in chunk:
+        if not line.runs and line.code is None and line.marker.strip():
+            yield from [marker] if marker else []
+            marker = [line]
+            continue
+        pieces = [[line]] if fits([line]) else [[piece] for piece in cut_line(line, fits)]
+        if marker and fits([*marker, *pieces[0]]):
+            pieces[0] = [*marker, *pieces[0]]
+        elif marker:
+            yield marker
+        marker = []
+        yield from pieces
+    yield from [marker] if marker else []
 
 
 def cut_line(line: Line, fits: Fits) -> list[Line]:
