@@ -92,7 +92,7 @@ class Streamed(Pager[P, int]):
         reader = asyncio.create_task(answer.read(stream))
         typing = asyncio.create_task(self.box.typing())
         try:
-            while await _grown(answer, reader):
+            while await answer.grown(reader):
                 await self.sleep(max(0.0, wait(self.sent, self.pace, self.clock())))
                 await self.show(answer.text)
                 if self.message_ids:
@@ -113,7 +113,7 @@ def pager(box: Outbox, interval: float) -> Streamed[Any]:
 
 
 class _Answer:
-    """The answer so far, as the reader task received it."""
+    """The answer so far, as the reader task received it; `grew` is also set when it ends."""
 
     def __init__(self) -> None:
         self.text = ""
@@ -127,14 +127,11 @@ class _Answer:
         finally:
             self.grew.set()
 
-
-async def _grown(answer: _Answer, reader: asyncio.Task[None]) -> bool:
-    """Wait until the answer grew (True) or the stream ended (False)."""
-    waiter = asyncio.create_task(answer.grew.wait())
-    await asyncio.wait([reader, waiter], return_when=asyncio.FIRST_COMPLETED)
-    waiter.cancel()
-    answer.grew.clear()
-    return not reader.done()
+    async def grown(self, reader: asyncio.Task[None]) -> bool:
+        """Wait until the answer grew (True) or the reader ended (False)."""
+        await self.grew.wait()
+        self.grew.clear()
+        return not reader.done()
 
 
 async def _stop(reader: asyncio.Task[None]) -> None:
