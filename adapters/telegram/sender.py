@@ -95,7 +95,7 @@ class Streamed(Pager[P, int]):
             while await answer.grown(reader):
                 await self.sleep(max(0.0, wait(self.sent, self.pace, self.clock())))
                 await self.show(answer.text)
-                if self.message_ids:
+                if self.box.shown:
                     typing.cancel()
             reader.result()  # the model's error, if it failed midway
         finally:

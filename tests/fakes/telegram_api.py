@@ -171,6 +171,7 @@ class FakeTelegram:
         self.base_url = ""  # http://127.0.0.1:PORT
         self.group_limit, self.group_window = group_limit, group_window
         self.flooded: list[Call] = []  # calls answered 429 for breaking a group's flood limit
+        self.refused: list[Call] = []  # calls answered 400 (bad entities, too long, …)
         self.drafts: list[Draft] = []
         self._group_times: dict[int, deque[float]] = {}  # accepted messages+edits per group
         self.calls: list[Call] = []
@@ -268,6 +269,7 @@ class FakeTelegram:
         try:
             return web.json_response({"ok": True, "result": await handler(params)})
         except ValueError as exc:
+            self.refused.append(call)
             return _error(400, f"Bad Request: {exc}")
 
     def _flood_wait(self, method: str, params: dict[str, Any]) -> int | None:
