@@ -104,3 +104,20 @@ def test_a_line_is_cut_outside_links_when_it_can_be() -> None:
     parts = render.telegram(text, 30)  # a plain word cut would leave "a long" behind
     assert [p.text for p in parts] == ["intro words here", "a long link label tail"]
     assert [(e.type, e.offset, e.length) for e in parts[1].entities] == [("text_link", 0, 17)]
+
+
+def test_quotes_and_lists_nest_either_way() -> None:
+    markdown = "- a\n\n  > in item\n- b\n\n> - in quote\n>   - deeper"
+    assert render.discord(markdown) == [
+        "- a\n\n  > in item\n\n- b\n\n> - in quote\n>   - deeper"]
+    (part,) = render.telegram(markdown)
+    assert part.text == "• a\n\n  in item\n\n• b\n\n• in quote\n  • deeper"
+    assert [(e.type, e.offset, e.length) for e in part.entities] == [
+        ("blockquote", 7, 7), ("blockquote", 21, 21)]
+
+
+def test_telegram_code_sits_in_no_style_or_link() -> None:
+    (part,) = render.telegram("**a `b` c** [`d`](https://d.io)")
+    assert part.text == "a b c d"
+    assert [(e.type, e.offset, e.length) for e in part.entities] == [
+        ("bold", 0, 2), ("code", 2, 1), ("bold", 3, 2), ("text_link", 6, 1)]

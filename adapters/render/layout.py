@@ -54,6 +54,7 @@ class Line:
     runs: tuple[Run, ...]
     marker: str = ""
     quote: int = 0
+    lead: str = ""  # list indentation outside the quote marks (a quote inside a list item)
     code: str | None = None  # language of the code block this line is in ("" for none)
     block: int = 0  # which code block: two adjacent code blocks must stay two
     gap: int = 1  # newlines before this line when another line precedes it
@@ -106,8 +107,7 @@ class _Layout:
         if isinstance(block, CodeBlock):
             return self.code(block.text.split("\n"), block.language, indent)
         if isinstance(block, Quote):
-            lines = self.blocks(block.blocks, indent, 2)
-            return [replace(line, quote=line.quote + 1) for line in lines]
+            return [_quoted(line, indent) for line in self.blocks(block.blocks, indent, 2)]
         if isinstance(block, ListBlock):
             return [line for item in self.items(block, indent) for line in item]
         if isinstance(block, Table):
@@ -133,7 +133,7 @@ class _Layout:
             lines = self.blocks(item, inner, gap) or [Line((), inner)]
             if lines[0].code is not None:  # an item opening with code: its marker gets a line
                 lines.insert(0, Line((), inner))
-            lines[0] = replace(lines[0], marker=indent + mark + lines[0].marker[len(inner):])
+            lines[0] = _marked(lines[0], indent + mark, len(inner))
             if out:
                 lines[0] = replace(lines[0], gap=gap)
             out.append(lines)
@@ -168,8 +168,10 @@ class _Layout:
                 rows[-1].append(Run(node.text, (*frames, Frame("code", next(self.ids)))))
             elif isinstance(node, Break):
                 rows.append([])
-            elif isinstance(node, Link) and _autolink(node):
-                self.runs(node.children, frames, rows)  # clients link a bare URL themselves
+            elif isinstance(node, Link) and (_autolink(node) or _in_link(frames)):
+                # Clients link a bare URL themselves; a link in a link (an image in a link)
+                # cannot be written: the outer one wins.
+                self.runs(node.children, frames, rows)
             elif isinstance(node, Link):
                 frame = Frame("link", next(self.ids), node.url)
                 self.runs(node.children, (*frames, frame), rows)
@@ -182,6 +184,24 @@ class _Layout:
         if any(frame.kind == style for frame in frames):
             return frames
         return (*frames, Frame(style, next(self.ids)))
+
+
+def _marked(line: Line, mark: str, inner: int) -> Line:
+    """The first line of a list item, its bullet or number in place of the item's indentation."""
+    if line.quote:  # an item opening with a quote: `- > text`
+        return replace(line, lead=mark + line.lead[inner:])
+    return replace(line, marker=mark + line.marker[inner:])
+
+
+def _quoted(line: Line, indent: str) -> Line:
+    """The line one quote deeper; the list indentation around the quote goes before its `>`."""
+    if line.quote:  # an inner quote already moved it
+        return replace(line, quote=line.quote + 1)
+    return replace(line, quote=1, lead=indent, marker=line.marker[len(indent):])
+
+
+def _in_link(frames: tuple[Frame, ...]) -> bool:
+    return any(frame.kind == "link" for frame in frames)
 
 
 def _autolink(link: Link) -> bool:

@@ -35,21 +35,21 @@ def render(lines: Sequence[Line], syntax: Syntax) -> str:
     for i, line in enumerate(lines):
         before = lines[i - 1] if i else None
         if before is not None and before.code is not None and not _same_block(before, line):
-            out.append(_quote(before.quote) + before.marker + fences[before.block])
+            out.append(_prefix(before) + fences[before.block])
         if before is not None and (line.gap > 1 or _needs_blank(before, line)):
-            out.append(_quote(min(before.quote, line.quote)).rstrip())
+            out.append(_blank(before, line))
         if line.code is not None:
             fence = fences[line.block] + (line.code if syntax.fence_language else "")
             if before is not None and not before.runs and before.marker.strip() \
                     and before.code is None and line.gap == 1:
                 out[-1] += fence  # `- ```py`: an empty item could not interrupt a paragraph
             elif not _same_block(before, line):
-                out.append(_quote(line.quote) + line.marker + fence)
-            out.append(_quote(line.quote) + line.marker + syntax.code_line(line.text))
+                out.append(_prefix(line) + fence)
+            out.append(_prefix(line) + syntax.code_line(line.text))
         else:
-            out.append(_quote(line.quote) + line.marker + inline(line.runs, syntax))
+            out.append(_prefix(line) + inline(line.runs, syntax))
     if lines and lines[-1].code is not None:
-        out.append(_quote(lines[-1].quote) + lines[-1].marker + fences[lines[-1].block])
+        out.append(_prefix(lines[-1]) + fences[lines[-1].block])
     return syntax.neutralise("\n".join(out))
 
 
@@ -65,6 +65,16 @@ def _same_block(before: Line | None, line: Line) -> bool:
 
 def _quote(depth: int) -> str:
     return "> " * depth
+
+
+def _blank(before: Line, line: Line) -> str:
+    """A blank line between two lines, inside the quote they share (if any)."""
+    depth = min(before.quote, line.quote)
+    return (" " * len(line.lead) + _quote(depth)).rstrip() if depth else ""
+
+
+def _prefix(line: Line) -> str:
+    return line.lead + _quote(line.quote) + line.marker
 
 
 def _fences(lines: Sequence[Line]) -> dict[int, str]:

@@ -57,13 +57,25 @@ def dedent(lines: list[Line]) -> list[Line]:
         new = min(old, room)
         if old < old_before:
             new = min(new, max(new_before - (old_before - old), 0))
-        out.append(replace(line, marker=" " * new + line.marker[old:]) if new != old else line)
-        old_before, new_before, room = old, new, new + len(line.marker) - old
+        out.append(_reindent(line, old, new) if new != old else line)
+        old_before, new_before = old, new
+        room = new + len(_outer(line)) - old
     return out
 
 
+def _outer(line: Line) -> str:
+    """What a quoted line has before its `>` (list indentation, maybe a bullet), else its marker."""
+    return line.lead if line.quote else line.marker
+
+
 def _indent(line: Line) -> int:
-    return len(line.marker) - len(line.marker.lstrip(" "))
+    return len(_outer(line)) - len(_outer(line).lstrip(" "))
+
+
+def _reindent(line: Line, old: int, new: int) -> Line:
+    if line.quote:
+        return replace(line, lead=" " * new + line.lead[old:])
+    return replace(line, marker=" " * new + line.marker[old:])
 
 
 def _units(chunks: list[Chunk], fits: Fits) -> Iterator[Sequence[Line]]:
@@ -172,5 +184,6 @@ def _piece(line: Line, start: int, end: int, *, first: bool) -> Line:
     # Later pieces stay inside their list item (indented), but never repeat a heading's marks.
     marker = line.marker if first or line.code is not None else \
         " " * len(line.marker) * bool(line.marker.strip(" #"))
-    return replace(line, runs=tuple(r for r in runs if r.text), marker=marker,
+    lead = line.lead if first else " " * len(line.lead)  # a bullet before `>` shows once
+    return replace(line, runs=tuple(r for r in runs if r.text), marker=marker, lead=lead,
                    gap=line.gap if first else 1)

@@ -57,6 +57,20 @@ def render(lines: Sequence[Line]) -> TelegramPart:
         builder.entities, key=lambda e: (e.offset, -e.length))))
 
 
+def allowed(frames: tuple[Frame, ...]) -> tuple[Frame, ...]:
+    """The frames Telegram lets a run keep: a code entity may sit in no other but a quote.
+
+    The Bot API allows no entity inside code, code inside no style, and no link around
+    code: code in a link shows as link text, code in bold stays code, not bold.
+    """
+    kinds = {frame.kind for frame in frames}
+    if "code" not in kinds:
+        return frames
+    if "link" in kinds:
+        return tuple(f for f in frames if f.kind != "code")
+    return tuple(f for f in frames if f.kind == "code")
+
+
 class _Builder:
     def __init__(self) -> None:
         self.text: list[str] = []
@@ -79,11 +93,14 @@ class _Builder:
     def line(self, line: Line, before: Line | None) -> None:
         if before is not None:
             self.add("\n" * line.gap)
+        text = line.code is None  # code keeps no indentation: `pre` shows it as a block
+        self.add(line.lead if text else "")  # before the quote starts: it is outside of it
         self.blocks(line)
-        self.add(line.marker if line.code is None else "")
+        self.add(line.marker if text else "")
         for run in line.runs:
-            self.close({f.ident for f in run.frames})
-            for frame in run.frames:
+            frames = allowed(run.frames)
+            self.close({f.ident for f in frames})
+            for frame in frames:
                 self.open.setdefault(frame.ident, (frame, self.size))
             self.add(run.text)
         self.close(set())
