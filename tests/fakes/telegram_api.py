@@ -83,28 +83,27 @@ def visible(text: str, parse_mode: str | None) -> str:
     return "".join(parser.text)
 
 
-def _inside(outer: str, inner: str) -> bool | None:
-    """May `inner` sit inside `outer`? None: documented as invalid, and Telegram drops one."""
-    if outer in _CODE or (outer in _QUOTES and inner in _QUOTES):
-        return False  # pre and code hold plain text only; quotes cannot nest
-    if outer in _QUOTES or (_STYLES & {outer, inner} and not _CODE & {outer, inner}):
-        return True
-    return None  # e.g. code inside bold or a link: "can't contain each other" (Bot API docs)
+def _inside(outer: str, inner: str) -> bool:
+    """May `inner` sit inside `outer`, by the Bot API's rules for nested entities?"""
+    if outer in _CODE or inner in _CODE:
+        return outer in _QUOTES and inner in _CODE  # plain text inside; in a quote at most
+    if outer in _QUOTES:
+        return inner not in _QUOTES  # quotes cannot nest
+    return bool(_STYLES & {outer, inner})  # other entities cannot contain each other
 
 
-def _nesting(a: dict[str, Any], b: dict[str, Any]) -> bool | None:
-    """True when `a` and `b` are apart or nest validly, False when Telegram refuses them."""
+def _nested(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """`a` and `b` are apart, or one lies inside the other as Telegram allows."""
     a_end, b_end = a["offset"] + a["length"], b["offset"] + b["length"]
     if a_end <= b["offset"] or b_end <= a["offset"]:
         return True
-    orders = [(o, i) for o, i in ((a, b), (b, a)) if o["offset"] <= i["offset"]
-              and i["offset"] + i["length"] <= o["offset"] + o["length"]]
-    verdicts = {_inside(o["type"], i["type"]) for o, i in orders}
-    return True if True in verdicts else (None if None in verdicts else False)
+    return any(o["offset"] <= i["offset"] and i["offset"] + i["length"] <= o["offset"] +
+               o["length"] and _inside(o["type"], i["type"]) for o, i in ((a, b), (b, a)))
 
 
-def check_entities(text: str, entities: list[dict[str, Any]]) -> list[str]:
-    """Raise ValueError for entities Telegram refuses; return the nestings it would drop."""
+def check_entities(text: str, entities: list[dict[str, Any]]) -> None:
+    """Raise ValueError for entities Telegram refuses (or, for bad nesting, documents as
+    invalid: Telegram itself then drops one of the two)."""
     size = utf16_len(text)
     for e in entities:
         if e.get("type") not in ENTITY_TYPES:
@@ -114,14 +113,9 @@ def check_entities(text: str, entities: list[dict[str, Any]]) -> list[str]:
                 length <= 0 or start + length > size:
             raise ValueError(f"entity {e['type']} at {start}+{length} lies outside the "
                              f"text of {size} UTF-16 units")
-    dropped = []
     for a, b in itertools.combinations(entities, 2):
-        verdict = _nesting(a, b)
-        if verdict is False:
+        if not _nested(a, b):
             raise ValueError(f"entities {a['type']} and {b['type']} overlap")
-        if verdict is None:
-            dropped.append(f"{a['type']}/{b['type']}")
-    return dropped
 
 
 @dataclass
@@ -179,7 +173,6 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         self.texts: dict[tuple[int, int], str] = {}  # (chat, message) -> text shown
         self.entities: dict[tuple[int, int], list[dict[str, Any]]] = {}  # ... and its entities
-        self.dropped: list[str] = []  # nestings Telegram documents as invalid and drops
         self.changes: list[Change] = []  # every successful send, edit and delete, in order
         self._raw: dict[tuple[int, int], str] = {}  # the last text as sent, markup included
         self._updates: list[dict[str, Any]] = []
@@ -355,7 +348,7 @@ class FakeTelegram:
         """The message's entities, checked as Telegram checks them (400 if refused)."""
         entities = list(params.get("entities") or [])
         try:
-            self.dropped += check_entities(str(params.get("text") or ""), entities)
+            check_entities(str(params.get("text") or ""), entities)
         except ValueError as exc:
             raise ValueError(f"can't parse entities: {exc}") from None
         return entities
