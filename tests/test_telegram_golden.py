@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -39,6 +40,18 @@ def sent_as(markdown: str) -> list[tuple[str, list[dict[str, Any]]]]:
     return [(p.text, [e.to_dict() for e in p.entities]) for p in render.telegram(markdown)]
 
 
+def pieces(text: str) -> list[str]:
+    """How the fake model streams an answer: six pieces, so every answer is seen growing."""
+    size = len(text) // 6 + 1
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def so_far(markdown: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Every message the answer may show while it streams: each streamed prefix, rendered."""
+    ends = itertools.accumulate(len(piece) for piece in pieces(markdown))
+    return [shown for end in ends for shown in sent_as(markdown[:end])]
+
+
 def test_the_long_answer_needs_two_messages() -> None:
     assert len(render.telegram(GOLDEN["long"])) == 2
 
@@ -61,9 +74,8 @@ async def ask_all(tg: FakeTelegram, kind: str) -> None:
 async def test_golden_answers_reach_telegram_exactly_as_rendered(
         kind: str, llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
     openai_fake.answer = lambda body: GOLDEN[body["messages"][-1]["content"]]  # asked by name
-    openai_fake.chunks = lambda text: [text[i:i + len(text) // 6 + 1]
-                                       for i in range(0, len(text), len(text) // 6 + 1)]
-    openai_fake.chunk_delay = 0.03  # six pieces each: every answer is seen growing
+    openai_fake.chunks = pieces
+    openai_fake.chunk_delay = 0.03
     ids = [chat["id"] for chat in chats(kind)]
     want = {chat_id: sent_as(GOLDEN[name]) for chat_id, name in zip(ids, NAMES, strict=True)}
     async with fake_telegram() as tg, telegram_bot(tg, llm_service):
@@ -74,5 +86,9 @@ async def test_golden_answers_reach_telegram_exactly_as_rendered(
     growing = {d.chat_id for d in tg.drafts} if kind == "private" else \
         {p["chat_id"] for p in tg.called("editMessageText")}
     assert growing == set(ids)  # drafts in private chats, edits in groups, while streaming
+    for chat_id, name in zip(ids, NAMES, strict=True):  # each update: the answer so far
+        updates = [(d.text, d.entities) for d in tg.drafts if d.chat_id == chat_id] + \
+            [(c.text, c.entities) for c in tg.changes if c.chat_id == chat_id]
+        assert all(update in so_far(GOLDEN[name]) for update in updates)
     if kind == "private":
         assert not tg.called("editMessageText")  # each message sent once, when complete
