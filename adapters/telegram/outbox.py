@@ -21,7 +21,8 @@ Entities = list[MessageEntity] | None
 
 
 def entities(part: TelegramPart) -> Entities:
-    return [MessageEntity(**e.to_dict()) for e in part.entities] or None  # type: ignore[arg-type]
+    return [MessageEntity(e.type, e.offset, e.length, url=e.url, language=e.language)
+            for e in part.entities] or None
 
 
 async def _formatted(part: TelegramPart, request: Callable[[Entities], Awaitable[T]]) -> T:
