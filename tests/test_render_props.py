@@ -16,6 +16,7 @@ FIXED = st.sampled_from([
     "@everyone", "@here", "@channel", "<@123>", "<@&45>", "<#67>", "<@!89>", "<!channel>",
     "<!here>", "<!everyone>", "<@U123>", "<!subteam^S1>", "مرحبا بالعالم", "שלום עולם",
     "👍🏽", "👨‍👩‍👧", "e\u0301", "1.", "# no", "&amp;", "https://example.com/a_(b)_c",
+    "w" * 130, "😀" * 70, "👨‍👩‍👧" * 20,  # words longer than a part: cut between graphemes
 ])
 SPAN = st.one_of(
     WORD, FIXED,
@@ -96,9 +97,13 @@ def check_entities(part: TelegramPart) -> None:
             assert not (inside and b[2] in ("code", "pre") and a[2] != "blockquote"), (a, b)
 
 
+GLUED = re.compile("^[\u200d\ufe0f\u0300-\u036f\U0001F3FB-\U0001F3FF]")  # never a grapheme's tail
+
+
 def check_telegram(markdown: str, limit: int) -> None:
     parts = render.telegram(markdown, limit)
     for part in parts:
+        assert not GLUED.match(part.text) and not part.text.endswith("\u200d"), part.text
         assert 0 < utf16_len(part.text) <= limit
         assert part.text.strip()
         check_entities(part)

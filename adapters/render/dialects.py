@@ -21,7 +21,7 @@ MRKDWN_FLAVOR = Flavor(bullet="•", heading_marks=0, heading_styles=("bold",))
 _SPECIAL = re.compile(r"([\\`*_~\[\]<>|#])")
 _LINE_START = re.compile(r"^([>+=-]|\d+(?=[.)]))")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
-_DISCORD_BROADCAST = re.compile(r"@(?=(everyone|here)\b)", re.IGNORECASE)
+_DISCORD_BROADCAST = re.compile(r"@(?=everyone|here)", re.IGNORECASE)  # even `@everyone_`
 _DISCORD_MENTION = re.compile(r"<(?=[@#])")
 _SLACK_BROADCAST = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
 _SLACK_SPECIAL = re.compile(r"<(?=[!@#])")
