@@ -56,8 +56,12 @@ def telegram(source: Source, limit: int = TELEGRAM_LIMIT) -> list[TelegramPart]:
 
 
 def discord(source: Source, limit: int = DISCORD_LIMIT) -> list[str]:
-    """Discord Markdown messages of at most `limit` characters, mentions made inert."""
-    return _markup(source, dialects.DISCORD_FLAVOR, dialects.DISCORD, limit)
+    """Discord Markdown messages of at most `limit` characters, mentions made inert.
+
+    Measured in UTF-16 units, never fewer than code points: within the limit however
+    Discord counts (an emoji is one code point, two units).
+    """
+    return _markup(source, dialects.DISCORD_FLAVOR, dialects.DISCORD, limit, utf16_len)
 
 
 def slack_markdown(source: Source, limit: int = SLACK_TEXT_LIMIT) -> list[str]:
@@ -76,8 +80,9 @@ def plain(source: Source) -> str:
     return _telegram.render(lines).text
 
 
-def _markup(source: Source, flavor: Flavor, syntax: markup.Syntax, limit: int) -> list[str]:
-    return _parts(source, flavor, lambda lines: markup.render(lines, syntax), len, limit,
+def _markup(source: Source, flavor: Flavor, syntax: markup.Syntax, limit: int,
+            size: Callable[[str], int] = len) -> list[str]:
+    return _parts(source, flavor, lambda lines: markup.render(lines, syntax), size, limit,
                   lambda text: text)
 
 
