@@ -1,4 +1,4 @@
-"""Delivering Telegram answers: splitting, HTML fallback, flood control, streaming, webhook."""
+"""Delivering Telegram answers: splitting, text + entities, flood control, streaming, webhook."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from adapters import render
+from adapters.render import utf16_len
 from adapters.telegram import webhook_router
 from adapters.telegram.app import TelegramApp
-from adapters.textsplit import utf16_len
 from core.service import ChatService
 from tests.fakes.common import serve_asgi, wait_for
 from tests.fakes.openai_server import FakeOpenAI
@@ -23,6 +24,7 @@ from tests.fakes.telegram_api import (
     fake_telegram,
     screens,
     shown,
+    shown_parts,
     telegram_bot,
     user,
 )
@@ -73,57 +75,55 @@ async def test_long_answer_is_split_within_limits_and_complete(
     openai_fake.chunks = lambda text: [text[i:i + 150] for i in range(0, len(text), 150)]
     openai_fake.chunk_delay = 0.015  # 63 chunks: the answer grows over several edit intervals
 
-    def finished() -> bool:
-        last = {c.message_id: c for c in tg.changes}  # every message's latest state
-        return words(" ".join(shown(tg, GROUP["id"]))) == words(answer) and \
-            all(c.html for c in last.values())
+    final = [(p.text, [e.to_dict() for e in p.entities]) for p in render.telegram(answer)]
     async with fake_telegram() as tg, telegram_bot(tg, llm_service):
         await tg.send_text(GROUP, ALICE, MENTION + "long please")
-        await wait_for(finished, timeout=15)
+        await wait_for(lambda: shown_parts(tg, GROUP["id"]) == final, timeout=15)
         messages = shown(tg, GROUP["id"])
         assert len(messages) >= 3 and all(utf16_len(m) <= 4096 for m in messages)
         assert [w for m in messages for w in m.split()] == words(answer)
-        assert all("```" not in c.params["text"] for c in tg.calls
-                   if c.params.get("parse_mode") == "HTML")  # fences balanced, all converted
-        # Live: later messages appeared (plain) and grew while the answer was still streaming;
+        assert not [c for c in tg.calls if "parse_mode" in c.params]
+        # Live: later messages appeared and grew while the answer was still streaming;
         # every step showed a prefix of the answer: nothing twice, lost or out of order.
-        plain = [c.message_id for c in tg.changes if not c.html]
-        assert any(plain.count(later) >= 2 for later in set(plain) - {min(plain)})
+        ids = [c.message_id for c in tg.changes]
+        assert any(ids.count(later) >= 2 for later in set(ids) - {min(ids)})
         assert all(is_prefix(words(" ".join(screen)), words(answer))
                    for screen in screens(tg, GROUP["id"]))
         assert all(b.at - a.at >= 0.045 for a, b in itertools.pairwise(tg.changes))
         assert not tg.called("deleteMessage")
 
 
-async def test_rejected_html_falls_back_to_plain_text_on_edit(
+def refuse_bold(tg: FakeTelegram, method: str) -> None:
+    """The next `method` call with a bold entity is refused, as it would be for a renderer bug."""
+    tg.fail(method, 400, "Bad Request: can't parse entities: unsupported nesting",
+            when=lambda p: any(e["type"] == "bold" for e in p.get("entities") or []))
+
+
+async def test_refused_entities_fall_back_to_plain_text_on_edit(
         llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
-    openai_fake.answer = lambda body: "**Done** & dusted"
+    openai_fake.answer = lambda body: "Done & dusted, **really**"  # bold at the end only
+    openai_fake.chunk_delay = 0.02
     async with fake_telegram() as tg, telegram_bot(tg, llm_service):
-        tg.fail("editMessageText", 400, "Bad Request: can't parse entities: unexpected tag",
-                when=lambda p: p.get("parse_mode") == "HTML")
-        # The streamed plain text can already read so: wait for the refused HTML edit and the
-        # plain edit after it.
-        await ask(tg, "status?", lambda s: not tg.failures and s == ["**Done** & dusted"]
-                  and "parse_mode" not in tg.called("editMessageText")[-1], group=True)
-        edits = tg.called("editMessageText")
-        assert edits[-2]["parse_mode"] == "HTML" and "parse_mode" not in edits[-1]
-        assert edits[-1]["text"] == "**Done** & dusted"
+        refuse_bold(tg, "editMessageText")
+        await ask(tg, "status?", lambda s: not tg.failures and s == ["Done & dusted, really"],
+                  group=True)
+        refused, plain = tg.called("editMessageText")[-2:]
+        assert refused["entities"] and "entities" not in plain
+        assert plain["text"] == refused["text"] == "Done & dusted, really"
 
 
-async def test_rejected_html_falls_back_to_plain_text_on_send(
+async def test_refused_entities_fall_back_to_plain_text_on_send(
         llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
-    paragraph = "**bold** & <tag> words " * 100
-    answer = f"{paragraph}\n\n{paragraph}"  # two messages, both sent finished (HTML)
+    paragraph = "**bold** & <tag> words " * 150  # 2,850 characters to show, twice
+    answer = f"{paragraph}\n\n{paragraph}"  # two messages, both sent finished
     openai_fake.answer = lambda body: answer
     openai_fake.chunks = lambda text: [text]
     async with fake_telegram() as tg, telegram_bot(tg, llm_service):
-        tg.fail("sendMessage", 400, "Bad Request: can't parse entities: unexpected tag",
-                when=lambda p: p.get("parse_mode") == "HTML")
-        await ask(tg, "twice", lambda s: len(s) == 2 and "<tag> words" in s[1])
-        first, second = shown(tg, 11)
-        assert not tg.failures and first.startswith("**bold** & <tag>")  # sent again, plain
-        assert second.startswith("bold & <tag>")  # the other message kept its HTML
-        assert first.split() + second.replace("bold", "**bold**").split() == answer.split()
+        refuse_bold(tg, "sendMessage")
+        await ask(tg, "twice", lambda s: len(s) == 2)
+        (first, plain), (second, formatted) = shown_parts(tg, 11)
+        assert not tg.failures and plain == [] and len(formatted) == 150  # sent again, plain
+        assert first == second and first.startswith("bold & <tag> words bold")
         assert not tg.called("editMessageText")
 
 
@@ -144,7 +144,7 @@ async def test_streaming_edits_are_throttled_and_never_repeat(
     openai_fake.chunk_delay = 0.01  # 69 chunks over ~0.7 s
     async with fake_telegram() as tg, telegram_bot(tg, llm_service,
                                                    TELEGRAM_EDIT_INTERVAL="0.2"):
-        await ask(tg, "stream", lambda s: s == [answer], group=True)
+        await ask(tg, "stream", lambda s: s == [answer.strip()], group=True)
         await asyncio.sleep(0.3)  # a last formatted edit, if any, comes within one interval
         updates = [c for c in tg.calls if c.method in ("sendMessage", "editMessageText")]
         gaps = [b.at - a.at for a, b in itertools.pairwise(updates)]

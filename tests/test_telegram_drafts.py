@@ -26,10 +26,13 @@ def showing(tg: FakeTelegram, chat_id: int, answer: str) -> bool:
 
 
 def assert_sane_drafts(tg: FakeTelegram, answer: str) -> None:
-    """Every draft has text, shows a prefix of the answer, and differs from the one before."""
+    """Every draft has text, shows a prefix of the answer (rendered so far: a `**` may still be
+    open), and differs from the one before."""
     assert tg.drafts and all(d.text.strip() and d.chat_id == 11 for d in tg.drafts)
-    assert all(a.text != b.text for a, b in itertools.pairwise(tg.drafts))
-    assert all(" ".join(d.text.split()) in " ".join(answer.split()) for d in tg.drafts)
+    assert all((a.text, a.entities) != (b.text, b.entities)
+               for a, b in itertools.pairwise(tg.drafts))
+    seen = " ".join(answer.replace("**", "").split())
+    assert all(" ".join(d.text.replace("**", "").split()) in seen for d in tg.drafts)
 
 
 async def test_private_answer_streams_as_drafts_then_one_final_message(
@@ -42,7 +45,8 @@ async def test_private_answer_streams_as_drafts_then_one_final_message(
     assert_sane_drafts(tg, answer)
     assert len({d.draft_id for d in tg.drafts}) == 1  # one message: one animated draft
     [final] = tg.called("sendMessage")
-    assert final["parse_mode"] == "HTML" and "<b>the</b>" in final["text"]
+    assert "parse_mode" not in final and final["text"].startswith("Here is the plan")
+    assert final["entities"] == [{"type": "bold", "offset": 8, "length": 3}]
     assert not tg.called("editMessageText")
     assert max(d.at for d in tg.drafts) < tg.changes[0].at  # drafts first, then the message
 

@@ -1,4 +1,4 @@
-"""The platform-neutral splitter, Telegram's HTML rendering and streaming steps, offline."""
+"""The shared plain splitter, Telegram parts the Bot API accepts, and streaming steps, offline."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters import render
+from adapters.render import TelegramPart
 from adapters.telegram import outbox, sender
-from adapters.telegram.render import pieces, to_html
 from adapters.textsplit import split, utf16_len
-from tests.fakes.telegram_api import visible
+from tests.fakes.telegram_api import check_entities
 
 WORD = st.text(alphabet="ab<&>*😀é ", min_size=1, max_size=12)
 LINE = st.lists(WORD, min_size=1, max_size=8).map(" ".join)
@@ -57,19 +58,53 @@ def test_split_keeps_limits_fences_and_every_character(blocks: list[str], limit:
         "".join(fences.sub("", text).split())
 
 
-def test_html_converts_the_simple_subset_and_escapes_the_rest() -> None:
-    source = "**bold** & `x<y` <b>not a tag</b> *single*\n```py\nif a < b && c:\n```"
-    assert to_html(source) == (
-        "<b>bold</b> &amp; <code>x&lt;y</code> &lt;b&gt;not a tag&lt;/b&gt; *single*\n"
-        '<pre><code class="language-py">if a &lt; b &amp;&amp; c:</code></pre>')
-    assert to_html("```\nunterminated <") == "<pre>unterminated &lt;</pre>"
-    assert to_html('```"><script>\nx\n```') == "<pre>x</pre>"  # odd language: no attribute
+MARKED = st.lists(st.text(alphabet="ab<*_`~[]()|#-😀 ", min_size=1, max_size=10), min_size=1,
+                  max_size=6).map(" ".join)  # every Markdown mark, in any order
+ANSWER = st.lists(st.one_of(MARKED, CODE, MARKED.map("> {}".format), MARKED.map("- {}".format),
+                            st.just("| a | b |\n|---|---|\n| 1 | 😀 |")),
+                  min_size=1, max_size=6).map("\n\n".join)
 
 
-@given(st.text(max_size=300))
-def test_any_text_renders_to_html_telegram_accepts(text: str) -> None:
-    for part in pieces(text):
-        assert utf16_len(visible(to_html(part), "HTML")) <= 4096
+def accepted(part: TelegramPart, limit: int = 4096) -> bool:
+    """Telegram takes the part: entities inside the text and nested, not blank, within limit."""
+    check_entities(part.text, [e.to_dict() for e in part.entities])  # raises if refused
+    return 0 < utf16_len(part.text) <= limit and bool(part.text.strip())
+
+
+@settings(max_examples=60, deadline=None)
+@given(ANSWER, st.integers(60, 400))
+def test_every_prefix_of_an_answer_renders_to_parts_telegram_accepts(text: str,
+                                                                     limit: int) -> None:
+    # Mid-stream, any prefix is shown: a half-written construct must never be refused.
+    for end in {*range(1, len(text), max(1, len(text) // 12)), len(text)}:
+        assert all(accepted(part, limit) for part in render.telegram(text[:end], limit))
+
+
+def test_stray_markup_is_text_not_formatting() -> None:
+    [part] = render.telegram("a <b>not bold</b> & 2 * 3 < 4 **unclosed")
+    assert part.text == "a <b>not bold</b> & 2 * 3 < 4 **unclosed" and part.entities == ()
+
+
+def test_the_fake_refuses_entities_telegram_refuses() -> None:
+    with pytest.raises(ValueError, match="outside"):
+        check_entities("a😀", [{"type": "bold", "offset": 1, "length": 3}])  # 😀 is 2 units
+    with pytest.raises(ValueError, match="unsupported"):
+        check_entities("abc", [{"type": "shout", "offset": 0, "length": 1}])
+    with pytest.raises(ValueError, match="overlap"):
+        check_entities("abcd", [{"type": "bold", "offset": 0, "length": 3},
+                                {"type": "italic", "offset": 2, "length": 2}])
+    with pytest.raises(ValueError, match="overlap"):
+        check_entities("abcd", [{"type": "pre", "offset": 0, "length": 4},
+                                {"type": "bold", "offset": 1, "length": 1}])
+    with pytest.raises(ValueError, match="overlap"):  # documented as invalid nesting
+        check_entities("ab", [{"type": "text_link", "offset": 0, "length": 2, "url": "x"},
+                              {"type": "code", "offset": 0, "length": 1}])
+    check_entities("a😀", [{"type": "bold", "offset": 1, "length": 2},
+                          {"type": "italic", "offset": 0, "length": 3},
+                          {"type": "blockquote", "offset": 0, "length": 3},
+                          {"type": "text_link", "offset": 1, "length": 2, "url": "x"}])
+    check_entities("ab", [{"type": "blockquote", "offset": 0, "length": 2},
+                          {"type": "pre", "offset": 0, "length": 2, "language": "py"}])
 
 
 class _Recorder(outbox.Outbox):
@@ -79,12 +114,12 @@ class _Recorder(outbox.Outbox):
         super().__init__(None, -1, None, None)  # type: ignore[arg-type]  # a group: edits
         self.log: list[tuple[Any, ...]] = []
 
-    async def send(self, text: str, html: bool = False, **extra: Any) -> Any:
-        self.log.append(("send", text, html))
-        return type("Sent", (), {"message_id": len(self.log)})()
+    async def send(self, part: TelegramPart, **extra: Any) -> int:
+        self.log.append(("send", part.text))
+        return len(self.log)
 
-    async def edit(self, message_id: int, text: str, html: bool = False) -> None:
-        self.log.append(("edit", message_id, text, html))
+    async def edit(self, message_id: int, part: TelegramPart) -> None:
+        self.log.append(("edit", message_id, part.text))
 
     async def delete(self, message_id: int) -> None:
         self.log.append(("delete", message_id))
@@ -95,15 +130,16 @@ class _Recorder(outbox.Outbox):
 
 async def test_a_resplit_needing_fewer_messages_deletes_the_extra_one(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sender, "split",
-                        lambda t, limit, length: ["x", "y"] if len(t) < 3 else ["xy"])
+    def two_then_one(text: str, limit: int) -> list[TelegramPart]:
+        texts = ["x", "y"] if len(text) < 3 else ["xy"]
+        return [TelegramPart(t, ()) for t in texts]
+    monkeypatch.setattr(sender.render, "telegram", two_then_one)
 
     async def stream() -> AsyncIterator[str]:
         for piece in "123":
             yield piece
             await asyncio.sleep(0.02)  # each piece its own step
     box = _Recorder()
-    await sender.deliver(box, stream(), 0)
+    await sender.pager(box, 0).run(stream())
     # The extra message goes first, so "y" is never shown twice.
-    assert box.log == [("send", "x", True), ("send", "y", False), ("delete", 2),
-                       ("edit", 1, "xy", True)]
+    assert box.log == [("send", "x"), ("send", "y"), ("delete", 2), ("edit", 1, "xy")]

@@ -1,4 +1,4 @@
-"""Telegram adapter (python-telegram-bot): settings, session keys, rendering, webhook route."""
+"""Telegram adapter (python-telegram-bot): settings, session keys, streaming, webhook route."""
 
 from adapters.telegram.app import build_application, running, webhook_router
 from adapters.telegram.handlers import session_key

@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram import flood
-from adapters.telegram.handlers import COMMANDS, TelegramChat
+from adapters.telegram.handlers import COMMANDS, HELP, UNKNOWN, TelegramChat
 from adapters.telegram.inbox import (
     REPLAY_AFTER,
     Inbox,
@@ -59,12 +59,13 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
     chat = TelegramChat(service, settings)
     app.add_handler(TypeHandler(Update, chat.gate), group=-1)
     app.add_handlers([
-        CommandHandler(("start", "help"), chat.on_help),
+        CommandHandler(("start", "help"), chat.saying(HELP)),
         CommandHandler("reset", chat.on_reset),
         CommandHandler("forget", chat.on_forget),
         CallbackQueryHandler(chat.on_forget_button, pattern=r"^forget:(yes|no):\d+$"),
         MessageHandler(_MESSAGES & filters.TEXT & ~filters.COMMAND, chat.on_text),
-        MessageHandler(_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, chat.on_unknown),
+        MessageHandler(_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE,
+                       chat.saying(UNKNOWN)),
         MessageHandler(_MESSAGES & filters.ATTACHMENT, chat.on_other),
     ])
     app.add_error_handler(chat.on_error)

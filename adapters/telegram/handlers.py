@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import (
@@ -22,8 +23,9 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from adapters.failures import notice
+from adapters.paging import answer
 from adapters.telegram.outbox import Outbox
-from adapters.telegram.sender import deliver
+from adapters.telegram.sender import pager
 from adapters.telegram.settings import TelegramSettings
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
@@ -119,12 +121,14 @@ class TelegramChat:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        text = self._addressed(message, context.bot)
+        bot = context.bot
+        text = self._addressed(message, bot)
         if text is None:
             return
-        turn = Turn(session_key(update, self.settings.shared_groups), speaker(user), text,
-                    turn_id=f"{message.chat.id}:{message.message_id}")
-        await self._answer(outbox(message, context.bot), turn)
+        session, box = session_key(update, self.settings.shared_groups), outbox(message, bot)
+        turn = Turn(session, speaker(user), text, turn_id=f"{message.chat.id}:{message.message_id}")
+        await answer(pager(box, self.settings.edit_interval), self.service.stream(turn), box.say,
+                     where=f"telegram session={session}")
 
     def _addressed(self, message: Message, bot: Bot) -> str | None:
         """The text meant for the bot, or None when a group message is not for it."""
@@ -136,22 +140,6 @@ class TelegramChat:
             text = text.replace(mention, " ")
         return " ".join(text.split()) if mentions else None
 
-    async def _answer(self, box: Outbox, turn: Turn) -> None:
-        try:  # closed before any notice, so a reply that failed midway frees its conversation
-            async with contextlib.aclosing(self.service.stream(turn)) as stream:
-                await deliver(box, stream, self.settings.edit_interval)
-        except Exception as exc:  # what the user is told: adapters/failures.py decides
-            await self._failed(box, exc, turn.session)
-
-    async def _failed(self, box: Outbox, exc: Exception, session: SessionKey) -> None:
-        said = notice(exc, where=f"telegram session={session}")
-        if not said.silent:
-            await self._notice(box, said.text)
-
-    async def _notice(self, box: Outbox, text: str, **extra: Any) -> None:
-        with contextlib.suppress(TelegramError):
-            await box.send(text, **extra)
-
     async def on_other(self, update: Update, context: Context) -> None:
         """Photos, stickers, voice…: say that only text is read (in groups, only if asked)."""
         message = update.effective_message
@@ -159,27 +147,27 @@ class TelegramChat:
             return
         private = message.chat.type == ChatType.PRIVATE
         if private or _replies_to_bot(message, context.bot) or _mentions(message, context.bot):
-            await self._notice(outbox(message, context.bot), NOT_TEXT)
+            await outbox(message, context.bot).say(NOT_TEXT)
 
-    async def on_unknown(self, update: Update, context: Context) -> None:
-        if update.effective_message is not None:
-            await self._notice(outbox(update.effective_message, context.bot), UNKNOWN)
-
-    async def on_help(self, update: Update, context: Context) -> None:
-        if update.effective_message is not None:
-            await self._notice(outbox(update.effective_message, context.bot), HELP)
+    @staticmethod
+    def saying(text: str) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+        """A callback that answers with a fixed notice (help, unknown command)."""
+        async def say(update: Update, context: Context) -> None:
+            if update.effective_message is not None:
+                await outbox(update.effective_message, context.bot).say(text)
+        return say
 
     async def on_reset(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        box = outbox(message, context.bot)
-        session = session_key(update, self.settings.shared_groups)
+        session, said = session_key(update, self.settings.shared_groups), RESET
         try:
             await self.service.reset(session, user_key(user))
-        except Exception as exc:
-            return await self._failed(box, exc, session)
-        await self._notice(box, RESET)
+        except Exception as exc:  # what the user is told: adapters/failures.py decides
+            said = notice(exc, where=f"telegram session={session}").text
+        if said:
+            await outbox(message, context.bot).say(said)
 
     async def on_forget(self, update: Update, context: Context) -> None:
         """`/forget yes` erases at once; `/forget` asks, with buttons only the asker may use."""
@@ -188,11 +176,11 @@ class TelegramChat:
             return
         box = outbox(message, context.bot)
         if [a.lower() for a in context.args or []] == ["yes"]:
-            return await self._notice(box, await self._erase(user))
+            return await box.say(await self._erase(user))
         buttons = InlineKeyboardMarkup([[
             InlineKeyboardButton("Yes, erase everything", callback_data=f"forget:yes:{user.id}"),
             InlineKeyboardButton("Cancel", callback_data=f"forget:no:{user.id}")]])
-        await self._notice(box, ASK_FORGET, reply_markup=buttons)
+        await box.say(ASK_FORGET, reply_markup=buttons)
 
     async def on_forget_button(self, update: Update, context: Context) -> None:
         query = update.callback_query

@@ -1,88 +1,96 @@
-"""One chat's side of a reply: send, edit, delete, draft and "typing…", HTML or plain text."""
+"""One chat's side of a reply: messages as text + entities (never a parse_mode), drafts, notices."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from telegram import Bot, Message, ReplyParameters
-from telegram.constants import ChatAction, ParseMode
+from telegram import Bot, MessageEntity, ReplyParameters
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
-from adapters.telegram.render import to_html
+from adapters.render import TelegramPart
 
 log = logging.getLogger("switchboard.telegram")
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for about 5 s
+T = TypeVar("T")
+Entities = list[MessageEntity] | None
 
 
-def _unparsable(exc: BadRequest) -> bool:
-    return "can't parse entities" in exc.message.lower()
+def entities(part: TelegramPart) -> Entities:
+    return [MessageEntity(e.type, e.offset, e.length, url=e.url, language=e.language)
+            for e in part.entities] or None
 
 
-def _unchanged(exc: BadRequest) -> bool:
-    return "message is not modified" in exc.message.lower()
+async def _formatted(part: TelegramPart, request: Callable[[Entities], Awaitable[T]]) -> T:
+    """Make `request` with the part's entities; text without them if Telegram refuses them.
+
+    The renderer only makes entities Telegram documents as valid, so a refusal is a renderer
+    bug: the answer still arrives, unformatted, and the log says so.
+    """
+    try:
+        return await request(entities(part))
+    except BadRequest as exc:
+        if not part.entities or "can't parse entities" not in exc.message.lower():
+            raise
+        log.warning("telegram refused a message's entities; sent as plain text")
+        return await request(None)
 
 
 class Outbox:
     """Where a reply goes: one chat (and forum topic), quoting the message it answers in groups.
 
-    Flood control is the bot's rate limiter's job (adapters/telegram/flood.py): every request
-    here waits its turn there, and a 429 is waited out and retried there.
+    It is also the shared pager's platform (send, edit, delete). Flood control is the bot's
+    rate limiter's job (adapters/telegram/flood.py): every request waits its turn there.
     """
 
     def __init__(self, bot: Bot, chat_id: int, thread_id: int | None,
                  quote: int | None) -> None:
         self.bot, self.chat_id, self.thread_id, self.quote = bot, chat_id, thread_id, quote
+        self.shown = False  # a message or draft reached the chat: "typing…" can stop
 
     @property
     def private(self) -> bool:
         return self.chat_id > 0  # Telegram gives groups and channels negative ids
 
-    async def send(self, text: str, html: bool = False, **extra: Any) -> Message:
-        """Send a new message; HTML that Telegram cannot parse is sent again as plain text."""
+    async def send(self, part: TelegramPart, **extra: Any) -> int:
+        """Send a new message; only the first message of a reply quotes the question."""
         reply = ReplyParameters(self.quote, allow_sending_without_reply=True) \
             if self.quote else None
-        self.quote = None  # only the first message of a reply quotes the question
+        self.quote = None
+        message = await _formatted(part, lambda found: self.bot.send_message(
+            self.chat_id, part.text, entities=found, message_thread_id=self.thread_id,
+            reply_parameters=reply, **extra))
+        self.shown = True
+        return message.message_id
 
-        async def attempt(body: str, mode: str | None) -> Message:
-            return await self.bot.send_message(
-                self.chat_id, body, parse_mode=mode, message_thread_id=self.thread_id,
-                reply_parameters=reply, **extra)
-        if not html:
-            return await attempt(text, None)
-        try:
-            return await attempt(to_html(text), ParseMode.HTML)
-        except BadRequest as exc:
-            if not _unparsable(exc):
-                raise
-            log.warning("HTML rejected by Telegram; sending plain text")
-            return await attempt(text, None)
+    async def say(self, text: str, **extra: Any) -> None:
+        """A notice (help, rate limit, error), as plain text; a notice that fails is dropped."""
+        with contextlib.suppress(TelegramError):
+            await self.send(TelegramPart(text, ()), **extra)
 
-    async def edit(self, message_id: int, text: str, html: bool = False) -> None:
-        """Replace a message's text; identical text is not an error, bad HTML falls back."""
-        async def attempt(body: str, mode: str | None) -> None:
-            await self.bot.edit_message_text(body, self.chat_id, message_id, parse_mode=mode)
+    async def edit(self, message_id: int, part: TelegramPart) -> None:
+        """Replace a message's text and entities; an edit that changes nothing is no error."""
         try:
-            await attempt(to_html(text) if html else text, ParseMode.HTML if html else None)
+            await _formatted(part, lambda found: self.bot.edit_message_text(
+                part.text, self.chat_id, message_id, entities=found))
         except BadRequest as exc:
-            if _unchanged(exc):
-                return
-            if not (html and _unparsable(exc)):
+            if "message is not modified" not in exc.message.lower():
                 raise
-            log.warning("HTML rejected by Telegram; editing as plain text")
-            with contextlib.suppress(BadRequest):
-                await attempt(text, None)
 
     async def delete(self, message_id: int) -> None:
         with contextlib.suppress(TelegramError):  # already gone, or too old to delete
             await self.bot.delete_message(self.chat_id, message_id)
 
-    async def draft(self, draft_id: int, text: str) -> None:
-        """Show `text` as the chat's message draft (private chats only), as plain text."""
-        await self.bot.send_message_draft(self.chat_id, draft_id, text,
-                                          message_thread_id=self.thread_id)
+    async def draft(self, draft_id: int, part: TelegramPart) -> None:
+        """Show `part` as the chat's message draft (private chats only)."""
+        await _formatted(part, lambda found: self.bot.send_message_draft(
+            self.chat_id, draft_id, part.text, message_thread_id=self.thread_id,
+            entities=found))
+        self.shown = True
 
     async def typing(self) -> None:
         """Show "typing…" until cancelled."""

@@ -19,10 +19,10 @@ import aiohttp
 from aiohttp import web
 from telegram.ext import AIORateLimiter
 
+from adapters.render import utf16_len
 from adapters.telegram import TelegramSettings, build_application, flood, running
 from adapters.telegram.app import TelegramApp
 from adapters.telegram.inbox import Inbox
-from adapters.textsplit import utf16_len
 from core.service import ChatService
 from tests.fakes.common import start_aiohttp
 
@@ -35,6 +35,14 @@ _TEXT_FIELDS = {"text", "caption", "parse_mode", "action", "url", "secret_token"
                 "callback_query_id", "data"}
 _TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
          "span", "tg-spoiler", "blockquote"}
+# The entity types of the Bot API's MessageEntity.
+ENTITY_TYPES = {"mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number",
+                "bold", "italic", "underline", "strikethrough", "spoiler", "blockquote",
+                "expandable_blockquote", "code", "pre", "text_link", "text_mention",
+                "custom_emoji"}
+_STYLES = {"bold", "italic", "underline", "strikethrough", "spoiler"}
+_QUOTES = {"blockquote", "expandable_blockquote"}
+_CODE = {"code", "pre"}
 _ENTITY = re.compile(r"(?<!\w)(/\w+(?:@\w+)?|@\w{3,})")
 _FLOODED = {"sendMessage", "editMessageText"}  # what counts toward a group's flood limit
 # Telegram allows 20 messages a minute in a group. Tests compress the minute (see
@@ -75,6 +83,41 @@ def visible(text: str, parse_mode: str | None) -> str:
     return "".join(parser.text)
 
 
+def _inside(outer: str, inner: str) -> bool:
+    """May `inner` sit inside `outer`, by the Bot API's rules for nested entities?"""
+    if outer in _CODE or inner in _CODE:
+        return outer in _QUOTES and inner in _CODE  # plain text inside; in a quote at most
+    if outer in _QUOTES:
+        return inner not in _QUOTES  # quotes cannot nest
+    return bool(_STYLES & {outer, inner})  # other entities cannot contain each other
+
+
+def _nested(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """`a` and `b` are apart, or one lies inside the other as Telegram allows."""
+    a_end, b_end = a["offset"] + a["length"], b["offset"] + b["length"]
+    if a_end <= b["offset"] or b_end <= a["offset"]:
+        return True
+    return any(o["offset"] <= i["offset"] and i["offset"] + i["length"] <= o["offset"] +
+               o["length"] and _inside(o["type"], i["type"]) for o, i in ((a, b), (b, a)))
+
+
+def check_entities(text: str, entities: list[dict[str, Any]]) -> None:
+    """Raise ValueError for entities Telegram refuses (or, for bad nesting, documents as
+    invalid: Telegram itself then drops one of the two)."""
+    size = utf16_len(text)
+    for e in entities:
+        if e.get("type") not in ENTITY_TYPES:
+            raise ValueError(f"unsupported entity type \"{e.get('type')}\"")
+        start, length = e.get("offset"), e.get("length")
+        if not isinstance(start, int) or not isinstance(length, int) or start < 0 or \
+                length <= 0 or start + length > size:
+            raise ValueError(f"entity {e['type']} at {start}+{length} lies outside the "
+                             f"text of {size} UTF-16 units")
+    for a, b in itertools.combinations(entities, 2):
+        if not _nested(a, b):
+            raise ValueError(f"entities {a['type']} and {b['type']} overlap")
+
+
 @dataclass
 class Call:
     method: str
@@ -90,6 +133,7 @@ class Change:
     message_id: int
     text: str | None
     html: bool
+    entities: list[dict[str, Any]] = field(default_factory=list)
     at: float = field(default_factory=time.monotonic)
 
 
@@ -100,6 +144,7 @@ class Draft:
     chat_id: int
     draft_id: int
     text: str
+    entities: list[dict[str, Any]] = field(default_factory=list)
     at: float = field(default_factory=time.monotonic)
 
 
@@ -120,12 +165,14 @@ class FakeTelegram:
         self.base_url = ""  # http://127.0.0.1:PORT
         self.group_limit, self.group_window = group_limit, group_window
         self.flooded: list[Call] = []  # calls answered 429 for breaking a group's flood limit
+        self.refused: list[Call] = []  # calls answered 400 (bad entities, too long, …)
         self.drafts: list[Draft] = []
         self._group_times: dict[int, deque[float]] = {}  # accepted messages+edits per group
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
         self.webhook: dict[str, Any] | None = None
         self.texts: dict[tuple[int, int], str] = {}  # (chat, message) -> text shown
+        self.entities: dict[tuple[int, int], list[dict[str, Any]]] = {}  # ... and its entities
         self.changes: list[Change] = []  # every successful send, edit and delete, in order
         self._raw: dict[tuple[int, int], str] = {}  # the last text as sent, markup included
         self._updates: list[dict[str, Any]] = []
@@ -215,6 +262,7 @@ class FakeTelegram:
         try:
             return web.json_response({"ok": True, "result": await handler(params)})
         except ValueError as exc:
+            self.refused.append(call)
             return _error(400, f"Bad Request: {exc}")
 
     def _flood_wait(self, method: str, params: dict[str, Any]) -> int | None:
@@ -281,9 +329,10 @@ class FakeTelegram:
         if not isinstance(draft_id, int) or draft_id == 0:
             raise ValueError("draft_id must be a non-zero integer")
         text = str(params.get("text") or "")  # empty: Telegram shows "Thinking…"
+        entities = self._entities(params)
         if utf16_len(visible(text, params.get("parse_mode"))) > 4096:
             raise ValueError("message is too long")
-        self.drafts.append(Draft(chat_id, draft_id, text))
+        self.drafts.append(Draft(chat_id, draft_id, text, entities))
         return True
 
     async def _m_deleteMessage(self, params: dict[str, Any]) -> Any:
@@ -291,20 +340,33 @@ class FakeTelegram:
         if self.texts.pop(key, None) is None:
             raise ValueError("message to delete not found")
         self._raw.pop(key, None)
+        self.entities.pop(key, None)
         self.changes.append(Change(*key, None, False))
         return True
 
+    def _entities(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The message's entities, checked as Telegram checks them (400 if refused)."""
+        entities = list(params.get("entities") or [])
+        try:
+            check_entities(str(params.get("text") or ""), entities)
+        except ValueError as exc:
+            raise ValueError(f"can't parse entities: {exc}") from None
+        return entities
+
     def _show(self, chat_id: int, message_id: int, params: dict[str, Any]) -> None:
         text = visible(str(params["text"]), params.get("parse_mode"))
+        entities = self._entities(params)
         self.texts[(chat_id, message_id)] = text
+        self.entities[(chat_id, message_id)] = entities
         self._raw[(chat_id, message_id)] = params["text"]
-        self.changes.append(Change(chat_id, message_id, text, params.get("parse_mode") == "HTML"))
+        self.changes.append(Change(chat_id, message_id, text, params.get("parse_mode") == "HTML",
+                                   entities))
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
         chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
-        text = _checked(params)
-        if self.texts.get((chat_id, message_id)) == text and self._raw.get(
-                (chat_id, message_id)) == params["text"]:
+        text, key = _checked(params), (chat_id, message_id)
+        if self.texts.get(key) == text and self._raw.get(key) == params["text"] and \
+                self.entities.get(key) == list(params.get("entities") or []):
             raise ValueError("message is not modified: specified new message content and "
                              "reply markup are exactly the same")
         self._show(chat_id, message_id, params)
@@ -312,6 +374,7 @@ class FakeTelegram:
 
 
 def _checked(params: dict[str, Any]) -> str:
+    """The visible text, once it passes Telegram's checks of markup, emptiness and length."""
     try:
         text = visible(str(params["text"]), params.get("parse_mode"))
     except ValueError as exc:
@@ -401,6 +464,12 @@ async def telegram_bot(fake: FakeTelegram, service: ChatService,
         prepare(app)
     async with running(app, settings, replay_after):
         yield app
+
+
+def shown_parts(fake: FakeTelegram, chat_id: int) -> list[tuple[str, list[dict[str, Any]]]]:
+    """What a chat shows now, oldest message first: each message's text and entities."""
+    return [(text, fake.entities[key]) for key, text in sorted(fake.texts.items())
+            if key[0] == chat_id]
 
 
 def screens(fake: FakeTelegram, chat_id: int) -> list[list[str]]:
