@@ -22,7 +22,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from adapters.failures import notice
+from adapters import commands
 from adapters.paging import answer
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.sender import pager
@@ -41,7 +41,7 @@ HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember 
         "/reset starts a fresh conversation. /forget erases everything I keep about you.")
 NOT_TEXT = "Sorry, I can only read text messages. Please type your question."
 UNKNOWN = "I don't know that command. Try /help."
-RESET = "Started a fresh conversation."
+RESET = commands.RESET_DONE
 ASK_FORGET = ("Erase everything I keep about you, in every chat? This cannot be undone. "
               "Tap a button, or send /forget yes.")
 KEPT = "Nothing was erased."
@@ -161,11 +161,9 @@ class TelegramChat:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        session, said = session_key(update, self.settings.shared_groups), RESET
-        try:
-            await self.service.reset(session, user_key(user))
-        except Exception as exc:  # what the user is told: adapters/failures.py decides
-            said = notice(exc, where=f"telegram session={session}").text
+        session = session_key(update, self.settings.shared_groups)
+        said = await commands.outcome(commands.reset(self.service, session, user_key(user)),
+                                      where=f"telegram session={session}")
         if said:
             await outbox(message, context.bot).say(said)
 
@@ -196,13 +194,9 @@ class TelegramChat:
             await query.edit_message_text(outcome)
 
     async def _erase(self, user: User) -> str:
-        try:
-            count = await self.service.forget(user_key(user))
-        except Exception as exc:
-            return notice(exc, where=f"telegram forget user={user.id}").text or KEPT
-        log.info("erased telegram user %s (%d conversations)", user.id, count)
-        plural = "conversation" if count == 1 else "conversations"
-        return f"Done: I erased everything I kept about you ({count} {plural})."
+        said = await commands.outcome(commands.forget(self.service, user_key(user)),
+                                      where=f"telegram forget user={user.id}")
+        return said or KEPT
 
     async def on_error(self, update: object, context: Context) -> None:
         # PTB's own errors (network, bad requests); logged without the update's contents.
