@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from adapters.render import utf16_len
+
+__all__ = ["FENCE", "split", "utf16_len"]
 Length = Callable[[str], int]
 FENCE = "```"
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, as Telegram counts it (emoji outside the BMP count 2)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import pytest
 from redis import Redis as SyncRedis
 
 from bots.wiring import open_core
-from core.errors import DuplicateTurn, RateLimited
+from core.errors import DuplicateTurn, RateLimited, StoreUnavailable
 from core.keys import SessionKey, Speaker, UserKey
 from core.redis_modes import AnyRedis, Mode, build_client, following
 from core.redis_store import RedisStore
@@ -163,3 +163,17 @@ async def check_every_key_has_a_ttl(env: Env) -> None:
 CHECKS = [check_switchboard_chat_remembers, check_conversations_isolated,
           check_rate_limit_exact, check_turn_answered_once, check_lock_orders_two_services,
           check_erase_leaves_nothing, check_every_key_has_a_ttl]
+
+
+async def turns_until_answered(service: ChatService, session: SessionKey, who: Speaker,
+                               seconds: float) -> dict[str, object]:
+    """Send turns one after another until one is answered (a failover is under way)."""
+    outcomes: dict[str, object] = {}
+    async with asyncio.timeout(seconds):
+        while not outcomes or not isinstance(list(outcomes.values())[-1], str):
+            text = f"during {len(outcomes)}"
+            try:
+                outcomes[text] = await service.reply(Turn(session, who, text, text))
+            except StoreUnavailable as exc:
+                outcomes[text] = exc
+    return outcomes

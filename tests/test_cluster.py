@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ from redis.asyncio.cluster import RedisCluster
 from adapters.telegram.inbox import RedisInbox
 from bots.wiring import open_core
 from core.connect import check_reachable, open_redis
-from core.errors import ConfigError, StoreUnavailable
+from core.errors import ConfigError
 from core.keys import SessionKey
 from core.redis_modes import build_client
 from core.redis_store import RedisStore
@@ -21,7 +20,7 @@ from core.service import ChatService, Turn
 from tests.fakes.models import CountingModel
 from tests.fakes.redis_proxy import FlightProxy
 from tests.servers import Cluster, redis_cluster
-from tests.store_checks import CHECKS, Env, person
+from tests.store_checks import CHECKS, Env, person, turns_until_answered
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -177,14 +176,7 @@ async def _killed_primary(env: Env, cluster: Cluster) -> None:
     with SyncRedis(port=victim, socket_timeout=5) as primary:
         assert primary.wait(1, 2000) == 1
     cluster.servers.processes[victim].kill()  # SIGKILL by pid: its replica takes over
-    outcomes: dict[str, object] = {}
-    async with asyncio.timeout(60):
-        while not outcomes or not isinstance(list(outcomes.values())[-1], str):
-            text = f"during {len(outcomes)}"
-            try:
-                outcomes[text] = await service.reply(Turn(session, ana, text, text))
-            except StoreUnavailable as exc:
-                outcomes[text] = exc
+    outcomes = await turns_until_answered(service, session, ana, 60)
     for i in range(3):  # the promoted replica had no scripts: NOSCRIPT, reload, rerun
         await service.reply(Turn(session, ana, f"after {i}", f"a{i}"))
     texts = [m.text for m in await service.history(session, 200)][::2]

@@ -20,7 +20,7 @@ from core.service import ChatService, Turn
 from core.settings import CoreSettings, load
 from tests.fakes.models import CountingModel
 from tests.servers import SERVICE, SentinelSetup, redis_sentinel, wait_for
-from tests.store_checks import CHECKS, Env, person
+from tests.store_checks import CHECKS, Env, person, turns_until_answered
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -162,14 +162,8 @@ async def test_turns_resume_after_the_primary_is_killed(env: Env, sentinel: Sent
     with SyncRedis(port=old, socket_timeout=5) as primary:
         assert primary.wait(1, 2000) == 1
     sentinel.servers.processes[old].kill()  # SIGKILL by pid
-    outcomes: dict[str, object] = {}
-    async with asyncio.timeout(40):  # down after 1 s, then a vote and the promotion
-        while not outcomes or not isinstance(list(outcomes.values())[-1], str):
-            text = f"during {len(outcomes)}"
-            try:
-                outcomes[text] = await service.reply(Turn(session, ana, text, text))
-            except StoreUnavailable as exc:
-                outcomes[text] = exc
+    # down after 1 s, then a vote and the promotion
+    outcomes = await turns_until_answered(service, session, ana, 40)
     new = sentinel.primary_port()
     assert new != old and len(outcomes) > 1  # some turns failed while no primary was named
     for i in range(3):

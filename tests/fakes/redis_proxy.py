@@ -6,13 +6,11 @@ import asyncio
 import contextlib
 
 
-class DroppingProxy:
-    """Forwards bytes both ways; when armed, drops the reply to a request containing `needle`."""
+class _Proxy:
+    """A loopback listener that hands each client connection to `_client`."""
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
-        self.needle: bytes | None = None
-        self.hits = 0  # requests seen containing the needle
         self.server: asyncio.Server | None = None
         self.port = 0
 
@@ -23,7 +21,20 @@ class DroppingProxy:
     async def stop(self) -> None:
         if self.server:
             self.server.close()
-            await self.server.wait_closed()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.server.wait_closed(), 2)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+class DroppingProxy(_Proxy):
+    """Forwards bytes both ways; when armed, drops the reply to a request containing `needle`."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(host, port)
+        self.needle: bytes | None = None
+        self.hits = 0  # requests seen containing the needle
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self.target)
@@ -55,24 +66,12 @@ class DroppingProxy:
             await writer.drain()
 
 
-class FlightProxy:
+class FlightProxy(_Proxy):
     """Forwards bytes both ways and counts round trips: client sends that follow a reply."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
+        super().__init__(host, port)
         self.flights = 0
-        self.server: asyncio.Server | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self.server:
-            self.server.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.server.wait_closed(), 2)
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection(*self.target)
