@@ -1,21 +1,19 @@
-"""One streaming pager: split a growing answer, edit what changed, send what is new, throttle."""
+"""The pager's decisions as pure functions: which messages to send, edit or delete, and when.
+
+The effects (a platform's requests, the model stream) are in `adapters.pager`.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
-import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
-from adapters.failures import notice
 from adapters.textsplit import split
 
 P = TypeVar("P")  # a part: what one message shows (a str, or e.g. Telegram text + entities)
 M = TypeVar("M")  # a platform's handle of a sent message (an id, a ts, a message object)
-P_contra = TypeVar("P_contra", contravariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,82 +143,3 @@ def applied(sent: SentState[P, M], action: Action[P, M], now: float,
     else:
         messages.append(Shown(new_id, action.part))
     return replace(sent, messages=tuple(messages), last=now)
-
-
-class Platform(Protocol[P_contra, M]):
-    """The three message requests the pager needs from a platform."""
-
-    async def send(self, part: P_contra) -> M: ...
-    async def edit(self, message_id: M, part: P_contra) -> None: ...
-    async def delete(self, message_id: M) -> None: ...
-
-
-class Pager(Generic[P, M]):
-    """Runs `plan` against a platform: shows a growing answer, then gives it its final form."""
-
-    def __init__(self, platform: Platform[P, M], render: Render[P], *, limit: int, pace: Pace,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self.platform, self.render, self.limit, self.pace = platform, render, limit, pace
-        self.clock, self.sleep = clock, sleep
-        self.sent: SentState[P, M] = SentState()
-
-    @property
-    def message_ids(self) -> list[M]:
-        return [shown.message_id for shown in self.sent.messages]
-
-    async def show(self, text: str) -> None:
-        """Show the answer so far, if the pace allows a request now."""
-        await self._step(text, final=False)
-
-    async def finish(self, text: str) -> None:
-        """Give every message its final form, keeping to the pace."""
-        while await self._step(text, final=True):
-            pass
-
-    async def run(self, stream: AsyncIterator[str]) -> str:
-        """Show a stream of pieces as it grows, finish it, and return the whole answer."""
-        text = ""
-        async for piece in stream:
-            text += piece
-            await self.show(text)
-        await self.finish(text)
-        return text
-
-    async def _step(self, text: str, final: bool) -> bool:
-        """Make the planned requests; False when there was nothing to do."""
-        if not final and wait(self.sent, self.pace, self.clock()) > 0:
-            return False  # throttled: not even worth rendering (that is O(answer) per piece)
-        actions = plan(self.render(text, self.limit), self.sent, final=final,
-                       now=self.clock(), pace=self.pace)
-        for action in actions:
-            await self._do(action)
-        return bool(actions)
-
-    async def _do(self, action: Action[P, M]) -> None:
-        new_id: M | None = None
-        if isinstance(action, Wait):
-            await self.sleep(action.seconds)
-        elif isinstance(action, Send):
-            new_id = await self.platform.send(action.part)
-        elif isinstance(action, Edit):
-            await self.platform.edit(action.message_id, action.part)
-        else:
-            await self.platform.delete(action.message_id)
-        self.sent = applied(self.sent, action, self.clock(), new_id)
-
-
-async def answer(pager: Pager[P, M], stream: AsyncGenerator[str, None],
-                 say: Callable[[str], Awaitable[object]], *, where: str) -> None:
-    """Show one turn's answer; a failure ends it with a notice after whatever was shown.
-
-    The stream is closed before the notice goes out, so a turn that failed midway has already
-    given its conversation back. `where` names the turn in the log (never its text).
-    """
-    try:
-        async with contextlib.aclosing(stream):
-            await pager.run(stream)
-    except Exception as exc:
-        said = notice(exc, where=where)
-        if not said.silent:
-            await say(said.text)

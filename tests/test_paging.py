@@ -7,19 +7,17 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 import pytest
 
+from adapters.pager import Pager, Platform, answer
 from adapters.paging import (
     Action,
     Delete,
     Edit,
     Pace,
-    Pager,
-    Platform,
     Rendered,
     Send,
     SentState,
     Shown,
     Wait,
-    answer,
     plan,
     split_plain,
 )

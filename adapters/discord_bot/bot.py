@@ -12,7 +12,8 @@ from adapters.discord_bot.inflight import Inflight
 from adapters.discord_bot.reply import Channel, pager, pages
 from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
 from adapters.discord_bot.settings import DiscordSettings
-from adapters.paging import Render, answer
+from adapters.pager import answer
+from adapters.paging import Render
 from core.service import ChatService, Turn
 
 log = logging.getLogger("switchboard.discord")

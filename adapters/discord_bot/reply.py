@@ -8,7 +8,8 @@ import discord
 
 from adapters import render
 from adapters.discord_bot.settings import MESSAGE_LIMIT
-from adapters.paging import Pace, Pager, Render, Rendered, plain
+from adapters.pager import Pager
+from adapters.paging import Pace, Render, Rendered, plain
 
 # Model output is untrusted: it must never ping @everyone, roles, users or the replied-to author.
 NO_PINGS = discord.AllowedMentions.none()

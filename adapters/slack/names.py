@@ -1,13 +1,12 @@
-"""Display names for the model's "You are talking with …": `users.info`, cached in-process."""
+"""Display names the model sees as each message's `name`: `users.info`, cached in-process."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import OrderedDict
 
 from aiohttp import ClientError
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -16,24 +15,23 @@ MAX_NAME = 80
 
 
 class Names:
-    """User id -> display name, bounded (least recently used out) and refreshed after `ttl` s."""
+    """User id -> display name: bounded LRU caches (cachetools), a failure kept for less time."""
 
     def __init__(self, size: int = 2048, ttl: float = 3600, failed_ttl: float = 60,
                  timeout: float = 2) -> None:
-        self.size, self.ttl, self.failed_ttl, self.timeout = size, ttl, failed_ttl, timeout
-        self._cache: OrderedDict[tuple[str, str], tuple[float, str]] = OrderedDict()
+        self.timeout = timeout
+        self._found: TTLCache[tuple[str, str], str] = TTLCache(size, ttl)
+        # A failure is retried sooner: it is usually a missing scope or a passing outage.
+        self._failed: TTLCache[tuple[str, str], str] = TTLCache(size, failed_ttl)
 
     async def name(self, client: AsyncWebClient, team: str, user: str) -> str:
         """The person's display name, or their user id when Slack cannot tell us."""
         key = (team, user)
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            self._cache.move_to_end(key)
-            return hit[1]
+        cached = self._found.get(key) or self._failed.get(key)
+        if cached is not None:
+            return cached
         name = await self._lookup(client, user)
-        # A failure is retried sooner: it is usually a missing scope or a passing outage.
-        ttl = self.ttl if name != user else self.failed_ttl
-        self._remember(key, name, ttl)
+        (self._found if name != user else self._failed)[key] = name
         return name
 
     async def _lookup(self, client: AsyncWebClient, user: str) -> str:
@@ -49,12 +47,6 @@ class Names:
             return user
         return _pick(info.get("user") or {}) or user
 
-    def _remember(self, key: tuple[str, str], name: str, ttl: float) -> None:
-        self._cache[key] = (time.monotonic() + ttl, name)
-        self._cache.move_to_end(key)
-        while len(self._cache) > self.size:
-            self._cache.popitem(last=False)
-
 
 def _pick(user: dict[str, object]) -> str:
     """Slack's display name, else the full name, else the handle; one short line."""
@@ -62,7 +54,7 @@ def _pick(user: dict[str, object]) -> str:
     profile = profile if isinstance(profile, dict) else {}
     for candidate in (profile.get("display_name"), profile.get("real_name"),
                       user.get("real_name"), user.get("name")):
-        # The name goes into the system prompt: no line breaks or control characters.
+        # One short line: no line breaks or control characters.
         printable = "".join(c if c.isprintable() else " " for c in str(candidate or ""))
         text = " ".join(printable.split())
         if text:

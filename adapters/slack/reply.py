@@ -15,7 +15,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import render
-from adapters.paging import Pace, Pager, Render, Rendered, plain
+from adapters.pager import Pager
+from adapters.paging import Pace, Render, Rendered, plain
 
 log = logging.getLogger("switchboard.slack")
 

@@ -17,7 +17,7 @@ from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import render
-from adapters.paging import Pager
+from adapters.pager import Pager
 from adapters.slack.reply import Sink, Target, edited
 from adapters.slack.settings import SlackSettings
 

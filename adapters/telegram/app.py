@@ -1,16 +1,12 @@
-"""The PTB `Application` for Switchboard: polling or webhook, plus the FastAPI webhook route."""
+"""The PTB `Application` for Switchboard: handlers wired, then polling or webhook."""
 
 from __future__ import annotations
 
 import contextlib
-import hmac
-import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Header, HTTPException, Request
-from pydantic import SecretStr
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -31,16 +27,13 @@ from adapters.telegram.inbox import (
     Inbox,
     InboxBot,
     InboxProcessor,
-    inbox_of,
     replaying,
 )
 from adapters.telegram.settings import TelegramSettings
-from core.errors import StoreUnavailable
 from core.service import ChatService
 
 log = logging.getLogger("switchboard.telegram")
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
-WEBHOOK_PATH = "/telegram/webhook"
 _MESSAGES = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
 
 
@@ -113,53 +106,3 @@ async def _receive(app: TelegramApp, settings: TelegramSettings) -> None:
     elif app.updater is not None:
         await app.updater.start_polling(timeout=settings.poll_timeout,
                                         allowed_updates=Update.ALL_TYPES)
-
-
-def webhook_router(secret: SecretStr,
-                   application: Callable[[], TelegramApp | None]) -> APIRouter:
-    """`POST /telegram/webhook`: 403 without the right secret header, 503 while the bot is down.
-
-    Each update is written to the inbox before the 200 (503 if that fails, so Telegram
-    retries), then queued, so Telegram gets its answer at once and chats run concurrently.
-    """
-    router = APIRouter()
-    expected = secret.get_secret_value().encode()
-
-    @router.post(WEBHOOK_PATH, include_in_schema=False)
-    async def telegram_webhook(request: Request, x_telegram_bot_api_secret_token: str | None
-                               = Header(None)) -> dict[str, bool]:
-        given = (x_telegram_bot_api_secret_token or "").encode()
-        if not hmac.compare_digest(given, expected):
-            raise HTTPException(403, "wrong or missing secret token")
-        app = application()
-        if app is None or not app.running:
-            raise HTTPException(503, "telegram bot not running")  # Telegram retries later
-        raw = await request.body()
-        update = _parse(raw, app)
-        await _keep(app, update, raw)
-        await app.update_queue.put(update)
-        return {"ok": True}
-
-    return router
-
-
-def _parse(raw: bytes, app: TelegramApp) -> Update:
-    try:
-        update = Update.de_json(json.loads(raw), app.bot)
-    except (ValueError, TypeError, KeyError):  # UnicodeDecodeError is a ValueError
-        raise HTTPException(400, "not a Telegram update") from None
-    if update is None:
-        raise HTTPException(400, "not a Telegram update")
-    return update
-
-
-async def _keep(app: TelegramApp, update: Update, raw: bytes) -> None:
-    """Persist before confirming: after our 200, Telegram never sends this update again."""
-    inbox = inbox_of(app)
-    if inbox is None:
-        return
-    try:
-        await inbox.put(str(update.update_id), raw.decode())
-    except StoreUnavailable as exc:
-        log.warning("telegram update %s refused, inbox unavailable: %s", update.update_id, exc)
-        raise HTTPException(503, "inbox unavailable") from None

@@ -23,7 +23,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from adapters import commands
-from adapters.paging import answer
+from adapters.pager import answer
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.sender import pager
 from adapters.telegram.settings import TelegramSettings

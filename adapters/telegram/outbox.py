@@ -50,7 +50,6 @@ class Outbox:
     def __init__(self, bot: Bot, chat_id: int, thread_id: int | None,
                  quote: int | None) -> None:
         self.bot, self.chat_id, self.thread_id, self.quote = bot, chat_id, thread_id, quote
-        self.shown = False  # a message or draft reached the chat: "typing…" can stop
 
     @property
     def private(self) -> bool:
@@ -64,7 +63,6 @@ class Outbox:
         message = await _formatted(part, lambda found: self.bot.send_message(
             self.chat_id, part.text, entities=found, message_thread_id=self.thread_id,
             reply_parameters=reply, **extra))
-        self.shown = True
         return message.message_id
 
     async def say(self, text: str, **extra: Any) -> None:
@@ -90,7 +88,6 @@ class Outbox:
         await _formatted(part, lambda found: self.bot.send_message_draft(
             self.chat_id, draft_id, part.text, message_thread_id=self.thread_id,
             entities=found))
-        self.shown = True
 
     async def typing(self) -> None:
         """Show "typing…" until cancelled."""

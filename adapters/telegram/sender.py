@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram.error import TelegramError
 
 from adapters import render
-from adapters.paging import Pace, Pager, Platform, Render, Rendered, plain, wait
+from adapters.pager import Pager
+from adapters.paging import Pace, Rendered, plain
 from adapters.render import TelegramPart
 from adapters.telegram.outbox import Outbox
 
 log = logging.getLogger("switchboard.telegram")
 LIMIT = render.TELEGRAM_LIMIT
-P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,66 +75,9 @@ class Drafts:
             self.drafting = False
 
 
-class Streamed(Pager[P, int]):
-    """The shared pager, reading the model in its own task: Telegram's pace (flood limits)
-    never holds up the model stream or its deadline. "typing…" shows until a message does."""
-
-    def __init__(self, platform: Platform[P, int], pages: Render[P], box: Outbox,
-                 interval: float) -> None:
-        super().__init__(platform, pages, limit=LIMIT, pace=Pace(interval))
-        self.box = box
-
-    async def run(self, stream: AsyncIterator[str]) -> str:
-        """Show the answer while it grows, within the pace, then give it its final form."""
-        answer = _Answer()
-        reader = asyncio.create_task(answer.read(stream))
-        typing = asyncio.create_task(self.box.typing())
-        try:
-            while await answer.grown(reader):
-                await self.sleep(max(0.0, wait(self.sent, self.pace, self.clock())))
-                await self.show(answer.text)
-                if self.box.shown:
-                    typing.cancel()
-            reader.result()  # the model's error, if it failed midway
-        finally:
-            typing.cancel()
-            await _stop(reader)
-        await self.finish(answer.text)
-        return answer.text
-
-
-def pager(box: Outbox, interval: float) -> Streamed[Any]:
-    """Drafts in private chats (Telegram has them only there), edits in groups."""
+def pager(box: Outbox, interval: float) -> Pager[Any, int]:
+    """Drafts in private chats (Telegram has them only there), edits in groups; "typing…"
+    shows until a message does."""
     if box.private:
-        return Streamed(Drafts(box), drafted, box, interval)
-    return Streamed(box, edited, box, interval)
-
-
-class _Answer:
-    """The answer so far, as the reader task received it; `grew` is also set when it ends."""
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.grew = asyncio.Event()
-
-    async def read(self, stream: AsyncIterator[str]) -> None:
-        try:
-            async for piece in stream:
-                self.text += piece
-                self.grew.set()
-        finally:
-            self.grew.set()
-
-    async def grown(self, reader: asyncio.Task[None]) -> bool:
-        """Wait until the answer grew (True) or the reader ended (False)."""
-        await self.grew.wait()
-        self.grew.clear()
-        return not reader.done()
-
-
-async def _stop(reader: asyncio.Task[None]) -> None:
-    # asyncio.wait, not `await reader`: our own cancellation must still propagate.
-    reader.cancel()
-    await asyncio.wait([reader])
-    if not reader.cancelled():
-        reader.exception()  # retrieved: reader.result() or the step's error already reports it
+        return Pager(Drafts(box), drafted, limit=LIMIT, pace=Pace(interval), busy=box.typing)
+    return Pager(box, edited, limit=LIMIT, pace=Pace(interval), busy=box.typing)
