@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
-from adapters.textsplit import split
-
 P = TypeVar("P")  # a part: what one message shows (a str, or e.g. Telegram text + entities)
 M = TypeVar("M")  # a platform's handle of a sent message (an id, a ts, a message object)
 
@@ -27,11 +25,6 @@ class Rendered(Generic[P]):
 def plain(parts: Iterable[P]) -> list[Rendered[P]]:
     """Parts that look the same while growing as when finished."""
     return [Rendered(done=part, growing=part) for part in parts]
-
-
-def split_plain(text: str, limit: int) -> list[Rendered[str]]:
-    """The default render: the shared paragraph- and code-aware splitter, no formatting."""
-    return plain(split(text, limit))
 
 
 Render = Callable[[str, int], Sequence[Rendered[P]]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 import pytest
@@ -19,11 +20,16 @@ from adapters.paging import (
     Shown,
     Wait,
     plan,
-    split_plain,
 )
 from core.errors import DuplicateTurn, ModelError
 
 NOW = 100.0
+
+
+def split_plain(text: str, limit: int) -> list[Rendered[str]]:
+    """A stand-in render: each paragraph's words wrapped into messages of at most `limit`."""
+    return [Rendered(done=p, growing=p) for paragraph in text.split("\n\n")
+            for p in textwrap.wrap(paragraph, limit)]
 
 
 def same(*parts: str) -> list[Rendered[str]]:

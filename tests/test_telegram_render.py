@@ -1,9 +1,8 @@
-"""The shared plain splitter, Telegram parts the Bot API accepts, and streaming steps, offline."""
+"""Telegram parts the Bot API accepts, and streaming steps, offline."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,50 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters import render
-from adapters.render import TelegramPart
+from adapters.render import TelegramPart, utf16_len
 from adapters.telegram import outbox, sender
-from adapters.textsplit import split, utf16_len
 from tests.fakes.telegram_api import check_entities
 
 WORD = st.text(alphabet="ab<&>*😀é ", min_size=1, max_size=12)
 LINE = st.lists(WORD, min_size=1, max_size=8).map(" ".join)
 PARAGRAPH = st.lists(LINE, min_size=1, max_size=4).map("\n".join)
 CODE = st.lists(LINE, min_size=0, max_size=12).map(lambda ls: "```py\n" + "\n".join(ls) + "\n```")
-
-
-def test_utf16_counts_astral_emoji_twice() -> None:
-    assert utf16_len("a😀é") == 4
-
-
-def test_short_text_is_one_piece_unchanged() -> None:
-    text = "Hi\n\n```py\nx = 1\n\ny = 2\n```\nafter\n\n\nend"
-    assert split(text, 1000) == [text]
-    assert split("   ", 10_000) == []
-
-
-def test_split_prefers_paragraphs_and_refences_code() -> None:
-    code = "```python\n" + "\n".join(f"x = {i}  # 😀" for i in range(60)) + "\n```"
-    parts = split(f"intro\n\n{code}\n\noutro", 200, utf16_len)
-    assert parts[0] == "intro" and parts[-1].endswith("outro")
-    assert all(utf16_len(p) <= 200 for p in parts)
-    assert all(p.startswith("```python\n") and p.count("```") == 2 for p in parts[1:-1])
-
-
-def test_unbreakable_words_are_cut_hard() -> None:
-    assert split("a" * 50, 20) == ["a" * 20, "a" * 20, "a" * 10]
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.one_of(PARAGRAPH, CODE), min_size=1, max_size=12), st.integers(40, 300))
-def test_split_keeps_limits_fences_and_every_character(blocks: list[str], limit: int) -> None:
-    text = "\n\n".join(blocks)
-    parts = split(text, limit, utf16_len)
-    assert all(utf16_len(p) <= limit for p in parts)
-    assert all(sum(1 for ln in p.split("\n") if ln.startswith("```")) % 2 == 0 for p in parts)
-    fences = re.compile(r"^```\w*$", re.MULTILINE)
-    # Hard cuts may split a word; no character may be lost, added or reordered.
-    assert "".join(fences.sub("", "\n".join(parts)).split()) == \
-        "".join(fences.sub("", text).split())
 
 
 MARKED = st.lists(st.text(alphabet="ab<*_`~[]()|#-😀 ", min_size=1, max_size=10), min_size=1,

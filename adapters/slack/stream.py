@@ -1,4 +1,4 @@
-"""Delivery guarantee: Slack's native stream (chat.startStream/appendStream/stopStream).
+"""Slack's native stream (chat.startStream/appendStream/stopStream) for answers in threads.
 
 Appended text cannot be taken back, so only what is final is appended; a message whose
 rendering changed is corrected once complete, and a refused stream falls back to editing.
