@@ -8,7 +8,7 @@ import zipfile
 import pypdf
 import pytest
 import soundfile
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from tests import media
 
@@ -59,7 +59,7 @@ def test_zip_named_png_is_a_zip_not_an_image() -> None:
     data = media.zip_named_png()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist() == ["notes.txt"]
-    with pytest.raises(Image.UnidentifiedImageError):
+    with pytest.raises(UnidentifiedImageError):
         Image.open(io.BytesIO(data))
 
 
