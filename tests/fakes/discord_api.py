@@ -19,6 +19,7 @@ BOT, APP, GUILD = 1000, 1000, 2000
 CHANNEL, SHARED, THREAD = 3000, 3001, 3002
 MESSAGE_CONTENT = 1 << 15
 MANAGE_MESSAGES = 1 << 13
+IS_VOICE_MESSAGE = 1 << 13  # a message flag: the one attachment is a voice note
 TS = "2024-01-01T00:00:00+00:00"
 Json = dict[str, Any]
 
@@ -105,6 +106,8 @@ class FakeDiscord:
         self._sockets: list[web.WebSocketResponse] = []
         self._replay_from = 0
         self.last_seq = 0  # of the last logged event: pass it to `reconnect` to replay after it
+        self.attachments: dict[int, bytes] = {}  # users' uploads by attachment id
+        self.downloads: list[int] = []  # attachment ids fetched from the CDN routes
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -119,7 +122,39 @@ class FakeDiscord:
         add("POST", f"{api}/interactions/{{iid}}/{{tok}}/callback", self._callback)
         add("POST", f"{api}/webhooks/{{app}}/{{tok}}", self._followup)
         add("GET", "/gateway", self._gateway)
+        add("GET", "/attachments/{cid}/{aid}/{name}", self._attachment)  # cdn.discordapp.com
+        add("GET", "/media/attachments/{cid}/{aid}/{name}", self._attachment)  # media proxy
         return app
+
+    def add_attachment(self, data: bytes, filename: str, content_type: str, *,
+                       channel: int = CHANNEL, size: int | None = None,
+                       duration: float | None = None) -> Json:
+        """Store a user's upload; returns the attachment object for `say(attachments=...)`.
+
+        `size` may claim more than `data` holds; `duration` makes it a voice note's audio.
+        """
+        aid = next(self._ids)
+        path = f"attachments/{channel}/{aid}/{filename}"
+        signed = "?ex=6a000000&is=69f00000&hm=" + "0" * 64  # the CDN's expiring signature
+        obj: Json = {"id": str(aid), "filename": filename, "content_type": content_type,
+                     "size": len(data) if size is None else size,
+                     "url": f"{self.base}/{path}{signed}",
+                     "proxy_url": f"{self.base}/media/{path}{signed}"}
+        if duration is not None:
+            obj |= {"duration_secs": duration, "waveform": "AAAAAAAAAAAA"}
+        self.attachments[aid] = data
+        return obj
+
+    def downloaded(self, attachment: Json) -> bool:
+        return int(attachment["id"]) in self.downloads
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        aid = int(request.match_info["aid"])
+        if aid not in self.attachments:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(aid)
+        return web.Response(body=self.attachments[aid],
+                            content_type="application/octet-stream")
 
     @property
     def gateway_url(self) -> str:
@@ -141,14 +176,16 @@ class FakeDiscord:
 
     async def say(self, author: Json, content: str, *, channel: int = CHANNEL,
                   guild: bool = True, mention: bool = False, reply_to: int | None = None,
-                  message_id: int | None = None) -> int:
+                  message_id: int | None = None, attachments: list[Json] | None = None) -> int:
         """Dispatch a MESSAGE_CREATE; returns the message id (reuse it to replay)."""
-        mid = message_id or next(self._ids)
+        mid, attachments = message_id or next(self._ids), attachments or []
+        voice = any("duration_secs" in a for a in attachments)
         data = {"id": str(mid), "channel_id": str(channel), "type": 19 if reply_to else 0,
                 "content": f"<@{BOT}> {content}" if mention else content, "author": author,
                 "timestamp": TS, "edited_timestamp": None, "tts": False, "pinned": False,
-                "mention_everyone": "@everyone" in content, "mention_roles": [], "flags": 0,
-                "mentions": [BOT_USER] if mention else [], "attachments": [], "embeds": []}
+                "mention_everyone": "@everyone" in content, "mention_roles": [],
+                "flags": IS_VOICE_MESSAGE if voice else 0, "embeds": [],
+                "mentions": [BOT_USER] if mention else [], "attachments": attachments}
         if guild:
             # In MESSAGE_CREATE the member object comes without its user (that is `author`).
             member = {k: v for k, v in _member(author).items() if k != "user"}

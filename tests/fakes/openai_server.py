@@ -1,13 +1,15 @@
-"""A fake OpenAI-compatible `/v1/chat/completions` (JSON and SSE) on loopback for client tests."""
+"""A fake OpenAI-compatible chat (JSON and SSE) and audio transcription API on loopback."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +21,30 @@ def _text(content: Any) -> str:
     if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}, ...]
         return "".join(p.get("text", "") for p in content if isinstance(p, dict))
     return str(content or "")
+
+
+def image_parts(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `image_url` content parts of a recorded chat request, in message order."""
+    return [part for m in body.get("messages", []) if isinstance(m.get("content"), list)
+            for part in m["content"] if isinstance(part, dict) and part.get("type") == "image_url"]
+
+
+def heard(audio: bytes) -> str:
+    """The default transcript: names the audio's size and hash, so tests can tell clips apart."""
+    return f"heard {len(audio)} bytes of audio {hashlib.sha256(audio).hexdigest()[:12]}"
+
+
+@dataclass
+class Transcription:
+    """One `/v1/audio/transcriptions` request as received."""
+
+    model: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    response_format: str | None
+    language: str | None
 
 
 def echo(body: dict[str, Any]) -> str:
@@ -34,13 +60,17 @@ class FakeOpenAI:
         self.base_url = ""
         self.requests: list[dict[str, Any]] = []
         self.answer: Callable[[dict[str, Any]], str] = echo
+        self.transcriptions: list[Transcription] = []
+        self.hear: Callable[[bytes], str] = heard  # the transcript of the uploaded audio
         self.chunk_delay = 0.0  # seconds between streamed chunks
-        self._failures: list[tuple[int, float | None]] = []
+        self._failures: dict[str, list[tuple[int, float | None]]] = {"chat": [], "audio": []}
         self._hangs: list[float] = []
         self._closing = asyncio.Event()
 
-    def fail_next(self, status: int, *, retry_after: float | None = None, times: int = 1) -> None:
-        self._failures.extend([(status, retry_after)] * times)
+    def fail_next(self, status: int, *, retry_after: float | None = None, times: int = 1,
+                  endpoint: str = "chat") -> None:
+        """Answer the next `times` chat (or `endpoint="audio"`: transcription) calls `status`."""
+        self._failures[endpoint].extend([(status, retry_after)] * times)
 
     def hang_next(self, seconds: float, times: int = 1) -> None:
         self._hangs.extend([seconds] * times)
@@ -51,7 +81,27 @@ class FakeOpenAI:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._completions)
+        app.router.add_post("/v1/audio/transcriptions", self._transcribe)
         return app
+
+    async def _transcribe(self, request: web.Request) -> web.Response:
+        fields: dict[str, Any] = dict(await request.post())
+        upload = fields.get("file")
+        if not isinstance(upload, web.FileField):
+            return web.json_response({"error": {"message": "file is required", "type":
+                                      "invalid_request_error", "param": "file", "code": None}},
+                                     status=400)
+        audio = upload.file.read()
+        fmt = fields.get("response_format")
+        self.transcriptions.append(Transcription(
+            str(fields.get("model", "")), upload.filename, upload.content_type, len(audio),
+            hashlib.sha256(audio).hexdigest(), fmt, fields.get("language")))
+        if self._failures["audio"]:
+            return _error(*self._failures["audio"].pop(0))
+        text = self.hear(audio)
+        if fmt in ("text", "srt", "vtt"):
+            return web.Response(text=text, content_type="text/plain")
+        return web.json_response({"text": text, "usage": {"type": "duration", "seconds": 1}})
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body: dict[str, Any] = await request.json()
@@ -59,8 +109,8 @@ class FakeOpenAI:
         if self._hangs:  # cut short when the server shuts down, so teardown never waits
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), self._hangs.pop(0))
-        if self._failures:
-            return _error(*self._failures.pop(0))
+        if self._failures["chat"]:
+            return _error(*self._failures["chat"].pop(0))
         text = self.answer(body)
         base = {"id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "created": int(time.time()),
                 "model": body.get("model", "fake"), "system_fingerprint": "fp_fake"}

@@ -16,16 +16,22 @@ from aiohttp import WSMsgType, web
 from tests.fakes.common import start_aiohttp
 
 BOT_USER, BOT_ID, TEAM = "UBOT", "BBOT", "T1"
+BOT_TOKEN = "xoxb-test"
 _EMPTY_OK = ("chat.appendStream", "chat.stopStream", "assistant.threads.setStatus",
              "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle")
 _POSTING = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 
 
 class FakeSlack:
-    """`/api/{method}` (POST, or GET as for users.info), `POST /respond/{id}`, `GET /socket`."""
+    """`/api/{method}` (POST, or GET as for users.info), `POST /respond/{id}`, `GET /socket`,
+    and users' files at `GET /files-pri/{team}-{id}/[download/]{name}`."""
 
     def __init__(self) -> None:
         self.url = ""
+        self.token = BOT_TOKEN  # the only bearer token file downloads accept
+        self.files: dict[str, tuple[dict[str, Any], bytes]] = {}  # id -> (file object, bytes)
+        self.downloads: list[tuple[str, bool]] = []  # (file id, served) per download attempt
+        self._file_ids = itertools.count(1)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.responses: list[dict[str, Any]] = []  # bodies posted to response_url
         self.acks: list[str] = []  # Socket Mode envelope ids acknowledged by the client
@@ -45,7 +51,45 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs a few, e.g. users.info
         app.router.add_post("/respond/{id}", self._respond)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files-pri/{team_file}/{name}", self._file)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self._file)
+        app.router.add_get("/login", self._login)
         return app
+
+    def add_file(self, data: bytes, name: str, mimetype: str, filetype: str | None = None,
+                 size: int | None = None) -> dict[str, Any]:
+        """Store a user's upload; returns the file object events and `files.info` carry.
+
+        `size` may claim more than `data` holds, for files too big to download.
+        """
+        file_id = f"F{next(self._file_ids):08d}"
+        base = f"{self.url}/files-pri/{TEAM}-{file_id}"
+        obj = {"id": file_id, "name": name, "title": name, "mimetype": mimetype,
+               "filetype": filetype or name.rpartition(".")[2].lower(),
+               "size": len(data) if size is None else size, "user": "U1",
+               "mode": "hosted", "is_external": False, "url_private": f"{base}/{name}",
+               "url_private_download": f"{base}/download/{name}"}
+        self.files[file_id] = (obj, data)
+        return obj
+
+    def downloaded(self, file_id: str) -> bool:
+        """Whether the file's bytes were served (to a request with the bot token)."""
+        return (file_id, True) in self.downloads
+
+    async def _file(self, request: web.Request) -> web.Response:
+        team, _, file_id = request.match_info["team_file"].partition("-")
+        if team != TEAM or file_id not in self.files:
+            return web.Response(status=404, text="file not found")
+        obj, data = self.files[file_id]
+        served = request.headers.get("Authorization") == f"Bearer {self.token}"
+        self.downloads.append((file_id, served))
+        if not served:  # as Slack does: a redirect to the sign-in page, which answers 200
+            raise web.HTTPFound(f"{self.url}/login?redir={request.path}")
+        return web.Response(body=data, content_type=obj["mimetype"])
+
+    async def _login(self, request: web.Request) -> web.Response:
+        return web.Response(text="<!DOCTYPE html><html><head><title>Slack</title></head>"
+                                 "<body>Sign in to Test</body></html>", content_type="text/html")
 
     def called(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
@@ -100,6 +144,10 @@ class FakeSlack:
                     "message_ts": params["_ts"]}
         if method == "users.info":
             return self._user(str(params.get("user", "")))
+        if method == "files.info":
+            found = self.files.get(str(params.get("file", "")))
+            return {"ok": True, "file": found[0]} if found else \
+                {"ok": False, "error": "file_not_found"}
         if method == "chat.update" or method in _EMPTY_OK:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         return {"ok": False, "error": "unknown_method"}
@@ -149,6 +197,30 @@ async def _params(request: web.Request) -> dict[str, Any]:
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     return params
+
+
+_event_numbers = itertools.count(1)
+
+
+def _event_ts() -> str:
+    return f"1720000000.{next(_event_numbers):06d}"
+
+
+def file_message(files: list[dict[str, Any]], text: str = "", channel: str = "DU1",
+                 user: str = "U1", ts: str = "", **extra: Any) -> dict[str, Any]:
+    """A `message` event sharing files (subtype `file_share`), by default in a DM."""
+    kind = "im" if channel.startswith("D") else "channel"
+    return {"type": "message", "subtype": "file_share", "channel_type": kind,
+            "channel": channel, "user": user, "text": text, "files": files, "upload": False,
+            "ts": ts or _event_ts(), "team": TEAM, **extra}
+
+
+def file_mention(files: list[dict[str, Any]], text: str = "", channel: str = "C1",
+                 user: str = "U1", ts: str = "", **extra: Any) -> dict[str, Any]:
+    """An `app_mention` event with files (app_mention carries them, without a subtype)."""
+    return {"type": "app_mention", "channel": channel, "user": user, "team": TEAM,
+            "text": f"<@{BOT_USER}> {text}".rstrip(), "files": files,
+            "ts": ts or _event_ts(), **extra}
 
 
 @contextlib.asynccontextmanager

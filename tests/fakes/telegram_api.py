@@ -32,7 +32,7 @@ BOT = {"id": 1000, "is_bot": True, "first_name": "Switchboard",
        "can_read_all_group_messages": False, "supports_inline_queries": False}
 # Fields PTB sends as raw strings; everything else arrives JSON-encoded.
 _TEXT_FIELDS = {"text", "caption", "parse_mode", "action", "url", "secret_token",
-                "callback_query_id", "data"}
+                "callback_query_id", "data", "file_id"}
 _TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
          "span", "tg-spoiler", "blockquote"}
 # The entity types of the Bot API's MessageEntity.
@@ -48,6 +48,7 @@ _FLOODED = {"sendMessage", "editMessageText"}  # what counts toward a group's fl
 # Telegram allows 20 messages a minute in a group. Tests compress the minute (see
 # `FakeTelegram.group_window`); `telegram_bot` configures the bot's limiter to match.
 GROUP_LIMIT, GROUP_WINDOW = 20, 1.0
+FILE_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files: "Bad Request: file is too big"
 
 
 class _Entities(HTMLParser):
@@ -149,6 +150,17 @@ class Draft:
 
 
 @dataclass
+class StoredFile:
+    """A user's file as the Bot API keeps it: getFile reports it, /file/bot… serves it."""
+
+    file_id: str
+    file_unique_id: str
+    data: bytes
+    file_path: str
+    file_size: int
+
+
+@dataclass
 class Failure:
     method: str
     status: int
@@ -179,6 +191,9 @@ class FakeTelegram:
         self._arrived = asyncio.Event()
         self._ids = itertools.count(1)
         self._message_ids = itertools.count(5000)
+        self.files: dict[str, StoredFile] = {}  # by file_id
+        self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/
+        self._file_numbers = itertools.count(1)
 
     @property
     def api_url(self) -> str:
@@ -211,13 +226,66 @@ class FakeTelegram:
     def message(self, chat: dict[str, Any], user: dict[str, Any], text: str,
                 **extra: Any) -> dict[str, Any]:
         """A user's text message, with the command and @mention entities Telegram would add."""
-        entities = [{"type": "bot_command" if m.group(1)[0] == "/" else "mention",
-                     "offset": utf16_len(text[:m.start()]), "length": utf16_len(m.group(1))}
-                    for m in _ENTITY.finditer(text)
-                    if m.group(1)[0] != "/" or m.start() == 0]
+        entities = _entities(text)
         body = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
                 "from": user, "text": text, **extra}
         return body | ({"entities": entities} if entities else {})
+
+    def media_message(self, chat: dict[str, Any], user: dict[str, Any],
+                      caption: str | None = None, **media: Any) -> dict[str, Any]:
+        """A message carrying `photo=`, `voice=` or `document=` (from the helpers below)."""
+        body = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
+                "from": user, **media}
+        if caption is not None:
+            body["caption"] = caption
+            if entities := _entities(caption):
+                body["caption_entities"] = entities
+        return body
+
+    async def send_media(self, chat: dict[str, Any], user: dict[str, Any],
+                         caption: str | None = None, **media: Any) -> dict[str, Any]:
+        return await self.push({"message": self.media_message(chat, user, caption, **media)})
+
+    # --- files ---------------------------------------------------------------------------------
+
+    @property
+    def file_url(self) -> str:
+        """PTB's `base_file_url`: downloads go to `{file_url}{token}/{file_path}`."""
+        return f"{self.base_url}/file/bot"
+
+    def add_file(self, data: bytes, file_path: str | None = None,
+                 file_size: int | None = None) -> str:
+        """Store a user's file; returns its file_id. `file_size` may claim more than `data`."""
+        n = next(self._file_numbers)
+        stored = StoredFile(f"AgACAgQAAxkBAAI{n:06d}", f"AQAD{n:04d}", data,
+                            file_path or f"documents/file_{n}", file_size or len(data))
+        self.files[stored.file_id] = stored
+        return stored.file_id
+
+    def photo(self, *sizes: tuple[bytes, int, int]) -> list[dict[str, Any]]:
+        """PhotoSize objects from (jpeg, width, height), smallest first, as Telegram sends."""
+        out = []
+        for data, width, height in sorted(sizes, key=lambda s: s[1] * s[2]):
+            stored = self.files[self.add_file(data, f"photos/file_{len(self.files)}.jpg")]
+            out.append({"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                        "file_size": stored.file_size, "width": width, "height": height})
+        return out
+
+    def voice(self, data: bytes, duration: int, mime_type: str = "audio/ogg") -> dict[str, Any]:
+        stored = self.files[self.add_file(data, f"voice/file_{len(self.files)}.oga")]
+        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                "duration": duration, "mime_type": mime_type, "file_size": stored.file_size}
+
+    def document(self, data: bytes, file_name: str, mime_type: str,
+                 file_size: int | None = None) -> dict[str, Any]:
+        suffix = file_name.rpartition(".")[2] if "." in file_name else ""
+        path = f"documents/file_{len(self.files)}" + (f".{suffix}" if suffix else "")
+        stored = self.files[self.add_file(data, path, file_size)]
+        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                "file_name": file_name, "mime_type": mime_type, "file_size": stored.file_size}
+
+    def downloaded(self, file_id: str) -> bool:
+        return self.files[file_id].file_path in self.downloads
 
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
         """Deliver an update (a fresh update_id unless given), as Telegram would."""
@@ -241,7 +309,18 @@ class FakeTelegram:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         return app
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != TOKEN:
+            return _error(401, "Unauthorized")
+        path = request.match_info["path"]
+        stored = next((f for f in self.files.values() if f.file_path == path), None)
+        if stored is None:
+            return _error(404, "Not Found")
+        self.downloads.append(path)
+        return web.Response(body=stored.data, content_type="application/octet-stream")
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
@@ -307,6 +386,15 @@ class FakeTelegram:
         return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
                 "pending_update_count": len(self._updates)}
 
+    async def _m_getFile(self, params: dict[str, Any]) -> Any:
+        stored = self.files.get(str(params.get("file_id")))
+        if stored is None:
+            raise ValueError("invalid file_id")
+        if stored.file_size > FILE_LIMIT:  # the cloud Bot API serves files up to 20 MB
+            raise ValueError("file is too big")
+        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                "file_size": stored.file_size, "file_path": stored.file_path}
+
     async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
         return True
 
@@ -371,6 +459,13 @@ class FakeTelegram:
                              "reply markup are exactly the same")
         self._show(chat_id, message_id, params)
         return _message(chat_id, message_id, text)
+
+
+def _entities(text: str) -> list[dict[str, Any]]:
+    """The command and @mention entities Telegram adds to a user's text or caption."""
+    return [{"type": "bot_command" if m.group(1)[0] == "/" else "mention",
+             "offset": utf16_len(text[:m.start()]), "length": utf16_len(m.group(1))}
+            for m in _ENTITY.finditer(text) if m.group(1)[0] != "/" or m.start() == 0]
 
 
 def _checked(params: dict[str, Any]) -> str:
