@@ -106,11 +106,12 @@ class SessionKeys:
     meta: str  # hash: title, counts, times, rolling summary
     turns: str  # zset of stored turn ids (idempotency)
     lock: str  # the turn lock
+    files: str  # hash: image id -> "mime;base64", the images its messages refer to
 
     @property
-    def all(self) -> tuple[str, str, str, str]:
+    def all(self) -> tuple[str, str, str, str, str]:
         """Every key, in the order the Lua scripts take them."""
-        return self.history, self.meta, self.turns, self.lock
+        return self.history, self.meta, self.turns, self.lock, self.files
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,7 @@ class KeySpace:
 
     def session(self, session_id: str) -> SessionKeys:
         tag = f"{self.prefix}{{s:{session_id}}}"
-        return SessionKeys(f"{tag}:h", f"{tag}:m", f"{tag}:t", f"{tag}:l")
+        return SessionKeys(f"{tag}:h", f"{tag}:m", f"{tag}:t", f"{tag}:l", f"{tag}:f")
 
     def user(self, user_id: str) -> UserKeys:
         tag = f"{self.prefix}{{u:{user_id}}}"

@@ -84,14 +84,26 @@ class LangChainRedisStore:
         await self.rstore.admit(user, turn_id, rate)
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
-                        rate: Rate, window: int, admitted: bool = False) -> Loaded:
+                        rate: Rate, window: int, admitted: bool = False,
+                        images: int = 0) -> Loaded:
         loaded = await self.rstore.open_turn(session, user, turn_id, rate, window, admitted)
         try:
             messages = await self.read(session, window)
+            files = await self._files(session, messages, images)
         except BaseException:
             await self.rstore.release(session, loaded.lock_token)
             raise
-        return dataclasses.replace(loaded, messages=messages)
+        return dataclasses.replace(loaded, messages=messages, files=files)
+
+    async def _files(self, session: SessionKey, messages: list[StoredMessage],
+                     images: int) -> dict[str, str]:
+        """The newest `images` images the messages refer to (a second read, only if any)."""
+        ids = [i for m in reversed(messages) for i in m.files][:images]
+        if not ids:
+            return {}
+        key = self.rstore.keys.session(str(session)).files
+        found = await self._guard(self.rstore.redis.hmget(key, ids))
+        return {i: str(data) for i, data in zip(ids, found, strict=True) if data is not None}
 
     async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
                           write: TurnWrite) -> bool:
@@ -104,7 +116,9 @@ class LangChainRedisStore:
         pipe = self.rstore.redis.pipeline(transaction=False)
         pipe.zadd(turns, {write.turn_id: now_ms}, nx=True)
         pipe.hset(index, sid, session.scope.value)
-        for key in (turns, index):
+        if write.files:  # before the messages that refer to them
+            pipe.hset(keys.files, mapping=dict(write.files))
+        for key in (turns, index, keys.files):
             pipe.expire(key, ttl)
         if not (await self._guard(pipe.execute()))[0]:
             await self.rstore.release(session, lock_token)
@@ -207,13 +221,17 @@ class LangChainRedisStore:
     def _drop(self, sid: str, user: str | None = None, turn: str | None = None) -> int:
         """Delete all messages, one turn's, or a user's with the replies; count the rest."""
         docs, drop, skip, every = self._docs(sid), [], False, user is None and turn is None
+        files: list[str] = []
         for key, turn_id, message in docs:
             if message.role == "human":
                 skip = message.user == user
             if skip or every or turn == turn_id:
                 drop.append(key)
+                files.extend(message.files)
         if drop:
             self._history(sid).index.drop_keys(drop)
+        if files and user is not None:  # whole conversations lose their images with their keys
+            self.client.hdel(self.rstore.keys.session(sid).files, *files)
         return len(docs) - len(drop)
 
     async def _thread(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -228,7 +246,8 @@ class LangChainRedisStore:
 
 
 def _encode(message: StoredMessage, turn_id: str, order: int) -> BaseMessage:
-    meta = {"o": order, "k": turn_id, "t": message.at, "n": message.name, "u": message.user}
+    meta = {"o": order, "k": turn_id, "t": message.at, "n": message.name, "u": message.user,
+            "f": list(message.files)}
     kind = HumanMessage if message.role == "human" else AIMessage
     return kind(content=message.text, additional_kwargs={META: meta})
 
@@ -239,4 +258,5 @@ def _decode(row: dict[str, Any]) -> tuple[int, str, str, StoredMessage]:
     meta: dict[str, Any] = data.get("additional_kwargs", {}).get(META, {})
     return int(meta.get("o", 0)), str(row["id"]), str(meta.get("k", "")), StoredMessage(
         "human" if row["type"] == "human" else "ai", str(data["content"]),
-        int(meta.get("t", 0)), str(meta.get("n", "")), str(meta.get("u", "")))
+        int(meta.get("t", 0)), str(meta.get("n", "")), str(meta.get("u", "")),
+        tuple(str(i) for i in meta.get("f", ())))

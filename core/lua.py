@@ -24,10 +24,12 @@ redis.call('PEXPIRE', KEYS[2], keep)
 return 0
 """
 
-# Take the conversation lock and read it. KEYS: history, meta, turns, lock.
-# ARGV: token, lock_ms, window, turn_id, stale token (a lock of a turn already over, or '').
+# Take the conversation lock and read it. KEYS: history, meta, turns, lock, files.
+# ARGV: token, lock_ms, window, turn_id, stale token (a lock of a turn already over, or ''),
+# images (how many of the newest images the window refers to are read with it).
 # Returns {0, pttl, holder} when another holder has the lock, {2} when turn_id is already
-# stored, else {1, messages, total, summary, summarized}.
+# stored, else {1, messages, total, summary, summarized, {id, data, id, data...}}.
+# A conversation that never had an image costs one EXISTS: its turns parse no message here.
 OPEN = """
 local cur = redis.call('GET', KEYS[4])
 if cur and cur ~= ARGV[1] and cur ~= ARGV[5] then
@@ -40,18 +42,42 @@ end
 redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[2])
 local msgs = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[3]), -1)
 local meta = redis.call('HMGET', KEYS[2], 'n', 'sum', 'upto')
-return {1, msgs, meta[1] or '0', meta[2] or '', meta[3] or '0'}
+local files, want = {}, tonumber(ARGV[6])
+if want > 0 and redis.call('EXISTS', KEYS[5]) == 1 then
+  for i = #msgs, 1, -1 do
+    if #files >= 2 * want then break end
+    if string.find(msgs[i], '"f":[', 1, true) then
+      for _, id in ipairs(cjson.decode(msgs[i]).f) do
+        local data = redis.call('HGET', KEYS[5], id)
+        if data and #files < 2 * want then files[#files + 1] = id; files[#files + 1] = data end
+      end
+    end
+  end
+end
+return {1, msgs, meta[1] or '0', meta[2] or '', meta[3] or '0', files}
 """
 
-# Store one turn at most once. KEYS: history, meta, turns, lock.
-# ARGV: turn_id, token, ttl_s, max_len, now_ms, title, summary, summarized (-1: keep), msgs...
+# Store one turn at most once. KEYS: history, meta, turns, lock, files.
+# ARGV: turn_id, token, ttl_s, max_len, now_ms, title, summary, summarized (-1: keep),
+# k (image count), max_images, k pairs of image id and data, then the messages.
 # The turn id guards the append: a retry after a lost reply finds it and writes nothing.
+# Image ids start with their time in hex, so past `max_images` the oldest go first.
 COMMIT = """
 local fresh = redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[1]) == 1
+local first = 11 + 2 * tonumber(ARGV[9])
 if fresh then
-  redis.call('RPUSH', KEYS[1], unpack(ARGV, 9))
+  if first > 11 then
+    redis.call('HSET', KEYS[5], unpack(ARGV, 11, first - 1))
+    local ids = redis.call('HKEYS', KEYS[5])
+    local over = #ids - tonumber(ARGV[10])
+    if over > 0 then
+      table.sort(ids)
+      redis.call('HDEL', KEYS[5], unpack(ids, 1, over))
+    end
+  end
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, first))
   redis.call('LTRIM', KEYS[1], -tonumber(ARGV[4]), -1)
-  redis.call('HINCRBY', KEYS[2], 'n', #ARGV - 8)
+  redis.call('HINCRBY', KEYS[2], 'n', #ARGV - first + 1)
   redis.call('HSET', KEYS[2], 'at', ARGV[5])
   redis.call('HSETNX', KEYS[2], 'c', ARGV[5])
   redis.call('HSETNX', KEYS[2], 'title', ARGV[6])
@@ -59,6 +85,7 @@ if fresh then
   if redis.call('ZCARD', KEYS[3]) > 64 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -65) end
 end
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+redis.call('EXPIRE', KEYS[5], ARGV[3])
 if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
 return fresh and 1 or 0
 """
@@ -75,14 +102,16 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
-# Remove one user's messages, and the replies that answered them, from a shared conversation.
-# KEYS: history, meta. ARGV: user key. The summary may mention them, so it is dropped too.
+# Remove one user's messages, their images, and the replies that answered them, from a shared
+# conversation. KEYS: history, meta, files. ARGV: user key. The summary may mention them, so
+# it is dropped too.
 ERASE_SHARED = """
 local kept, skip = {}, false
 for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   local m = cjson.decode(raw)
   if m.r == 'h' then skip = (m.u == ARGV[1]) end
-  if not skip then kept[#kept + 1] = raw end
+  if not skip then kept[#kept + 1] = raw
+  elseif m.f then for _, id in ipairs(m.f) do redis.call('HDEL', KEYS[3], id) end end
 end
 local ttl = redis.call('TTL', KEYS[1])
 redis.call('DEL', KEYS[1])

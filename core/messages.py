@@ -18,14 +18,17 @@ class StoredMessage:
     at: int  # unix seconds
     name: str = ""  # display name of a human speaker
     user: str = ""  # user key of a human speaker, for erasure in shared conversations
+    files: tuple[str, ...] = ()  # ids of images kept beside the history (`SessionKeys.files`)
 
     def encode(self) -> str:
         # Short field names: at 200 characters of text a message must stay under 320 bytes.
-        data: dict[str, str | int] = {"r": self.role[0], "c": self.text, "t": self.at}
+        data: dict[str, str | int | list[str]] = {"r": self.role[0], "c": self.text, "t": self.at}
         if self.name:
             data["n"] = self.name
         if self.user:
             data["u"] = self.user
+        if self.files:
+            data["f"] = list(self.files)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -43,7 +46,8 @@ class StoredMessage:
 def _decode(raw: str) -> StoredMessage:
     data = json.loads(raw)
     role = "human" if data["r"] == "h" else "ai"
-    return StoredMessage(role, data["c"], int(data["t"]), data.get("n", ""), data.get("u", ""))
+    return StoredMessage(role, data["c"], int(data["t"]), data.get("n", ""), data.get("u", ""),
+                         tuple(data.get("f", ())))
 
 
 @functools.lru_cache(maxsize=8192)

@@ -26,6 +26,8 @@ LOCK_MS = 30_000
 # How long a counted message is remembered: longer than it can wait for a busy conversation
 # and than the platforms' redelivery windows.
 ADMITTED_MS = 3_600_000
+# Images kept per conversation; past it the oldest go (their messages say so to the model).
+MAX_IMAGES = 16
 
 
 class Scripts:
@@ -86,13 +88,14 @@ class RedisStore:
             raise RateLimited(int(result[0]) / 1000)
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
-                        rate: Rate, window: int, admitted: bool = False) -> Loaded:
+                        rate: Rate, window: int, admitted: bool = False,
+                        images: int = 0) -> Loaded:
         token, stale = secrets.token_hex(8), ""
         deadline = time.monotonic() + self.busy_timeout
         while True:
             counting = None if admitted else rate
             results = await self._run(lambda p, r=counting, s=stale: self._open(  # type: ignore[misc]
-                p, session, user, turn_id, r, window, token, s))
+                p, session, user, turn_id, r, (window, images), token, s))
             opened, wait_ms = results[-1], (int(results[0]) if counting else 0)
             if opened[0] == 1 and wait_ms:
                 await self.release(session, token)
@@ -117,11 +120,12 @@ class RedisStore:
                    turn_id, ADMITTED_MS)
 
     def _open(self, pipe: Any, session: SessionKey, user: UserKey, turn_id: str,
-              rate: Rate | None, window: int, token: str, stale: str) -> None:
+              rate: Rate | None, reads: tuple[int, int], token: str, stale: str) -> None:
         if rate is not None:
             self._rate(pipe, user, turn_id, rate)
+        window, images = reads
         self._eval(pipe, "OPEN", self.keys.session(str(session)).all, token, self.lock_ms,
-                   window, turn_id, stale)
+                   window, turn_id, stale, images)
 
     def ended(self, token: str) -> None:
         """Note a lock whose turn is over: if its release is lost, the next turn may take it."""
@@ -138,7 +142,9 @@ class RedisStore:
         now_ms = int(time.time() * 1000)
         args: tuple[str | int, ...] = (
             write.turn_id, lock_token, self.ttl, self.max_messages, now_ms, title,
-            write.summary or "", summarized, *(m.encode() for m in write.messages))
+            write.summary or "", summarized, len(write.files), MAX_IMAGES,
+            *(part for pair in write.files for part in pair),
+            *(m.encode() for m in write.messages))
 
         def fill(pipe: Any) -> None:
             self._eval(pipe, "COMMIT", self.keys.session(sid).all, *args)
@@ -170,7 +176,7 @@ class RedisStore:
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         # Keep the turn ids: a message redelivered after a reset must still be answered once.
         keys = self.keys.session(str(session))
-        await guard(self.redis.delete(keys.history, keys.meta))
+        await guard(self.redis.delete(keys.history, keys.meta, keys.files))
 
     async def info(self, session: SessionKey) -> SessionInfo | None:
         meta = await guard(self.redis.hmget(self.keys.session(str(session)).meta, *META))
@@ -202,7 +208,7 @@ class RedisStore:
         if scope in PRIVATE_SCOPES:
             pipe.delete(*keys.all)  # one conversation, one slot
         else:
-            self._eval(pipe, "ERASE_SHARED", (keys.history, keys.meta), user)
+            self._eval(pipe, "ERASE_SHARED", (keys.history, keys.meta, keys.files), user)
 
     async def ping(self) -> None:
         await guard(self.redis.ping())
@@ -210,7 +216,9 @@ class RedisStore:
 
 def _loaded(opened: list[Any], token: str) -> Loaded:
     messages = [StoredMessage.decode(raw) for raw in opened[1]]
-    return Loaded(messages, int(opened[2]), str(opened[3]), int(opened[4]), token)
+    pairs = opened[5]
+    files = {str(pairs[i]): str(pairs[i + 1]) for i in range(0, len(pairs), 2)}
+    return Loaded(messages, int(opened[2]), str(opened[3]), int(opened[4]), token, files)
 
 
 def _info(session_id: str, meta: list[Any]) -> SessionInfo:

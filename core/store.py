@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from core.keys import SessionKey, UserKey
@@ -19,6 +19,7 @@ class Loaded:
     summary: str
     summarized: int  # how many of the oldest messages the summary already covers
     lock_token: str
+    files: dict[str, str] = field(default_factory=dict)  # image id -> "mime;base64"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class TurnWrite:
     messages: tuple[StoredMessage, ...]
     summary: str | None = None  # new rolling summary, when older turns were folded
     summarized: int = 0
+    files: tuple[tuple[str, str], ...] = ()  # new images: (id, "mime;base64")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +57,12 @@ class HistoryStore(Protocol):
         ...
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
-                        rate: Rate, window: int, admitted: bool = False) -> Loaded:
+                        rate: Rate, window: int, admitted: bool = False,
+                        images: int = 0) -> Loaded:
         """Check the rate, take the conversation's lock and read it, in one round trip.
+
+        The read includes the data of up to `images` of the newest images its messages
+        refer to (`Loaded.files`).
 
         With `admitted` the rate was already counted by `admit`. While the conversation is
         busy only the lock is retried: a message is counted once, however long it waits.
