@@ -7,6 +7,7 @@ summary, which is written from their messages) travels in the user role, as data
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -51,13 +52,17 @@ def summary_message(summary: str) -> list[BaseMessage]:
 
 
 def build(base: str, speaker: Speaker, loaded: Loaded, user: StoredMessage,
-          budget: int) -> Prompt:
-    """Trim to `budget` tokens (approximate), keep the system prompt, start on a human turn."""
+          budget: int, files: Mapping[str, str] | None = None) -> Prompt:
+    """Trim to `budget` tokens (approximate), keep the system prompt, start on a human turn.
+
+    Images come from `loaded.files` and `files` (the new message's); others are named only.
+    """
     recent = loaded.messages[-(WINDOW - 2):]
     system = SystemMessage(system_text(base, speaker))
     summary = summary_message(loaded.summary)
-    current = user.to_langchain()
-    candidates = [system, *(m.to_langchain() for m in recent), current]
+    images = {**loaded.files, **(files or {})}
+    current = user.with_images(images)
+    candidates = [system, *(m.with_images(images) for m in recent), current]
     budget -= count_tokens_approximately(summary) if summary else 0
     total = count_tokens_approximately([system, current]) + sum(map(tokens, recent))
     if total <= budget and (not recent or recent[0].role == "human"):

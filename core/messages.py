@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+# Said in place of an image the turn did not read: an old one, or one the store let go.
+IMAGE_GONE = "[an image sent earlier, not shown again]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,18 @@ class StoredMessage:
 
     def to_langchain(self) -> BaseMessage:
         return _to_langchain(self)
+
+    def with_images(self, files: Mapping[str, str]) -> BaseMessage:
+        """The message with its images as standard content blocks, those `files` holds."""
+        if not self.files:
+            return _to_langchain(self)
+        blocks: list[str | dict[str, str]] = [{"type": "text", "text": self.text}] \
+            if self.text else []
+        for file_id in self.files:
+            mime, _, b64 = files.get(file_id, "").partition(";")
+            blocks.append({"type": "image", "base64": b64, "mime_type": mime} if b64
+                          else {"type": "text", "text": IMAGE_GONE})
+        return HumanMessage(blocks, name=_safe_name(self.name) or None)
 
 
 # A stored message never changes, so each process parses one at most once: every turn reads

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from langchain_core.messages import BaseMessage
 
-from core import context
+from core import context, inputs
+from core.attachments import Upload
 from core.errors import ModelError, SwitchboardError
 from core.keys import SessionKey, Speaker, UserKey
 from core.locks import LocalQueues
@@ -20,9 +21,10 @@ from core.messages import StoredMessage
 from core.model import ChatModel, as_model_error
 from core.settings import CoreSettings
 from core.store import HistoryStore, Loaded, SessionInfo, TurnWrite
-from core.validate import clean_text
+from core.transcribe import OfflineTranscriber, Transcriber
 
 log = logging.getLogger("switchboard.turn")
+PROMPT_IMAGES = 4  # images of earlier messages a turn shows the model again, newest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class Turn:
     speaker: Speaker
     text: str
     turn_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    uploads: tuple[Upload, ...] = ()  # files the user sent with it, as downloaded
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,8 @@ class TurnRecord:
 @dataclass(slots=True)
 class _Work:
     prompt: context.Prompt
+    heard: str = ""  # transcripts of voice notes, quoted: shown before the answer, not stored
+    files: tuple[tuple[str, str], ...] = ()  # the message's new images, for the store
     parts: list[str] = field(default_factory=list)
     tokens: int = 0
 
@@ -63,9 +68,11 @@ class ChatService:
     """Answers turns in order per conversation, storing each one only when its reply succeeded."""
 
     def __init__(self, store: HistoryStore, model: ChatModel, settings: CoreSettings,
-                 observers: Iterable[Callable[[TurnRecord], None]] = ()) -> None:
+                 observers: Iterable[Callable[[TurnRecord], None]] = (),
+                 transcriber: Transcriber | None = None) -> None:
         self.store, self.model, self.settings = store, model, settings
         self.observers = list(observers)
+        self.transcriber = transcriber or OfflineTranscriber()
         self._queues = LocalQueues()
         self._active = 0
         self._idle = asyncio.Event()
@@ -77,7 +84,7 @@ class ChatService:
         """Answer one message and store the turn."""
         async with self._turn(turn) as work:
             async with asyncio.timeout(self.deadline):
-                return work.add(await self.model.ainvoke(work.prompt.messages))
+                return work.heard + work.add(await self.model.ainvoke(work.prompt.messages))
         raise AssertionError("unreachable")  # pragma: no cover - the context re-raises
 
     async def stream(self, turn: Turn, *, keep_partial: bool = False
@@ -88,6 +95,8 @@ class ChatService:
         midway stores the text yielded so far, since the user saw it; otherwise nothing.
         """
         async with self._turn(turn, keep_partial) as work:
+            if work.heard:
+                yield work.heard
             end = asyncio.get_running_loop().time() + self.deadline
             chunks = aiter(self.model.astream(work.prompt.messages))
             async with contextlib.aclosing(chunks):  # type: ignore[type-var]
@@ -133,7 +142,8 @@ class ChatService:
         self._active += 1
         self._idle.clear()
         try:
-            text = clean_text(turn.text, self.settings.max_input_chars)
+            # Plain text is checked before anything is counted; files once the turn is open.
+            given = None if turn.uploads else await self._given(turn)
             admitted = False
 
             async def count() -> None:  # behind a local sibling: over the limit is told at once
@@ -142,8 +152,10 @@ class ChatService:
                 admitted = True
 
             async with self._queues.hold(str(turn.session), count):
-                loaded, user_msg, work = await self._open(turn, text, admitted)
+                loaded = await self._open(turn, admitted)
                 async with self._locked(turn.session, loaded.lock_token):
+                    given = given or await self._given(turn)
+                    user_msg, work = self._prompt(turn, loaded, given)
                     try:
                         yield work
                     except BaseException:
@@ -162,14 +174,22 @@ class ChatService:
                 self._idle.set()
             self._record(turn, outcome, time.perf_counter() - started, work)
 
-    async def _open(self, turn: Turn, text: str, admitted: bool
-                    ) -> tuple[Loaded, StoredMessage, _Work]:
-        loaded = await self.store.open_turn(turn.session, turn.speaker.user, turn.turn_id,
-                                            self.settings.rate_limit, context.WINDOW, admitted)
-        user_msg = _human(turn, text)
+    async def _open(self, turn: Turn, admitted: bool) -> Loaded:
+        images = PROMPT_IMAGES if self.settings.limits.vision else 0
+        return await self.store.open_turn(turn.session, turn.speaker.user, turn.turn_id,
+                                          self.settings.rate_limit, context.WINDOW, admitted,
+                                          images)
+
+    async def _given(self, turn: Turn) -> inputs.Input:
+        return await inputs.prepare(turn.text, turn.uploads, self.settings.limits,
+                                    self.transcriber, self.settings.max_input_chars)
+
+    def _prompt(self, turn: Turn, loaded: Loaded, given: inputs.Input
+                ) -> tuple[StoredMessage, _Work]:
+        user_msg = _human(turn, given)
         prompt = context.build(self.settings.system_prompt, turn.speaker, loaded, user_msg,
-                               self.settings.context_tokens)
-        return loaded, user_msg, _Work(prompt)
+                               self.settings.context_tokens, given.files)
+        return user_msg, _Work(prompt, inputs.heard_quote(given.heard), tuple(given.files.items()))
 
     @contextlib.asynccontextmanager
     async def _locked(self, session: SessionKey, token: str) -> AsyncIterator[None]:
@@ -211,7 +231,8 @@ class ChatService:
             raise ModelError("empty answer")
         reply = StoredMessage("ai", answer, user_msg.at)
         summary = await self._fold(loaded.summary, work.prompt.to_fold) if fold else None
-        write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto)
+        write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
+                          work.files)
         await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
 
     async def _fold(self, summary: str, lines: list[StoredMessage]) -> str | None:
@@ -245,6 +266,6 @@ def _classify(exc: BaseException) -> tuple[str, SwitchboardError | None]:
     return type(mapped or exc).__name__, mapped
 
 
-def _human(turn: Turn, text: str) -> StoredMessage:
-    return StoredMessage("human", text, int(time.time()), turn.speaker.display_name,
-                         str(turn.speaker.user))
+def _human(turn: Turn, given: inputs.Input) -> StoredMessage:
+    return StoredMessage("human", given.text, int(time.time()), turn.speaker.display_name,
+                         str(turn.speaker.user), tuple(image_id for image_id, _ in given.images))
