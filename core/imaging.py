@@ -1,0 +1,77 @@
+"""Image re-encoding: decode safely, turn upright, downscale to what vision models use."""
+
+from __future__ import annotations
+
+import io
+from typing import Final
+
+from PIL import Image, ImageFile, ImageOps
+
+from core.errors import BrokenFile
+
+LONG_SIDE: Final = 2048  # OpenAI high detail first fits the image in 2048x2048...
+SHORT_SIDE: Final = 768  # ...then scales the short side to 768: pixels beyond that are wasted
+JPEG_QUALITY: Final = 85
+FORMATS: Final = ("JPEG", "PNG", "GIF", "WEBP")
+
+
+def fit(width: int, height: int) -> tuple[int, int]:
+    """The size to send: long side ≤ 2048, short side ≤ 768, aspect kept, never enlarged."""
+    scale = min(1.0, LONG_SIDE / max(width, height), SHORT_SIDE / min(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def too_many_pixels(width: int, height: int) -> bool:
+    """Pillow's bomb threshold, checked ourselves: its warning alone would let the decode run."""
+    limit = Image.MAX_IMAGE_PIXELS
+    return limit is not None and width * height > limit
+
+
+def has_transparency(image: Image.Image) -> bool:
+    """True when some pixel is not fully opaque (an alpha channel of all 255 doesn't count)."""
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode not in ("RGBA", "LA", "PA"):
+        return False
+    low, _ = image.getchannel("A").getextrema()
+    return bool(low < 255)  # type: ignore[operator]
+
+
+def _open(data: bytes) -> ImageFile.ImageFile:
+    try:
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BrokenFile("bomb") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BrokenFile() from exc
+    if too_many_pixels(*image.size):
+        raise BrokenFile("bomb")
+    return image
+
+
+def _decode(image: ImageFile.ImageFile) -> Image.Image:
+    # JPEG can decode at 1/2, 1/4 or 1/8 scale: a 12 MP photo never exists in memory at full size.
+    if image.format == "JPEG":
+        image.draft("RGB", fit(*image.size))
+    try:
+        upright = ImageOps.exif_transpose(image)
+        return upright.resize(fit(*upright.size), Image.Resampling.LANCZOS)
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:  # truncated or corrupt data
+        raise BrokenFile() from exc
+
+
+def _encode(image: Image.Image) -> tuple[bytes, str]:
+    out = io.BytesIO()
+    if has_transparency(image):
+        image.convert("RGBA").save(out, "PNG", optimize=True)
+        return out.getvalue(), "image/png"
+    image.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue(), "image/jpeg"
+
+
+def reencode(data: bytes) -> tuple[bytes, str, int, int]:
+    """Blocking: (data, mime, width, height) of the image ready for a model; GIFs give frame one."""
+    with _open(data) as image:
+        small = _decode(image)
+    encoded, mime = _encode(small)
+    return encoded, mime, small.width, small.height
