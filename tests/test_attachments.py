@@ -1,0 +1,281 @@
+"""Attachments are decoded by content: images re-encoded, audio timed, documents turned to text."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import random
+from collections.abc import Callable
+
+import pytest
+from PIL import Image as PILImage
+
+from core.attachments import (
+    Audio,
+    Document,
+    Image,
+    Limits,
+    Upload,
+    check_count,
+    check_size,
+    read,
+)
+from core.documents import as_text, kind_of, suffix
+from core.errors import (
+    AttachmentError,
+    AudioTooLong,
+    BrokenFile,
+    FileTooLarge,
+    TooManyFiles,
+    UnreadablePdf,
+    UnsupportedFile,
+    VisionOff,
+)
+from core.imaging import fit
+from core.settings import CoreSettings, sees_images
+from tests import media
+
+LIMITS = Limits()
+
+
+def opened(image: Image) -> PILImage.Image:
+    return PILImage.open(io.BytesIO(image.data))
+
+
+async def image_of(name: str, data: bytes) -> Image:
+    result = await read(Upload(name, data), LIMITS)
+    assert isinstance(result, Image)
+    return result
+
+
+@pytest.mark.parametrize(("size", "expected"), [
+    ((4000, 3000), (1024, 768)), ((3000, 4000), (768, 1024)), ((800, 600), (800, 600)),
+    ((10000, 1000), (2048, 205)), ((768, 768), (768, 768)), ((1, 5000), (1, 2048)),
+])
+def test_fit_bounds_long_and_short_sides_keeping_aspect(
+        size: tuple[int, int], expected: tuple[int, int]) -> None:
+    assert fit(*size) == expected
+
+
+async def test_a_12_megapixel_photo_becomes_a_bounded_jpeg() -> None:
+    image = await image_of("IMG_0001.JPG", media.photo(4000, 3000))
+    assert (image.mime, image.width, image.height) == ("image/jpeg", 1024, 768)
+    assert opened(image).format == "JPEG" and opened(image).size == (1024, 768)
+
+
+async def test_exif_rotation_comes_out_upright() -> None:
+    image = opened(await image_of("sideways.jpg", media.rotated_jpeg()))
+    assert image.size == (200, 400)
+    top, bottom = image.getpixel((100, 50)), image.getpixel((100, 350))
+    assert isinstance(top, tuple) and isinstance(bottom, tuple)
+    assert top[0] > 200 > top[2] and bottom[2] > 200 > bottom[0]  # red above, blue below
+
+
+@pytest.mark.parametrize(("maker", "mime", "size"), [
+    (media.transparent_png, "image/png", (300, 200)),
+    (media.opaque_rgba_png, "image/jpeg", (300, 200)),  # an alpha channel of all 255 is dropped
+    (media.animated_gif, "image/jpeg", (120, 80)),
+    (media.webp, "image/jpeg", (2048, 683)),
+])
+async def test_image_formats(maker: Callable[[], bytes], mime: str,
+                             size: tuple[int, int]) -> None:
+    image = await image_of("picture", maker())
+    assert (image.mime, (image.width, image.height)) == (mime, size)
+
+
+async def test_transparent_png_keeps_its_alpha_and_gif_gives_its_first_frame() -> None:
+    png = opened(await image_of("logo.png", media.transparent_png()))
+    assert png.mode == "RGBA" and png.getpixel((250, 100)) == (0, 0, 0, 0)
+    gif = opened(await image_of("anim.gif", media.animated_gif())).convert("RGB")
+    red = gif.getpixel((60, 40))
+    assert isinstance(red, tuple) and red[0] > 200 > red[2]
+
+
+async def test_images_are_refused_when_the_model_has_no_vision() -> None:
+    with pytest.raises(VisionOff) as caught:
+        await read(Upload("a.png", media.transparent_png()), Limits(vision=False))
+    assert "can't see images" in caught.value.user_message
+
+
+def _broken(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+@pytest.mark.parametrize(("name", "data", "error", "text"), [
+    ("photo.png", media.zipped(), UnsupportedFile, "I can't read .zip files"),
+    ("report.zip", media.zipped("word/document.xml"), UnsupportedFile, ".docx files"),
+    ("setup.XYZ", random.Random(7).randbytes(4096), UnsupportedFile, "I can't read .xyz files"),
+    ("latin1.txt", "café crème".encode("latin-1"), UnsupportedFile, ".txt files"),
+    ("noname", random.Random(8).randbytes(512), UnsupportedFile, "that kind of file"),
+    ("cut.jpg", _broken(media.photo(800, 600)), BrokenFile, "damaged or cut off"),
+    ("empty.txt", b"", BrokenFile, "empty"),
+    ("scan.pdf", media.image_pdf(), UnreadablePdf, "no text"),
+    ("secret.pdf", media.text_pdf("hidden", password="pw"), UnreadablePdf, "password"),
+])
+async def test_unusable_files_raise_a_specific_error(name: str, data: bytes,
+                                                     error: type[AttachmentError],
+                                                     text: str) -> None:
+    with pytest.raises(error) as caught:
+        await read(Upload(name, data, claimed_type="image/png"), LIMITS)
+    assert text in caught.value.user_message
+    assert name not in caught.value.user_message and name not in str(caught.value)
+
+
+async def test_a_decompression_bomb_is_refused_before_decoding() -> None:
+    data = media.bomb_png()
+    assert len(data) < 100_000
+    with pytest.raises(BrokenFile) as caught:
+        await read(Upload("tiny.png", data), LIMITS)
+    assert caught.value.reason == "bomb" and "pixels" in caught.value.user_message
+
+
+async def test_above_pillows_warning_threshold_is_a_bomb_too(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 300 * 300)
+    # Between the warning and the error threshold Pillow only warns; we refuse.
+    with pytest.warns(PILImage.DecompressionBombWarning), pytest.raises(BrokenFile) as caught:
+        await read(Upload("big.png", media.saved(PILImage.new("L", (400, 400)), "PNG")), LIMITS)
+    assert caught.value.reason == "bomb"
+
+
+async def test_pdf_text_layer_is_read_and_capped() -> None:
+    doc = await read(Upload("r.pdf", media.text_pdf("Quarterly report", "Page two")), LIMITS)
+    assert isinstance(doc, Document) and doc.kind == "pdf" and not doc.truncated
+    assert "Quarterly report" in doc.text and "Page two" in doc.text
+    capped = await read(Upload("r.pdf", media.text_pdf(*["x" * 50] * 30)),
+                        Limits(max_document_chars=120))
+    assert isinstance(capped, Document) and capped.truncated and len(capped.text) == 120
+
+
+async def test_a_pdf_locked_only_by_an_owner_password_is_read() -> None:
+    doc = await read(Upload("r.pdf", media.text_pdf("Open to read", owner="owner")), LIMITS)
+    assert isinstance(doc, Document) and "Open to read" in doc.text
+
+
+@pytest.mark.parametrize(("name", "text", "kind", "language"), [
+    ("main.py", "def main() -> None:\n    print('hi')\n", "code", "python"),
+    ("App.TSX", "export const A = () => <div/>;\n", "code", "tsx"),
+    ("Dockerfile", "FROM python:3.12\n", "code", "dockerfile"),
+    ("table.csv", "name,age\nAda,36\n", "csv", ""),
+    ("data.json", json.dumps({"a": [1, 2]}), "json", ""),
+    ("README.md", "# Title\n\nSome *text*.\n", "markdown", ""),
+    ("notes", "plain words\twith a tab\r\n", "text", ""),
+    ("photo.png", "not an image at all", "text", ""),  # bytes decide the type, name the kind
+    ("build.log", "\x1b[32mok\x1b[0m done\n", "text", ""),
+])
+async def test_text_files_take_their_kind_from_the_name(name: str, text: str, kind: str,
+                                                        language: str) -> None:
+    doc = await read(Upload(name, text.encode()), LIMITS)
+    assert isinstance(doc, Document)
+    assert (doc.text, doc.kind, doc.language, doc.truncated) == (text, kind, language, False)
+
+
+async def test_text_with_a_bom_and_over_the_cap() -> None:
+    doc = await read(Upload("long.txt", ("\ufeff" + "é" * 30_000).encode()), LIMITS)
+    assert isinstance(doc, Document) and doc.truncated
+    assert doc.text == "é" * LIMITS.max_document_chars
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ("hello\n".encode(), "hello\n"), ("\ufeffhi".encode(), "hi"), (b"a\x00b", None),
+    ("x\x01" * 10 + "y" * 100, None), ("x\x01" + "y" * 200, "x\x01" + "y" * 200),
+    (bytes([0xFF, 0xFE]), None),
+])
+def test_as_text(data: bytes | str, expected: str | None) -> None:
+    assert as_text(data.encode() if isinstance(data, str) else data) == expected
+
+
+@pytest.mark.parametrize(("name", "ext", "kind"), [
+    ("a.PY", "py", ("code", "python")), ("dir/x.tar.gz", "gz", ("text", "")),
+    ("weird.<script>", "script", ("text", "")), ("C:\\Users\\me\\x.Md", "md", ("markdown", "")),
+    ("no_suffix", "", ("text", "")), ("x." + "a" * 40, "a" * 10, ("text", "")),
+    ("makefile", "makefile", ("code", "makefile")),
+])
+def test_suffix_is_clipped_and_sanitized(name: str, ext: str, kind: tuple[str, str]) -> None:
+    assert (suffix(name), kind_of(name)) == (ext, kind)
+
+
+@pytest.mark.parametrize(("name", "data", "mime", "ext", "seconds"), [
+    ("voice.ogg", media.sound(1.5, "OGG", "OPUS"), "audio/ogg", "ogg", 1.5),
+    ("memo.bin", media.sound(2.0, "OGG", "VORBIS", 16_000), "audio/ogg", "ogg", 2.0),
+    ("rec.wav", media.sound(1.0, "WAV", "PCM_16", 16_000), "audio/wav", "wav", 1.0),
+    ("rec.flac", media.sound(1.0, "FLAC", "PCM_16", 16_000), "audio/flac", "flac", 1.0),
+    ("song.mp3", media.sound(3.0, "MP3", "MPEG_LAYER_III", 44_100), "audio/mpeg", "mp3", 3.0),
+    ("browser.webm", media.webm(4), "audio/webm", "webm", 4.0),
+    ("live.webm", media.webm(4, declared=False), "audio/webm", "webm", 3.98),
+])
+async def test_voice_notes_are_timed(name: str, data: bytes, mime: str, ext: str,
+                                     seconds: float) -> None:
+    note = await read(Upload(name, data), LIMITS)
+    assert isinstance(note, Audio) and note.data == data
+    assert (note.mime, note.suffix) == (mime, ext)
+    assert note.seconds == pytest.approx(seconds, abs=0.1)
+
+
+async def test_long_audio_and_webm_video_are_refused() -> None:
+    # 400 s of Opus at 8 kHz mono encodes in well under a second.
+    with pytest.raises(AudioTooLong) as caught:
+        await read(Upload("long.ogg", media.sound(400, "OGG", "OPUS", 8_000)), LIMITS)
+    assert "5 minutes" in caught.value.user_message
+    with pytest.raises(UnsupportedFile) as unsupported:
+        await read(Upload("clip.webm", media.webm(2, video=True)), LIMITS)
+    assert unsupported.value.suffix == "webm"
+
+
+def test_size_and_count_checks() -> None:
+    check_size(None, LIMITS)
+    check_size(LIMITS.max_bytes, LIMITS)
+    with pytest.raises(FileTooLarge) as caught:
+        check_size(LIMITS.max_bytes + 1, LIMITS)
+    assert caught.value.http_status == 413 and "20 MB" in caught.value.user_message
+    check_count(4, LIMITS)
+    with pytest.raises(TooManyFiles):
+        check_count(5, LIMITS)
+
+
+async def test_read_refuses_a_download_over_the_limit() -> None:
+    with pytest.raises(FileTooLarge):
+        await read(Upload("a.txt", b"a" * 101), Limits(max_bytes=100))
+
+
+async def test_decoding_runs_off_the_event_loop() -> None:
+    data = media.photo(4000, 3000)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    await read(Upload("big.jpg", data), LIMITS)
+    task.cancel()
+    assert ticks > 10
+
+
+@pytest.mark.parametrize(("model", "offline", "sees"), [
+    ("gpt-4o-mini", False, True), ("openai/gpt-4.1", False, True), ("gpt-3.5-turbo", False, False),
+    ("claude-sonnet-4", False, True), ("llama3", False, False), ("llama3", True, True),
+    ("o4-mini", False, True), ("Gemini-2.5-pro", False, True), ("llava:13b", False, True),
+])
+def test_vision_follows_the_model_name(model: str, offline: bool, sees: bool) -> None:
+    assert sees_images(model, offline=offline) is sees
+
+
+def test_settings_build_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWITCHBOARD_MAX_ATTACHMENTS", "2")
+    monkeypatch.setenv("SWITCHBOARD_VISION", "")
+    settings = CoreSettings(_env_file=None, OPENAI_API_KEY="sk-real", SWITCHBOARD_MODEL="llama3")
+    assert settings.limits == Limits(max_files=2, vision=False)
+    forced = CoreSettings(_env_file=None, OPENAI_API_KEY="sk-real", SWITCHBOARD_MODEL="llama3",
+                          SWITCHBOARD_VISION="true", SWITCHBOARD_MAX_AUDIO_SECONDS="60")
+    assert forced.limits.vision and forced.limits.max_audio_seconds == 60
+    assert CoreSettings(_env_file=None).limits.vision  # the offline model
+
+
+def test_every_attachment_error_has_an_http_status() -> None:
+    for error in (FileTooLarge(1), TooManyFiles(1), UnsupportedFile("x"), BrokenFile(),
+                  UnreadablePdf(encrypted=True), AudioTooLong(1), VisionOff()):
+        assert error.http_status in (413, 415, 422) and error.user_message
