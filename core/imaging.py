@@ -13,6 +13,9 @@ LONG_SIDE: Final = 2048  # OpenAI high detail first fits the image in 2048x2048.
 SHORT_SIDE: Final = 768  # ...then scales the short side to 768: pixels beyond that are wasted
 JPEG_QUALITY: Final = 85
 FORMATS: Final = ("JPEG", "PNG", "GIF", "WEBP")
+# JPEG decodes at 1/2, 1/4 or 1/8 scale; taking a scale up to 10% short of the target lets a
+# 12 MP photo decode at 1/4 (1000x750, 3 MB) instead of 1/2 (2000x1500, 12 MB) for 2% fewer pixels.
+DRAFT_SLACK: Final = 0.9
 
 
 def fit(width: int, height: int) -> tuple[int, int]:
@@ -50,12 +53,18 @@ def _open(data: bytes) -> ImageFile.ImageFile:
 
 
 def _decode(image: ImageFile.ImageFile) -> Image.Image:
-    # JPEG can decode at 1/2, 1/4 or 1/8 scale: a 12 MP photo never exists in memory at full size.
-    if image.format == "JPEG":
-        image.draft("RGB", fit(*image.size))
+    # fit is symmetric, so sizing before turning upright gives the same result, cheaper.
+    if image.format == "JPEG":  # a 12 MP photo never exists in memory at full size
+        width, height = fit(*image.size)
+        image.draft("RGB", (int(width * DRAFT_SLACK), int(height * DRAFT_SLACK)))
     try:
-        upright = ImageOps.exif_transpose(image)
-        return upright.resize(fit(*upright.size), Image.Resampling.LANCZOS)
+        size = fit(*image.size)
+        small = (image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+                 if size != image.size else image)
+        small.load()
+        # Turned upright only once small, in place: one copy of the pixels less.
+        ImageOps.exif_transpose(small, in_place=True)
+        return small
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # truncated or corrupt data
         raise BrokenFile() from exc
 
@@ -65,13 +74,14 @@ def _encode(image: Image.Image) -> tuple[bytes, str]:
     if has_transparency(image):
         image.convert("RGBA").save(out, "PNG", optimize=True)
         return out.getvalue(), "image/png"
-    image.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    rgb = image if image.mode in ("RGB", "L") else image.convert("RGB")
+    rgb.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
     return out.getvalue(), "image/jpeg"
 
 
 def reencode(data: bytes) -> tuple[bytes, str, int, int]:
     """Blocking: (data, mime, width, height) of the image ready for a model; GIFs give frame one."""
     with _open(data) as image:
-        small = _decode(image)
-    encoded, mime = _encode(small)
+        small = _decode(image)  # may be `image` itself, so encode before it closes
+        encoded, mime = _encode(small)
     return encoded, mime, small.width, small.height

@@ -34,11 +34,11 @@ def halves(width: int, height: int, left: str, right: str, mode: str = "RGB") ->
     return image
 
 
-def rotated_jpeg() -> bytes:
-    """Stored 400x200 red|blue; EXIF orientation 6 shows it turned a quarter clockwise."""
+def rotated_jpeg(width: int = 400, height: int = 200) -> bytes:
+    """Stored red|blue; EXIF orientation 6 shows it turned a quarter clockwise: red on top."""
     exif = Image.Exif()
     exif[ORIENTATION] = 6
-    return saved(halves(400, 200, "red", "blue"), "JPEG", exif=exif)
+    return saved(halves(width, height, "red", "blue"), "JPEG", exif=exif)
 
 
 def transparent_png() -> bytes:

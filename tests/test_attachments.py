@@ -60,14 +60,19 @@ def test_fit_bounds_long_and_short_sides_keeping_aspect(
 
 async def test_a_12_megapixel_photo_becomes_a_bounded_jpeg() -> None:
     image = await image_of("IMG_0001.JPG", media.photo(4000, 3000))
-    assert (image.mime, image.width, image.height) == ("image/jpeg", 1024, 768)
-    assert opened(image).format == "JPEG" and opened(image).size == (1024, 768)
+    # Decoded at 1/4 scale, 2% short of the 1024x768 fit, rather than at 1/2 and resized.
+    assert (image.mime, image.width, image.height) == ("image/jpeg", 1000, 750)
+    assert opened(image).format == "JPEG" and opened(image).size == (1000, 750)
 
 
-async def test_exif_rotation_comes_out_upright() -> None:
-    image = opened(await image_of("sideways.jpg", media.rotated_jpeg()))
-    assert image.size == (200, 400)
-    top, bottom = image.getpixel((100, 50)), image.getpixel((100, 350))
+@pytest.mark.parametrize(("stored", "shown"), [((400, 200), (200, 400)),
+                                               ((4000, 2000), (768, 1536))])
+async def test_exif_rotation_comes_out_upright(stored: tuple[int, int],
+                                               shown: tuple[int, int]) -> None:
+    image = opened(await image_of("sideways.jpg", media.rotated_jpeg(*stored)))
+    assert image.size == shown
+    x, quarter = shown[0] // 2, shown[1] // 4
+    top, bottom = image.getpixel((x, quarter)), image.getpixel((x, 3 * quarter))
     assert isinstance(top, tuple) and isinstance(bottom, tuple)
     assert top[0] > 200 > top[2] and bottom[2] > 200 > bottom[0]  # red above, blue below
 
@@ -77,6 +82,9 @@ async def test_exif_rotation_comes_out_upright() -> None:
     (media.opaque_rgba_png, "image/jpeg", (300, 200)),  # an alpha channel of all 255 is dropped
     (media.animated_gif, "image/jpeg", (120, 80)),
     (media.webp, "image/jpeg", (2048, 683)),
+    (lambda: media.photo(2048, 1536), "image/jpeg", (1024, 768)),  # 1/2 scale lands on the fit
+    (lambda: media.saved(media.halves(4000, 3000, "red", "blue"), "PNG"), "image/jpeg",
+     (1024, 768)),
 ])
 async def test_image_formats(maker: Callable[[], bytes], mime: str,
                              size: tuple[int, int]) -> None:
@@ -178,7 +186,7 @@ async def test_text_with_a_bom_and_over_the_cap() -> None:
 
 
 @pytest.mark.parametrize(("data", "expected"), [
-    ("hello\n".encode(), "hello\n"), ("\ufeffhi".encode(), "hi"), (b"a\x00b", None),
+    (b"hello\n", "hello\n"), ("\ufeffhi".encode(), "hi"), (b"a\x00b", None),
     ("x\x01" * 10 + "y" * 100, None), ("x\x01" + "y" * 200, "x\x01" + "y" * 200),
     (bytes([0xFF, 0xFE]), None),
 ])
