@@ -40,6 +40,13 @@ def has_transparency(image: Image.Image) -> bool:
     return bool(low < 255)  # type: ignore[operator]
 
 
+def _normalized(image: Image.Image) -> Image.Image:
+    """A mode that resizes smoothly and encodes as JPEG or PNG: palettes, CMYK, 16-bit go RGB(A)."""
+    if image.mode in ("RGB", "RGBA", "L", "LA"):
+        return image
+    return image.convert("RGBA" if has_transparency(image) or "A" in image.mode else "RGB")
+
+
 def _open(data: bytes) -> ImageFile.ImageFile:
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
@@ -58,9 +65,9 @@ def _decode(image: ImageFile.ImageFile) -> Image.Image:
         width, height = fit(*image.size)
         image.draft("RGB", (int(width * DRAFT_SLACK), int(height * DRAFT_SLACK)))
     try:
-        size = fit(*image.size)
-        small = (image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
-                 if size != image.size else image)
+        size, smooth = fit(*image.size), _normalized(image)  # palettes resize only "nearest"
+        small = (smooth.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+                 if size != image.size else smooth)
         small.load()
         # Turned upright only once small, in place: one copy of the pixels less.
         ImageOps.exif_transpose(small, in_place=True)

@@ -96,11 +96,12 @@ def image_pdf() -> bytes:
     return saved(Image.new("RGB", (600, 800), "white"), "PDF")
 
 
-def sound(seconds: float, fmt: str, subtype: str | None = None, rate: int = 48_000) -> bytes:
-    """A quiet tone of `seconds` in the given soundfile format."""
+def sound(seconds: float, fmt: str, subtype: str | None = None, rate: int = 48_000,
+          volume: float = 0.1) -> bytes:
+    """A tone of `seconds` in the given soundfile format; volume 0 (silence) encodes fastest."""
     t = np.arange(round(seconds * rate), dtype=np.float32) / rate
     out = io.BytesIO()
-    sf.write(out, 0.1 * np.sin(2 * np.pi * 440 * t), rate, format=fmt, subtype=subtype)
+    sf.write(out, volume * np.sin(2 * np.pi * 440 * t), rate, format=fmt, subtype=subtype)
     return out.getvalue()
 
 

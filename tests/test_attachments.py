@@ -85,6 +85,10 @@ async def test_exif_rotation_comes_out_upright(stored: tuple[int, int],
     (lambda: media.photo(2048, 1536), "image/jpeg", (1024, 768)),  # 1/2 scale lands on the fit
     (lambda: media.saved(media.halves(4000, 3000, "red", "blue"), "PNG"), "image/jpeg",
      (1024, 768)),
+    (lambda: media.saved(PILImage.new("CMYK", (100, 50), (0, 255, 255, 0)), "JPEG"),
+     "image/jpeg", (100, 50)),
+    (lambda: media.saved(PILImage.new("I;16", (3000, 100)), "PNG"), "image/jpeg", (2048, 68)),
+    (lambda: media.saved(PILImage.new("P", (3000, 1000)), "GIF"), "image/jpeg", (2048, 683)),
 ])
 async def test_image_formats(maker: Callable[[], bytes], mime: str,
                              size: tuple[int, int]) -> None:
@@ -222,9 +226,9 @@ async def test_voice_notes_are_timed(name: str, data: bytes, mime: str, ext: str
 
 
 async def test_long_audio_and_webm_video_are_refused() -> None:
-    # 400 s of Opus at 8 kHz mono encodes in well under a second.
+    # 400 s of silent Opus at 8 kHz mono encodes in about a second.
     with pytest.raises(AudioTooLong) as caught:
-        await read(Upload("long.ogg", media.sound(400, "OGG", "OPUS", 8_000)), LIMITS)
+        await read(Upload("long.ogg", media.sound(400, "OGG", "OPUS", 8_000, 0.0)), LIMITS)
     assert "5 minutes" in caught.value.user_message
     with pytest.raises(UnsupportedFile) as unsupported:
         await read(Upload("clip.webm", media.webm(2, video=True)), LIMITS)
