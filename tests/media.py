@@ -28,7 +28,8 @@ def photo(width: int, height: int, **options: object) -> bytes:
                  "JPEG", quality=90, **options)
 
 
-def halves(width: int, height: int, left: str, right: str, mode: str = "RGB") -> Image.Image:
+def halves(width: int, height: int, left: str | tuple[int, ...], right: str | tuple[int, ...],
+           mode: str = "RGB") -> Image.Image:
     image = Image.new(mode, (width, height), left)
     image.paste(Image.new(mode, (width // 2, height), right), (width // 2, 0))
     return image

@@ -49,7 +49,7 @@ async def transcription_server() -> AsyncIterator[tuple[FakeTranscriptions, str]
         await runner.cleanup()
 
 
-def settings(base_url: str, **extra: str) -> CoreSettings:
+def settings(base_url: str, **extra: Any) -> CoreSettings:
     return CoreSettings(_env_file=None, OPENAI_API_KEY="sk-test-key", OPENAI_BASE_URL=base_url,
                         SWITCHBOARD_MODEL_MAX_RETRIES="0", **extra)
 
@@ -86,8 +86,10 @@ async def test_endpoint_failures_map_to_model_error() -> None:
             await transcriber.transcribe(note)
         await transcriber.aclose()
     unreachable = build_transcriber(settings("http://127.0.0.1:9/v1"))
+    assert isinstance(unreachable, OpenAITranscriber)
     with pytest.raises(ModelError):
         await unreachable.transcribe(note)
+    await unreachable.aclose()
 
 
 async def test_offline_says_how_long_the_note_was() -> None:
