@@ -6,7 +6,16 @@
     │   ├── EmptyMessage
     │   ├── MessageTooLong     .limit
     │   ├── InvalidText        control characters, undecodable bytes
-    │   └── RateLimited        .retry_after (seconds)
+    │   ├── RateLimited        .retry_after (seconds)
+    │   └── AttachmentError    a file the user sent; .http_status for the HTTP adapter
+    │       ├── FileTooLarge   .limit_bytes (413)
+    │       ├── TooManyFiles   .limit (413)
+    │       ├── UnsupportedFile .suffix (415)
+    │       ├── BrokenFile     truncated, empty, a decompression bomb, unreadable (422)
+    │       ├── UnreadablePdf  password-protected, or no text layer (422)
+    │       ├── AudioTooLong   .limit_seconds (422)
+    │       ├── VisionOff      the model can't see images (422)
+    │       └── NoTranscriber  a voice note arrived but no speech model is connected (422)
     ├── DuplicateTurn          the platform redelivered an event already answered; stay silent
     ├── ConversationBusy       another reply in this conversation held the lock too long
     ├── StoreUnavailable       Redis could not be reached or answered with an error
@@ -21,6 +30,7 @@ traceback and a request id and shown to the user as `UNEXPECTED` with that id.
 from __future__ import annotations
 
 import math
+from typing import Final, Literal
 
 UNEXPECTED = "Something went wrong on my side. Please try again in a moment."
 
@@ -87,3 +97,92 @@ class ModelError(SwitchboardError):
 
 class ModelTimeout(ModelError):
     user_message = "The language model took too long to answer. Please try again."
+
+
+class AttachmentError(UserError):
+    """A file the user sent can't be used; `http_status` is what the HTTP API answers."""
+
+    http_status = 422
+    user_message = "I couldn't read that file."
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+
+
+class FileTooLarge(AttachmentError):
+    http_status = 413
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(f"file over {limit_bytes} bytes")
+        self.limit_bytes = limit_bytes
+        limit = _megabytes(limit_bytes)
+        self.user_message = f"That file is too large: please keep files under {limit}."
+
+
+class TooManyFiles(AttachmentError):
+    http_status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} files")
+        self.limit = limit
+        plural = "file" if limit == 1 else "files"
+        self.user_message = f"That's too many files at once: please send at most {limit} {plural}."
+
+
+class UnsupportedFile(AttachmentError):
+    http_status = 415
+
+    def __init__(self, suffix: str = "") -> None:
+        # `suffix` is already clipped and sanitized by the caller: letters and digits only.
+        super().__init__(f"unsupported file type {suffix or '(unknown)'}")
+        self.suffix = suffix
+        what = f".{suffix} files" if suffix else "that kind of file"
+        self.user_message = (f"I can't read {what}. I can read images, voice notes, PDFs "
+                             "and text files.")
+
+
+Broken = Literal["broken", "empty", "bomb"]
+_BROKEN: Final[dict[Broken, str]] = {
+    "broken": "That file seems damaged or cut off, so I couldn't read it.",
+    "empty": "That file is empty.",
+    "bomb": "That image has far too many pixels for me to open.",
+}
+
+
+class BrokenFile(AttachmentError):
+    def __init__(self, reason: Broken = "broken") -> None:
+        super().__init__(f"broken file: {reason}")
+        self.reason = reason
+        self.user_message = _BROKEN[reason]
+
+
+class UnreadablePdf(AttachmentError):
+    def __init__(self, *, encrypted: bool) -> None:
+        super().__init__("encrypted PDF" if encrypted else "PDF without a text layer")
+        self.encrypted = encrypted
+        self.user_message = (
+            "That PDF is password-protected; send a copy without the password." if encrypted
+            else "That PDF has no text I can read (it may be scanned); send it as images instead.")
+
+
+class AudioTooLong(AttachmentError):
+    def __init__(self, limit_seconds: float) -> None:
+        super().__init__(f"audio longer than {limit_seconds:g}s")
+        self.limit_seconds = limit_seconds
+        minutes = limit_seconds / 60
+        span = f"{minutes:g} minutes" if limit_seconds >= 120 else f"{limit_seconds:g} seconds"
+        self.user_message = f"That voice note is too long: please keep it under {span}."
+
+
+class VisionOff(AttachmentError):
+    user_message = ("This model can't see images. Describe the picture in words, or ask "
+                    "whoever runs me to connect a vision model.")
+
+
+class NoTranscriber(AttachmentError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"voice note of {seconds:.0f}s, no transcriber")
+        self.seconds = seconds
+        self.user_message = (f"I received a voice note of {max(1, round(seconds))} seconds and "
+                             "can't transcribe offline: no speech model is connected.")

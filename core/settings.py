@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.attachments import Limits
 from core.errors import ConfigError
 from core.redis_modes import SCHEMES, SENTINEL_SCHEMES, parse_sentinel
 
@@ -24,6 +25,9 @@ _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+?)s?\s*$")
 # Values copied from templates that must never reach a provider or a signer.
 PLACEHOLDERS = frozenset({"changeme", "change-me", "changethis", "secret", "your-api-key",
                           "your_api_key", "xxx", "sk-xxx", "sk-...", "todo", "replace-me"})
+
+# Name prefixes of models that take images, for SWITCHBOARD_VISION left unset.
+VISION_MODELS = ("gpt-4o", "gpt-4.1", "gpt-5", "o3", "o4", "claude-", "gemini-", "llava")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,14 @@ class CoreSettings(EnvSettings):
     history_max_messages: int = Field(200, alias="SWITCHBOARD_HISTORY_MAX_MESSAGES", ge=10)
     model_timeout: float = Field(60.0, alias="SWITCHBOARD_MODEL_TIMEOUT", gt=0)
     model_max_retries: int = Field(2, alias="SWITCHBOARD_MODEL_MAX_RETRIES", ge=0, le=5)
+    max_attachment_bytes: int = Field(
+        20 * 1024 * 1024, alias="SWITCHBOARD_MAX_ATTACHMENT_BYTES", gt=0)
+    max_attachments: int = Field(4, alias="SWITCHBOARD_MAX_ATTACHMENTS", gt=0)
+    max_audio_seconds: float = Field(300.0, alias="SWITCHBOARD_MAX_AUDIO_SECONDS", gt=0)
+    max_document_chars: int = Field(20_000, alias="SWITCHBOARD_MAX_DOCUMENT_CHARS", gt=0)
+    vision: Annotated[bool | None, Blank] = Field(None, alias="SWITCHBOARD_VISION")
+    transcribe_model: str = Field(
+        "whisper-1", alias="SWITCHBOARD_TRANSCRIBE_MODEL", min_length=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", alias="SWITCHBOARD_LOG_LEVEL")
 
@@ -123,6 +135,20 @@ class CoreSettings(EnvSettings):
         if url.startswith(SENTINEL_SCHEMES):
             parse_sentinel(url)  # its ValueError names the part that is wrong, never a secret
         return value
+
+    @property
+    def limits(self) -> Limits:
+        """What one turn may carry; vision unset follows the model's name."""
+        sees = self.vision if self.vision is not None else sees_images(
+            self.model, offline=self.openai_api_key is None)
+        return Limits(self.max_attachment_bytes, self.max_attachments, self.max_audio_seconds,
+                      self.max_document_chars, sees)
+
+
+def sees_images(model: str, *, offline: bool = False) -> bool:
+    """Whether a model is known to take images; a provider prefix (`openai/gpt-4o`) is ignored."""
+    name = model.rsplit("/", 1)[-1].strip().lower()
+    return offline or name.startswith(VISION_MODELS)
 
 
 S = TypeVar("S", bound=EnvSettings)
