@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from core import transcribe
 from core.connect import open_redis
 from core.model import build_model, describe, http_client
 from core.redis_modes import AnyRedis
@@ -62,4 +63,5 @@ async def core_on(redis: AnyRedis, settings: CoreSettings,
             store = lc_store
         log.info("model: %s", describe(settings))
         http = await stack.enter_async_context(http_client(settings))
-        yield ChatService(store, build_model(settings, http), settings, observers)
+        transcriber = await stack.enter_async_context(transcribe.opened(settings))
+        yield ChatService(store, build_model(settings, http), settings, observers, transcriber)

@@ -44,6 +44,9 @@ def _answer(messages: list[BaseMessage]) -> str:
     last = humans[-1]
     mine = [m for m in humans[:-1] if m.name == last.name]
     lines = [f"You said: {_quote(last.text)}"]
+    if pictures := _images(last):
+        lines.append(f"You sent {pictures} image{'s' if pictures > 1 else ''}; offline I can't "
+                     "look at images.")
     if mine:
         plural = "message" if len(mine) == 1 else "messages"
         lines.append(f"I remember {len(mine)} earlier {plural} from you in this conversation; "
@@ -53,6 +56,11 @@ def _answer(messages: list[BaseMessage]) -> str:
     if summarized:
         lines.append("Older messages are folded into a summary I keep with the conversation.")
     return "\n\n".join([*lines, HOW_TO_CONNECT])
+
+
+def _images(message: BaseMessage) -> int:
+    blocks = message.content if isinstance(message.content, list) else []
+    return sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "image")
 
 
 def _pieces(text: str) -> Iterator[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Protocol
 
 from openai import AsyncOpenAI
@@ -62,3 +64,14 @@ def build_transcriber(settings: CoreSettings) -> Transcriber:
     )
     return OpenAITranscriber(client, settings.transcribe_model)
 
+
+
+@contextlib.asynccontextmanager
+async def opened(settings: CoreSettings) -> AsyncIterator[Transcriber]:
+    """`build_transcriber`'s transcriber, its connections closed on the way out."""
+    transcriber = build_transcriber(settings)
+    try:
+        yield transcriber
+    finally:
+        if isinstance(transcriber, OpenAITranscriber):
+            await transcriber.aclose()

@@ -15,6 +15,7 @@ from httpx import AsyncClient
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
+from core import transcribe
 from core.model import build_model, http_client
 from core.offline import OfflineChatModel
 from core.redis_store import RedisStore
@@ -123,10 +124,12 @@ async def model_http(make_settings: Callable[..., CoreSettings]) -> AsyncIterato
 
 
 @pytest.fixture
-def make_llm_service(redis: Redis, make_settings: Callable[..., CoreSettings],
-                     openai_fake: FakeOpenAI, model_http: AsyncClient
-                     ) -> Callable[..., Awaitable[ChatService]]:
-    """Build a core with the real `ChatOpenAI` pointed at `openai_fake`, short timeouts."""
+async def make_llm_service(redis: Redis, make_settings: Callable[..., CoreSettings],
+                           openai_fake: FakeOpenAI, model_http: AsyncClient
+                           ) -> AsyncIterator[Callable[..., Awaitable[ChatService]]]:
+    """Build a core with the real `ChatOpenAI` (and transcriber) pointed at `openai_fake`."""
+    opened = contextlib.AsyncExitStack()
+
     async def make(client: Redis | None = None, **overrides: Any) -> ChatService:
         settings = make_settings(**{
             "OPENAI_API_KEY": "sk-test-fake-key-123", "OPENAI_BASE_URL": openai_fake.base_url,
@@ -136,8 +139,12 @@ def make_llm_service(redis: Redis, make_settings: Callable[..., CoreSettings],
         store = RedisStore(client, settings.redis_prefix, settings.history_ttl,
                            settings.history_max_messages)
         await store.scripts.load(client)
-        return ChatService(store, build_model(settings, model_http), settings)
-    return make
+        transcriber = await opened.enter_async_context(transcribe.opened(settings))
+        return ChatService(store, build_model(settings, model_http), settings,
+                           transcriber=transcriber)
+
+    async with opened:
+        yield make
 
 
 @pytest.fixture
