@@ -15,7 +15,8 @@
     │       ├── UnreadablePdf  password-protected, or no text layer (422)
     │       ├── AudioTooLong   .limit_seconds (422)
     │       ├── VisionOff      the model can't see images (422)
-    │       └── NoTranscriber  a voice note arrived but no speech model is connected (422)
+    │       ├── NoTranscriber  a voice note arrived but no speech model is connected (422)
+    │       └── DownloadFailed the platform did not hand the file over in time (422)
     ├── DuplicateTurn          the platform redelivered an event already answered; stay silent
     ├── ConversationBusy       another reply in this conversation held the lock too long
     ├── StoreUnavailable       Redis could not be reached or answered with an error
@@ -186,3 +187,7 @@ class NoTranscriber(AttachmentError):
         self.seconds = seconds
         self.user_message = (f"I received a voice note of {max(1, round(seconds))} seconds and "
                              "can't transcribe offline: no speech model is connected.")
+
+
+class DownloadFailed(AttachmentError):
+    user_message = "I couldn't fetch that file from the chat. Please send it again."
