@@ -10,9 +10,11 @@ from core.service import ChatService
 from tests.fakes.http_api import served
 
 
-async def test_body_over_64_kib_is_413_before_parsing(service: ChatService) -> None:
+async def test_body_over_the_limit_is_413_before_parsing(service: ChatService) -> None:
+    # A body may hold 64 KiB of text and fields, plus each allowed file base64-encoded.
+    service.settings.max_attachments, service.settings.max_attachment_bytes = 1, 1
     async with served(service) as api:
-        big = b'{"message": "' + b"a" * (64 * 1024) + b'"}'
+        big = b'{"message": "' + b"a" * (66 * 1024) + b'"}'
         declared = await api.post("/v1/chat", content=big,
                                   headers={"Content-Type": "application/json"})
         assert declared.status_code == 413 and list(declared.json()) == ["error"]

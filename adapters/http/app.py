@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
@@ -12,9 +13,9 @@ from fastapi.staticfiles import StaticFiles
 
 from adapters.http import errors
 from adapters.http.auth import Verifier
-from adapters.http.middleware import AccessLog, BodyLimit
+from adapters.http.middleware import AccessLog, BodyLimit, body_limit
 from adapters.http.routes import api_router
-from adapters.http.schemas import HealthOut
+from adapters.http.schemas import HealthOut, components
 from adapters.http.settings import HttpSettings
 from core.errors import SwitchboardError
 from core.metrics import TurnMetrics
@@ -37,14 +38,25 @@ def create_app(service: ChatService, settings: HttpSettings,
     if app.state.metrics.observe not in service.observers:
         service.observers.append(app.state.metrics.observe)
     errors.install(app)
+    app.openapi = _with_body_models(app.openapi)  # type: ignore[method-assign]
     app.include_router(api_router())
     app.include_router(_probes())
     for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
-    app.add_middleware(BodyLimit)
+    limits = service.settings.limits
+    app.add_middleware(BodyLimit, limit=body_limit(limits.max_files, limits.max_bytes))
     app.add_middleware(AccessLog)  # outermost: logs 413s too
     return app
+
+
+def _with_body_models(openapi: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """The chat body is read by hand (JSON or multipart): name its models in the schema."""
+    def schema() -> dict[str, Any]:
+        built = openapi()
+        built.setdefault("components", {}).setdefault("schemas", {}).update(components())
+        return built
+    return schema
 
 
 def _probes() -> APIRouter:

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from adapters.failures import notice
 from adapters.http.auth import AuthError
 from core.errors import (
+    AttachmentError,
     ConversationBusy,
     DuplicateTurn,
     ModelError,
@@ -34,6 +35,8 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
 
 
 def status_of(exc: SwitchboardError) -> int:
+    if isinstance(exc, AttachmentError):
+        return exc.http_status  # 413 too large, 415 refused type, 422 broken
     return next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
 
 

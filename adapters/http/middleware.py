@@ -10,7 +10,12 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024  # a text message and its fields; attachments add their own allowance
+
+
+def body_limit(max_files: int, max_file_bytes: int) -> int:
+    """The largest body worth reading: the text, plus every allowed file base64-encoded."""
+    return MAX_BODY + max_files * (max_file_bytes * 4 // 3 + 1024)
 # Reading (and dropping) the rest of a slightly large body lets the client see the 413
 # instead of a connection reset; beyond this size, or when it took too long, we just close.
 DRAIN_MAX, DRAIN_S = 1024 * 1024, 2.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import unquote
 
@@ -12,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.http import schemas as s
 from adapters.http.auth import Verifier
+from adapters.http.bodies import ChatRequest, chat_request
 from adapters.http.errors import from_core
 from adapters.http.render_web import web
 from adapters.http.sse import EventStream, Relay, events
@@ -42,6 +44,7 @@ async def _caller(request: Request,
 
 Service = Annotated[ChatService, Depends(_service)]
 Caller = Annotated[UserKey, Depends(_caller)]
+Body = Annotated[ChatRequest, Depends(chat_request)]  # after Caller: no parsing before auth
 
 
 def _session_id(user: UserKey, idempotency_key: str | None) -> str:
@@ -51,12 +54,12 @@ def _session_id(user: UserKey, idempotency_key: str | None) -> str:
     return hashlib.sha256(f"{user}\n{idempotency_key}".encode()).hexdigest()[:32]
 
 
-def _turn(user: UserKey, body: s.ChatIn, idempotency_key: str | None) -> tuple[Turn, str]:
+def _turn(user: UserKey, body: ChatRequest, idempotency_key: str | None) -> tuple[Turn, str]:
     sid = body.session_id or _session_id(user, idempotency_key)
-    name = unquote(user.parts[0])
-    turn = Turn(SessionKey.api(user, sid), Speaker(user, name, "the HTTP API"), body.message)
+    speaker = Speaker(user, unquote(user.parts[0]), "the HTTP API")
+    turn = Turn(SessionKey.api(user, sid), speaker, body.message, uploads=body.uploads)
     if idempotency_key is not None:
-        turn = Turn(turn.session, turn.speaker, turn.text, idempotency_key)
+        turn = replace(turn, turn_id=idempotency_key)
     return turn, sid
 
 
@@ -65,7 +68,7 @@ async def _turn_count(service: ChatService, session: SessionKey) -> int:
     return info.messages // 2 if info else 0
 
 
-async def chat(body: s.ChatIn, user: Caller, service: Service,
+async def chat(user: Caller, body: Body, service: Service,
                idempotency_key: IdemKey = None) -> s.ChatOut:
     """Send a message and get the whole reply."""
     turn, sid = _turn(user, body, idempotency_key)
@@ -74,7 +77,7 @@ async def chat(body: s.ChatIn, user: Caller, service: Service,
                      turn_count=await _turn_count(service, turn.session))
 
 
-async def chat_stream(body: s.ChatIn, user: Caller, service: Service,
+async def chat_stream(user: Caller, body: Body, service: Service,
                       idempotency_key: IdemKey = None) -> Response:
     """Send a message; the reply streams as Server-Sent Events `session`, `token`*, `done`.
 
@@ -129,9 +132,10 @@ async def forget_me(user: Caller, service: Service) -> s.ErasedOut:
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["chat"])
-    router.add_api_route("/chat", chat, methods=["POST"], responses=s.TURN_ERRORS)
+    router.add_api_route("/chat", chat, methods=["POST"], responses=s.TURN_ERRORS,
+                         openapi_extra=s.CHAT_BODY)
     router.add_api_route("/chat/stream", chat_stream, methods=["POST"], responses={
-        **s.TURN_ERRORS, 200: {"content": {"text/event-stream": {}}}})
+        **s.TURN_ERRORS, 200: {"content": {"text/event-stream": {}}}}, openapi_extra=s.CHAT_BODY)
     router.add_api_route("/sessions", list_sessions, methods=["GET"], responses=s.AUTH_ERRORS)
     router.add_api_route("/sessions/{session_id}/messages", messages, methods=["GET"],
                          responses=s.FOUND_ERRORS)

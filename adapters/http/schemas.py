@@ -4,18 +4,51 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
 
 SESSION_ID = r"^[A-Za-z0-9_-]{1,64}$"
 IDEMPOTENCY_KEY = r"^[!-~]{1,128}$"  # printable ASCII, no spaces
+
+
+class AttachmentIn(BaseModel):
+    """A file sent with the message; its type is read from its bytes, not from these fields."""
+
+    model_config = ConfigDict(extra="forbid")
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field("", max_length=255)
+    data: Base64Bytes = Field(description="The file's bytes, base64-encoded.")
 
 
 class ChatIn(BaseModel):
     """One message; without `session_id` it starts a new conversation owned by the caller."""
 
     model_config = ConfigDict(extra="forbid")
-    message: str = Field(description="The user's message (limit: SWITCHBOARD_MAX_INPUT_CHARS).")
+    message: str = Field(description="The user's message (limit: SWITCHBOARD_MAX_INPUT_CHARS); "
+                                     "may be empty when files are attached.")
     session_id: str | None = Field(None, pattern=SESSION_ID)
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, description="Images, voice notes, PDFs or text files "
+        "(limits: SWITCHBOARD_MAX_ATTACHMENTS, SWITCHBOARD_MAX_ATTACHMENT_BYTES).")
+
+
+FORM: dict[str, Any] = {  # the same message as multipart/form-data, files as parts
+    "type": "object", "required": ["message"], "properties": {
+        "message": {"type": "string"},
+        "session_id": {"type": "string", "pattern": SESSION_ID},
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}
+
+
+def components() -> dict[str, Any]:
+    """The JSON body's models for the schema's components (FastAPI sees no body parameter)."""
+    _, found = models_json_schema([(ChatIn, "validation")],
+                                  ref_template="#/components/schemas/{model}")
+    return dict(found["$defs"])
+
+
+CHAT_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/ChatIn"}},
+    "multipart/form-data": {"schema": FORM}}}}
 
 
 class ChatOut(BaseModel):
@@ -65,5 +98,5 @@ class HealthOut(BaseModel):
 _E: dict[str, object] = {"model": ErrorOut}
 AUTH_ERRORS: dict[int | str, dict[str, object]] = {401: {**_E, "description": "Bad token"}}
 TURN_ERRORS: dict[int | str, dict[str, object]] = {
-    **AUTH_ERRORS, 409: _E, 413: _E, 422: _E, 429: _E, 502: _E, 503: _E, 504: _E}
+    **AUTH_ERRORS, 409: _E, 413: _E, 415: _E, 422: _E, 429: _E, 502: _E, 503: _E, 504: _E}
 FOUND_ERRORS: dict[int | str, dict[str, object]] = {**AUTH_ERRORS, 404: _E, 422: _E, 503: _E}
