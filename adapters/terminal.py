@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import TextIO
 
 from adapters.failures import notice
+from core.attachments import Limits, Upload, check_size
 from core.errors import InvalidText
 from core.keys import SessionKey, Speaker, UserKey
 from core.messages import StoredMessage
 from core.service import ChatService, Turn
 
-HELP = "Type a message and press Enter. /reset starts over, /history shows this conversation, " \
-       "/quit leaves."
+HELP = "Type a message and press Enter. /attach PATH sends a file with your next message, " \
+       "/reset starts over, /history shows this conversation, /quit leaves."
 
 
 def session_key(speaker: Speaker) -> SessionKey:
@@ -26,6 +29,7 @@ class Terminal:
         self.service, self.out, self.interactive = service, out, interactive
         self.speaker = Speaker(UserKey.of("cli", user), user, "a terminal")
         self.session = session_key(self.speaker)
+        self.attached: list[Upload] = []  # files for the next message
 
     def say(self, text: str) -> None:
         self.out.write(f"{text}\n")
@@ -55,10 +59,32 @@ class Terminal:
             self._show(await self.service.history(self.session))
         elif command in ("/help", "/?"):
             self.say(HELP)
-        elif self.interactive:
-            await self._stream(Turn(self.session, self.speaker, text))
+        elif command.startswith("/attach"):
+            await self._attach(text.strip()[len("/attach"):].strip())
         else:
-            self.say(await self.service.reply(Turn(self.session, self.speaker, text)))
+            await self._send(text)
+
+    async def _send(self, text: str) -> None:
+        files, self.attached = tuple(self.attached), []  # sent once, whatever the outcome
+        turn = Turn(self.session, self.speaker, text, uploads=files)
+        if self.interactive:
+            await self._stream(turn)
+        else:
+            self.say(await self.service.reply(turn))
+
+    async def _attach(self, path: str) -> None:
+        """Read a file now (its size checked first); it goes with the next message."""
+        if not path:
+            self.say("Usage: /attach PATH")
+            return
+        try:
+            upload = await asyncio.to_thread(_read, path, self.service.settings.limits)
+        except OSError as exc:
+            self.say(f"Can't read {path}: {exc.strerror or 'not a readable file'}.")
+            return
+        self.attached.append(upload)
+        self.say(f"Attached {upload.name} ({len(upload.data) // 1024 + 1} KB): it goes with "
+                 "your next message.")
 
     async def _stream(self, turn: Turn) -> None:
         self.out.write("switchboard> ")
@@ -75,3 +101,10 @@ class Terminal:
         for message in messages:
             who = (message.name or "you") if message.role == "human" else "switchboard"
             self.say(f"{who}: {message.text}")
+
+
+def _read(path: str, limits: Limits) -> Upload:
+    """Blocking: the file at `path`, its size checked before it is read."""
+    file = Path(path).expanduser()
+    check_size(file.stat().st_size, limits)
+    return Upload(file.name, file.read_bytes())
