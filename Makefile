@@ -34,3 +34,4 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/python bench/core_turn.py --quick
 	$(BIN)/python bench/cluster_turn.py --quick
+	$(BIN)/python bench/attachments.py --quick
