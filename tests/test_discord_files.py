@@ -4,6 +4,8 @@ and CDN, the real ChatOpenAI and openai SDK against the fake model server, real 
 from __future__ import annotations
 
 import contextlib
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -265,3 +267,24 @@ async def test_a_foreign_remote_refuses_without_reading() -> None:
     with pytest.raises(DownloadFailed):
         await made.download()
     assert stub.reads == 0
+
+
+async def test_file_names_and_contents_stay_out_of_the_log(
+        bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = f"secret-{uuid.uuid4().hex}"
+    async with bot() as api:
+        files = [api.add_attachment(f"{secret} content\n".encode(), f"{secret}.txt",
+                                    "text/plain", channel=DM_ALICE),
+                 api.add_attachment(media.png(), f"{secret}.png", "image/png",
+                                    channel=DM_ALICE)]
+        await dm(api, "read", *files, answers=1)
+        elsewhere = api.add_attachment(b"x", f"{secret}-2.txt", "text/plain", channel=DM_ALICE)
+        elsewhere["url"] = elsewhere["url"].replace("127.0.0.1", "localhost")
+        await dm(api, "and", elsewhere, answers=2)
+    # What production keeps: Switchboard's own records, and warnings from libraries.
+    kept = [r.getMessage() for r in caplog.records
+            if r.name.startswith("switchboard") or r.levelno >= logging.WARNING]
+    assert any("outcome=ok" in m for m in kept)
+    assert any("refused an attachment" in m for m in kept)
+    assert not [m for m in kept if secret in m]
