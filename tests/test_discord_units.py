@@ -1,13 +1,16 @@
-"""The Discord adapter's pure parts: its settings, and its pages of rendered Markdown."""
+"""The Discord adapter's pure parts: settings, pages of rendered Markdown, attachments."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
+from adapters.discord_bot.files import allowed_url, remote, remotes
 from adapters.discord_bot.reply import pages
 from adapters.discord_bot.settings import MESSAGE_LIMIT, DiscordSettings
 from adapters.paging import looks
-from core.errors import ConfigError
+from core.errors import ConfigError, DownloadFailed
 from core.settings import load
 from tests.golden import GOLDEN
 
@@ -86,3 +89,74 @@ def test_bad_settings_name_the_variable(env: dict[str, str], variable: str,
     with pytest.raises(ConfigError) as error:
         load(DiscordSettings)
     assert error.value.variable == variable
+
+
+# Attachments: which addresses are fetched, and what a `Remote` is made of.
+
+API = "http://127.0.0.1:8080/api/v10"
+
+
+@pytest.mark.parametrize(("url", "api_url", "allowed"), [
+    ("https://cdn.discordapp.com/attachments/1/2/a.png?ex=1&hm=2", None, True),
+    ("https://media.discordapp.net/attachments/1/2/a.png", None, True),
+    ("https://CDN.DiscordApp.com/attachments/1/2/a.png", None, True),
+    ("https://cdn.discordapp.com:443/attachments/1/2/a.png", None, True),
+    ("http://cdn.discordapp.com/attachments/1/2/a.png", None, False),  # not over TLS
+    ("https://cdn.discordapp.com:8443/attachments/1/2/a.png", None, False),
+    ("https://cdn.discordapp.com.evil.example/a.png", None, False),
+    ("https://evil.example/cdn.discordapp.com/a.png", None, False),
+    ("https://cdn.discordapp.com@evil.example/a.png", None, False),
+    ("https://user:pw@cdn.discordapp.com/a.png", None, False),
+    ("https://discordapp.com/attachments/1/2/a.png", None, False),
+    ("ftp://cdn.discordapp.com/a.png", None, False),
+    ("file:///etc/passwd", None, False),
+    ("/attachments/1/2/a.png", None, False),
+    ("", None, False),
+    ("https://cdn.discordapp.com:99999/a.png", None, False),  # malformed port
+    ("http://127.0.0.1:8080/attachments/1/2/a.png", API, True),  # the configured API's host
+    ("http://127.0.0.1:8080/attachments/1/2/a.png", None, False),
+    ("http://127.0.0.1:8081/attachments/1/2/a.png", API, False),
+    ("https://127.0.0.1:8080/attachments/1/2/a.png", API, False),
+    ("http://localhost:8080/attachments/1/2/a.png", API, False),
+    ("http://169.254.169.254/latest/meta-data", API, False),
+    ("https://proxy.example/attachments/a.png", "https://proxy.example/api/v10", True),
+    ("https://proxy.example:443/a.png", "https://proxy.example/api/v10", True),
+    ("https://cdn.discordapp.com/a.png", API, True),
+])
+def test_allowed_url(url: str, api_url: str | None, allowed: bool) -> None:
+    assert allowed_url(url, api_url) is allowed
+
+
+@dataclass
+class Stub:
+    filename: str
+    content_type: str | None
+    size: int
+    url: str
+    reads: int = 0
+
+    async def read(self) -> bytes:
+        self.reads += 1
+        return b"data"
+
+
+@pytest.mark.parametrize(("stub", "expected"), [
+    (Stub("a.png", "image/png", 10, "https://cdn.discordapp.com/a.png"),
+     ("a.png", "image/png", 10)),
+    (Stub("voice-message.ogg", "audio/ogg", 9000, "https://cdn.discordapp.com/v.ogg"),
+     ("voice-message.ogg", "audio/ogg", 9000)),
+    (Stub("notes", None, 3, "https://cdn.discordapp.com/notes"), ("notes", "", 3)),
+])
+async def test_remote_keeps_name_claim_and_announced_size(
+        stub: Stub, expected: tuple[str, str, int]) -> None:
+    [made] = remotes([stub], None)
+    assert (made.name, made.claimed_type, made.size) == expected
+    assert await made.download() == b"data" and stub.reads == 1
+
+
+async def test_a_foreign_remote_refuses_without_reading() -> None:
+    stub = Stub("a.png", "image/png", 10, "https://evil.example/a.png")
+    made = remote(stub, API)
+    with pytest.raises(DownloadFailed):
+        await made.download()
+    assert stub.reads == 0

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
+from collections.abc import AsyncGenerator
 
 import discord
 from discord import app_commands
 
 from adapters.discord_bot.commands import SlashCommands
+from adapters.discord_bot.files import remotes
 from adapters.discord_bot.inflight import Inflight
 from adapters.discord_bot.reply import Channel, pager, pages
 from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
 from adapters.discord_bot.settings import DiscordSettings
+from adapters.files import fetch
 from adapters.pager import answer
 from adapters.paging import Render
 from core.service import ChatService, Turn
@@ -48,5 +53,17 @@ class DiscordBot:
         channel = Channel(message.channel, message if message.guild else None)
         show = pager(channel, self.settings.edit_interval, self.render)
         async with message.channel.typing():
-            await answer(show, self.service.stream(turn), channel.send,
+            # A file that can't be fetched fails the stream: told like any other failure.
+            await answer(show, self._stream(message, turn), channel.send,
                          where=f"discord session={turn.session}")
+
+    async def _stream(self, message: discord.Message, turn: Turn
+                      ) -> AsyncGenerator[str, None]:
+        """The answer to `turn`, after fetching the message's files (limits checked first)."""
+        if message.attachments:
+            files = remotes(message.attachments, self.settings.api_url)
+            uploads = await fetch(files, self.service.settings.limits)
+            turn = dataclasses.replace(turn, uploads=uploads)
+        async with contextlib.aclosing(self.service.stream(turn)) as pieces:
+            async for piece in pieces:
+                yield piece

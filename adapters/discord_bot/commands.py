@@ -15,7 +15,8 @@ from core.service import ChatService
 
 HELP = ("Write to me in a DM, or mention me (or reply to one of my messages) in a channel. "
         "In a channel each member has their own conversation with me, unless the channel is "
-        "shared; a thread is one conversation for everyone in it.\n"
+        "shared; a thread is one conversation for everyone in it. I also read what you attach: "
+        "images, voice messages, PDFs and text or code files.\n"
         "/reset starts the conversation here over (a shared one needs Manage Messages). "
         f"/forget {commands.FORGET_HELP}.")
 NOT_HERE = "I'm not enabled in this place."
