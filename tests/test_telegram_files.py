@@ -10,6 +10,7 @@ import pytest
 from redis.asyncio import Redis
 from telegram import Audio, Chat, Document, Message, PhotoSize, Sticker, VideoNote, Voice
 
+from adapters.telegram.inbox import RedisInbox
 from adapters.telegram.media import GET_FILE_LIMIT, Wanted, best_photo, wanted
 from adapters.telegram.settings import TelegramSettings, file_url_of
 from core.errors import FileTooLarge, UnsupportedFile
@@ -128,6 +129,17 @@ async def test_a_pdf_and_a_python_file_are_read(
         await wait_for(lambda: len(openai_fake.requests) == 2)
         assert "print('hi')" in str(user_content(openai_fake))
         assert "tool.py" in str(user_content(openai_fake))
+
+
+async def test_with_the_crash_safe_inbox_files_come_from_the_same_host(
+        llm_service: ChatService, openai_fake: FakeOpenAI, redis: Redis, prefix: str) -> None:
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service,
+                                                   inbox=RedisInbox(redis, prefix)):
+        doc = tg.document(b"The meeting is on Tuesday.\n", "notes.md", "text/markdown")
+        await tg.send_media(chat_of(ALICE), ALICE, "when?", document=doc)
+        await answered(tg, 11, 1)
+        assert tg.downloaded(doc["file_id"])
+        assert "The meeting is on Tuesday." in str(user_content(openai_fake))
 
 
 async def test_a_file_over_the_limit_is_refused_and_never_downloaded(

@@ -41,7 +41,8 @@ COMMANDS = (BotCommand("start", "What this bot does"), BotCommand("help", "How t
             BotCommand("reset", "Start a fresh conversation"),
             BotCommand("forget", "Erase everything kept about you"))
 HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember our "
-        "conversation.\nIn groups, mention me or reply to one of my messages.\n"
+        "conversation. I also read photos, voice notes, PDFs and text files.\n"
+        "In groups, mention me or reply to one of my messages.\n"
         "/reset starts a fresh conversation. /forget erases everything I keep about you.")
 NOT_TEXT = ("Sorry, I can't read that kind of message. Send text, photos, voice notes, "
             "PDFs or text files.")
