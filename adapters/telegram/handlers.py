@@ -53,7 +53,8 @@ ASK_FORGET = ("Erase everything I keep about you, in every chat? This cannot be 
 KEPT = "Nothing was erased."
 NOT_YOURS = "Only the person who asked can answer this."
 # Redeliveries within one process are dropped here, commands included; text turns are also
-# deduplicated durably by the core (their turn id), which covers restarts.
+# deduplicated durably by the core (their turn id), which covers restarts; a file is
+# then downloaded again before the core finds the turn answered, and nothing is sent.
 RECENT_UPDATES = 1024
 
 
