@@ -93,10 +93,11 @@ async def test_rate_limited_gets_a_notice_and_no_model_call(
 async def test_non_text_gets_a_polite_note_and_bots_are_ignored(
         llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
     robot = user(33, "Robot", is_bot=True)
-    photo = [{"file_id": "f1", "file_unique_id": "u1", "width": 1, "height": 1}]
+    sticker_ = {"file_id": "f1", "file_unique_id": "u1", "width": 1, "height": 1,
+                "is_animated": False, "is_video": False, "type": "regular"}
     async with fake_telegram() as tg, telegram_bot(tg, llm_service):
         sticker = {k: v for k, v in tg.message(chat_of(ALICE), ALICE, "").items() if k != "text"}
-        await tg.push({"message": {**sticker, "photo": photo}})
+        await tg.push({"message": {**sticker, "sticker": sticker_}})
         await wait_for(lambda: NOT_TEXT in shown(tg, 11))
         await tg.send_text(chat_of(robot), robot, "hello bot")
         await say(tg, ALICE, "after", "echo: after")

@@ -35,6 +35,8 @@ from core.service import ChatService
 log = logging.getLogger("switchboard.telegram")
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 _MESSAGES = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
+# What the core reads (see adapters/telegram/media.py); stickers, videos… get `on_other`.
+FILES = filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO_NOTE
 
 
 def build_application(service: ChatService, settings: TelegramSettings, *,
@@ -59,6 +61,7 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
         MessageHandler(_MESSAGES & filters.TEXT & ~filters.COMMAND, chat.on_text),
         MessageHandler(_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE,
                        chat.saying(UNKNOWN)),
+        MessageHandler(_MESSAGES & FILES, chat.on_file),
         MessageHandler(_MESSAGES & filters.ATTACHMENT, chat.on_other),
     ])
     app.add_error_handler(chat.on_error)
@@ -69,10 +72,10 @@ def _builder(settings: TelegramSettings, inbox: Inbox | None, limiter: AIORateLi
     token = settings.token.get_secret_value()
     if inbox is None:
         return ApplicationBuilder().token(token).base_url(settings.api_url) \
-            .rate_limiter(limiter).concurrent_updates(True)
+            .base_file_url(settings.files_url).rate_limiter(limiter).concurrent_updates(True)
     # Updates are kept in the inbox before Telegram may count them delivered, and acked once
     # handled; see adapters/telegram/inbox.py.
-    bot = InboxBot(inbox, token, settings.api_url, limiter)
+    bot = InboxBot(inbox, token, settings.api_url, limiter, settings.files_url)
     return ApplicationBuilder().bot(bot).concurrent_updates(InboxProcessor(inbox))
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import Any
 
 from telegram import (
@@ -23,10 +24,13 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from adapters import commands
+from adapters.files import Remote, fetch
 from adapters.pager import answer
+from adapters.telegram import media
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.sender import pager
 from adapters.telegram.settings import TelegramSettings
+from core.attachments import Limits
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
 
@@ -37,9 +41,11 @@ COMMANDS = (BotCommand("start", "What this bot does"), BotCommand("help", "How t
             BotCommand("reset", "Start a fresh conversation"),
             BotCommand("forget", "Erase everything kept about you"))
 HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember our "
-        "conversation.\nIn groups, mention me or reply to one of my messages.\n"
+        "conversation. I also read photos, voice notes, PDFs and text files.\n"
+        "In groups, mention me or reply to one of my messages.\n"
         "/reset starts a fresh conversation. /forget erases everything I keep about you.")
-NOT_TEXT = "Sorry, I can only read text messages. Please type your question."
+NOT_TEXT = ("Sorry, I can't read that kind of message. Send text, photos, voice notes, "
+            "PDFs or text files.")
 UNKNOWN = "I don't know that command. Try /help."
 RESET = commands.RESET_DONE
 ASK_FORGET = ("Erase everything I keep about you, in every chat? This cannot be undone. "
@@ -47,7 +53,8 @@ ASK_FORGET = ("Erase everything I keep about you, in every chat? This cannot be 
 KEPT = "Nothing was erased."
 NOT_YOURS = "Only the person who asked can answer this."
 # Redeliveries within one process are dropped here, commands included; text turns are also
-# deduplicated durably by the core (their turn id), which covers restarts.
+# deduplicated durably by the core (their turn id), which covers restarts; a file is
+# then downloaded again before the core finds the turn answered, and nothing is sent.
 RECENT_UPDATES = 1024
 
 
@@ -94,6 +101,13 @@ def _replies_to_bot(message: Message, bot: Bot) -> bool:
                 and not parent.forum_topic_created)
 
 
+def remote(bot: Bot, file: media.Wanted) -> Remote:
+    """A file to fetch through getFile, once `adapters.files.fetch` has checked its size."""
+    async def download() -> bytes:
+        return bytes(await (await bot.get_file(file.file_id)).download_as_bytearray())
+    return Remote(file.name, file.claimed_type, file.size, download)
+
+
 def outbox(message: Message, bot: Bot) -> Outbox:
     group = message.chat.type != ChatType.PRIVATE
     return Outbox(bot, message.chat.id, topic(message), message.message_id if group else None)
@@ -105,6 +119,12 @@ class TelegramChat:
     def __init__(self, service: ChatService, settings: TelegramSettings) -> None:
         self.service, self.settings = service, settings
         self.recent: deque[int] = deque(maxlen=RECENT_UPDATES)
+
+    @property
+    def limits(self) -> Limits:
+        """The core's file limits, within what Telegram's getFile serves."""
+        limits = self.service.settings.limits
+        return dataclasses.replace(limits, max_bytes=min(limits.max_bytes, media.GET_FILE_LIMIT))
 
     async def gate(self, update: Update, context: Context) -> None:
         """Runs first: drops redeliveries, bots (ourselves included) and unlisted users."""
@@ -118,8 +138,19 @@ class TelegramChat:
             raise ApplicationHandlerStop
 
     async def on_text(self, update: Update, context: Context) -> None:
+        if update.effective_message is not None and update.effective_message.text is not None:
+            await self._reply(update, context)
+
+    async def on_file(self, update: Update, context: Context) -> None:
+        """A photo, voice note, audio, round video or document, with its caption as the text."""
+        message = update.effective_message
+        file = media.wanted(message, self.limits.max_bytes) if message is not None else None
+        if file is not None:
+            await self._reply(update, context, remote(context.bot, file))
+
+    async def _reply(self, update: Update, context: Context, *files: Remote) -> None:
         message, user = update.effective_message, update.effective_user
-        if message is None or user is None or message.text is None:
+        if message is None or user is None:
             return
         bot = context.bot
         text = self._addressed(message, bot)
@@ -127,12 +158,23 @@ class TelegramChat:
             return
         session, box = session_key(update, self.settings.shared_groups), outbox(message, bot)
         turn = Turn(session, speaker(user), text, turn_id=f"{message.chat.id}:{message.message_id}")
-        await answer(pager(box, self.settings.edit_interval), self.service.stream(turn), box.say,
+        stream = self._fetched(turn, files) if files else self.service.stream(turn)
+        await answer(pager(box, self.settings.edit_interval), stream, box.say,
                      where=f"telegram session={session}")
 
+    async def _fetched(self, turn: Turn, files: tuple[Remote, ...]
+                       ) -> AsyncGenerator[str, None]:
+        """The turn's answer once its files are downloaded; a refused or failed download ends
+        the stream with its error, so the user hears of it on the one failure path (`answer`)."""
+        uploads = await fetch(files, self.limits)
+        stream = self.service.stream(dataclasses.replace(turn, uploads=uploads))
+        async with contextlib.aclosing(stream):
+            async for piece in stream:
+                yield piece
+
     def _addressed(self, message: Message, bot: Bot) -> str | None:
-        """The text meant for the bot, or None when a group message is not for it."""
-        text = message.text or ""
+        """The text (or caption) meant for the bot, or None when a group message is not for it."""
+        text = message.text or message.caption or ""
         if message.chat.type == ChatType.PRIVATE or _replies_to_bot(message, bot):
             return text
         mentions = _mentions(message, bot)
@@ -141,7 +183,7 @@ class TelegramChat:
         return " ".join(text.split()) if mentions else None
 
     async def on_other(self, update: Update, context: Context) -> None:
-        """Photos, stickers, voice…: say that only text is read (in groups, only if asked)."""
+        """Stickers, videos, locations…: say what can be read (in groups, only if asked)."""
         message = update.effective_message
         if message is None:
             return

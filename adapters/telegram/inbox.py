@@ -114,9 +114,11 @@ class InboxBot(ExtBot[int]):
     __slots__ = ("_inbox",)
 
     def __init__(self, inbox: Inbox, token: str, base_url: str,
-                 limiter: AIORateLimiter) -> None:
+                 limiter: AIORateLimiter, base_file_url: str) -> None:
         # The pool sizes ApplicationBuilder would pick: 256 for replies, 1 for long polling.
-        super().__init__(token, base_url, request=HTTPXRequest(connection_pool_size=256),
+        # Files come from `base_file_url` (the Bot API's host), never PTB's default host.
+        super().__init__(token, base_url, base_file_url=base_file_url,
+                         request=HTTPXRequest(connection_pool_size=256),
                          get_updates_request=HTTPXRequest(connection_pool_size=1),
                          rate_limiter=limiter)
         self._inbox = inbox  # PTB freezes public attributes of a Bot
