@@ -80,13 +80,14 @@ class LangChainRedisStore:
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), 3))
         return cls(rstore, client, settings.redis_prefix)
 
-    async def admit(self, user: UserKey, turn_id: str, rate: Rate) -> None:
-        await self.rstore.admit(user, turn_id, rate)
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1) -> None:
+        await self.rstore.admit(user, turn_id, rate, cost)
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0) -> Loaded:
-        loaded = await self.rstore.open_turn(session, user, turn_id, rate, window, admitted)
+                        images: int = 0, cost: int = 1) -> Loaded:
+        loaded = await self.rstore.open_turn(session, user, turn_id, rate, window, admitted,
+                                             cost=cost)
         try:
             messages = await self.read(session, window)
             files = await self._files(session, messages, images)

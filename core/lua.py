@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 # GCRA rate limit. KEYS: rate hash, admitted zset. ARGV: interval_ms, burst, turn_id,
-# remember_ms. Returns 0 when allowed, else milliseconds to wait. Every admitted turn id is
-# remembered for remember_ms, so a message counts once however often it is checked: while it
-# waits for a busy conversation, or when the platform redelivers it to another process.
+# remember_ms, cost (messages this one counts as: 1, plus one per attached file). Returns 0
+# when allowed, else milliseconds to wait. Every admitted turn id is remembered for
+# remember_ms, so a message counts once however often it is checked: while it waits for a
+# busy conversation, or when the platform redelivers it to another process.
 RATE = """
 if redis.call('ZSCORE', KEYS[2], ARGV[3]) then return 0 end
 local st = redis.call('HGET', KEYS[1], 'tat')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval, burst, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[4])
-local tat = math.max(tonumber(st) or now, now)
-local allow_at = tat + interval - interval * burst
+local tat = math.max(tonumber(st) or now, now) + interval * tonumber(ARGV[5])
+local allow_at = tat - interval * burst
 if now < allow_at then return allow_at - now end
-redis.call('HSET', KEYS[1], 'tat', tat + interval)
-redis.call('PEXPIRE', KEYS[1], tat + interval - now + 1000)
+redis.call('HSET', KEYS[1], 'tat', tat)
+redis.call('PEXPIRE', KEYS[1], tat - now + 1000)
 redis.call('ZADD', KEYS[2], now, ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - keep)
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1025)

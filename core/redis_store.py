@@ -81,21 +81,21 @@ class RedisStore:
     def _eval(self, pipe: Any, name: str, keys: tuple[str, ...], *args: str | int) -> None:
         pipe.evalsha(self.scripts.sha[name], len(keys), *keys, *args)
 
-    async def admit(self, user: UserKey, turn_id: str, rate: Rate) -> None:
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1) -> None:
         """Count one message against its sender's rate, once per turn id; RateLimited if over."""
-        result = await self._run(lambda p: self._rate(p, user, turn_id, rate))
+        result = await self._run(lambda p: self._rate(p, user, turn_id, rate, cost))
         if result[0]:
             raise RateLimited(int(result[0]) / 1000)
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0) -> Loaded:
+                        images: int = 0, cost: int = 1) -> Loaded:
         token, stale = secrets.token_hex(8), ""
         deadline = time.monotonic() + self.busy_timeout
         while True:
             counting = None if admitted else rate
             results = await self._run(lambda p, r=counting, s=stale: self._open(  # type: ignore[misc]
-                p, session, user, turn_id, r, (window, images), token, s))
+                p, session, user, turn_id, r, (window, images, cost), token, s))
             opened, wait_ms = results[-1], (int(results[0]) if counting else 0)
             if opened[0] == 1 and wait_ms:
                 await self.release(session, token)
@@ -114,16 +114,17 @@ class RedisStore:
                 raise ConversationBusy(str(session))
             await asyncio.sleep(min(0.05 + max(int(opened[1]), 0) / 4000, 0.5))
 
-    def _rate(self, pipe: Any, user: UserKey, turn_id: str, rate: Rate) -> None:
+    def _rate(self, pipe: Any, user: UserKey, turn_id: str, rate: Rate, cost: int) -> None:
         keys = self.keys.user(str(user))
+        # More than the burst could never pass: a message with many files costs at most that.
         self._eval(pipe, "RATE", (keys.rate, keys.admitted), rate.interval_ms, rate.count,
-                   turn_id, ADMITTED_MS)
+                   turn_id, ADMITTED_MS, min(cost, rate.count))
 
     def _open(self, pipe: Any, session: SessionKey, user: UserKey, turn_id: str,
-              rate: Rate | None, reads: tuple[int, int], token: str, stale: str) -> None:
+              rate: Rate | None, reads: tuple[int, int, int], token: str, stale: str) -> None:
+        window, images, cost = reads
         if rate is not None:
-            self._rate(pipe, user, turn_id, rate)
-        window, images = reads
+            self._rate(pipe, user, turn_id, rate, cost)
         self._eval(pipe, "OPEN", self.keys.session(str(session)).all, token, self.lock_ms,
                    window, turn_id, stale, images)
 

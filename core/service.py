@@ -148,7 +148,8 @@ class ChatService:
 
             async def count() -> None:  # behind a local sibling: over the limit is told at once
                 nonlocal admitted
-                await self.store.admit(turn.speaker.user, turn.turn_id, self.settings.rate_limit)
+                await self.store.admit(turn.speaker.user, turn.turn_id, self.settings.rate_limit,
+                                       _cost(turn))
                 admitted = True
 
             async with self._queues.hold(str(turn.session), count):
@@ -178,7 +179,7 @@ class ChatService:
         images = PROMPT_IMAGES if self.settings.limits.vision else 0
         return await self.store.open_turn(turn.session, turn.speaker.user, turn.turn_id,
                                           self.settings.rate_limit, context.WINDOW, admitted,
-                                          images)
+                                          images, _cost(turn))
 
     async def _given(self, turn: Turn) -> inputs.Input:
         return await inputs.prepare(turn.text, turn.uploads, self.settings.limits,
@@ -264,6 +265,11 @@ def _classify(exc: BaseException) -> tuple[str, SwitchboardError | None]:
         return "cancelled", None
     mapped = as_model_error(exc) if isinstance(exc, Exception) else None
     return type(mapped or exc).__name__, mapped
+
+
+def _cost(turn: Turn) -> int:
+    """What a message counts as against its sender's rate: one, and one per attached file."""
+    return 1 + len(turn.uploads)
 
 
 def _human(turn: Turn, given: inputs.Input) -> StoredMessage:

@@ -52,15 +52,17 @@ class HistoryStore(Protocol):
         """How long a turn lock lives unless renewed with `keep_lock`."""
         ...
 
-    async def admit(self, user: UserKey, turn_id: str, rate: Rate) -> None:
-        """Count a message against its sender's rate, once per `turn_id`; RateLimited if over."""
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1) -> None:
+        """Count a message (as `cost` messages) against its sender's rate, once per `turn_id`;
+        RateLimited if over."""
         ...
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0) -> Loaded:
+                        images: int = 0, cost: int = 1) -> Loaded:
         """Check the rate, take the conversation's lock and read it, in one round trip.
 
+        The message counts as `cost` messages (one, plus one per attached file).
         The read includes the data of up to `images` of the newest images its messages
         refer to (`Loaded.files`).
 

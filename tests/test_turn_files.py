@@ -12,7 +12,7 @@ from PIL import Image
 from redis.asyncio import Redis
 
 from core.attachments import Upload
-from core.errors import BrokenFile, NoTranscriber, VisionOff
+from core.errors import BrokenFile, NoTranscriber, RateLimited, VisionOff
 from core.keys import KeySpace, SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
 from tests import media
@@ -114,3 +114,14 @@ async def test_reset_and_forget_erase_the_images(service: ChatService, redis: Re
     await service.reply(turn("two", Upload("b.png", media.png()), turn_id="t2"))
     await service.forget(ANA)
     assert not await redis.exists(files_key(service))
+
+
+async def test_files_count_toward_the_rate_limit(
+        make_llm_service: Callable[..., Awaitable[ChatService]]) -> None:
+    service = await make_llm_service(SWITCHBOARD_RATE_LIMIT="5/minute")
+    two = (Upload("a.png", media.png()), Upload("b.png", media.png(32, 32)))
+    await service.reply(turn("two pictures", *two))  # counts as 3 of 5
+    await service.reply(turn("four"))
+    await service.reply(turn("five"))
+    with pytest.raises(RateLimited):
+        await service.reply(turn("six"))
