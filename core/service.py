@@ -6,62 +6,22 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
-
-from langchain_core.messages import BaseMessage
 
 from core import context, inputs
-from core.attachments import Upload
 from core.errors import ModelError, SwitchboardError
-from core.keys import SessionKey, Speaker, UserKey
+from core.keys import SessionKey, UserKey
 from core.locks import LocalQueues
 from core.messages import StoredMessage
 from core.model import ChatModel, as_model_error
 from core.settings import CoreSettings
 from core.store import HistoryStore, Loaded, SessionInfo, TurnWrite
 from core.transcribe import OfflineTranscriber, Transcriber
+from core.turn import Turn, TurnRecord, Work, cost, human
 
+__all__ = ["PROMPT_IMAGES", "ChatService", "Turn", "TurnRecord"]  # adapters import these here
 log = logging.getLogger("switchboard.turn")
 PROMPT_IMAGES = 4  # images of earlier messages a turn shows the model again, newest first
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    """One incoming message; `turn_id` is stable across platform redeliveries."""
-
-    session: SessionKey
-    speaker: Speaker
-    text: str
-    turn_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    uploads: tuple[Upload, ...] = ()  # files the user sent with it, as downloaded
-
-
-@dataclass(frozen=True, slots=True)
-class TurnRecord:
-    """How a turn ended, for logs and metrics; never the message text."""
-
-    platform: str
-    session: str
-    outcome: str  # "ok" or the error class name
-    seconds: float
-    tokens: int
-
-
-@dataclass(slots=True)
-class _Work:
-    prompt: context.Prompt
-    heard: str = ""  # transcripts of voice notes, quoted: shown before the answer, not stored
-    files: tuple[tuple[str, str], ...] = ()  # the message's new images, for the store
-    parts: list[str] = field(default_factory=list)
-    tokens: int = 0
-
-    def add(self, message: BaseMessage) -> str:
-        usage = getattr(message, "usage_metadata", None)
-        self.tokens += int(usage["total_tokens"]) if usage else 0
-        self.parts.append(message.text)
-        return message.text
 
 
 class ChatService:
@@ -136,7 +96,7 @@ class ChatService:
         return await self.store.erase_user(user)
 
     @contextlib.asynccontextmanager
-    async def _turn(self, turn: Turn, keep_partial: bool = False) -> AsyncIterator[_Work]:
+    async def _turn(self, turn: Turn, keep_partial: bool = False) -> AsyncIterator[Work]:
         """Open, lock and prepare one turn; store it when the body completes."""
         started, outcome, work = time.perf_counter(), "ok", None
         self._active += 1
@@ -149,7 +109,7 @@ class ChatService:
             async def count() -> None:  # behind a local sibling: over the limit is told at once
                 nonlocal admitted
                 await self.store.admit(turn.speaker.user, turn.turn_id, self.settings.rate_limit,
-                                       _cost(turn))
+                                       cost(turn))
                 admitted = True
 
             async with self._queues.hold(str(turn.session), count):
@@ -179,18 +139,18 @@ class ChatService:
         images = PROMPT_IMAGES if self.settings.limits.vision else 0
         return await self.store.open_turn(turn.session, turn.speaker.user, turn.turn_id,
                                           self.settings.rate_limit, context.WINDOW, admitted,
-                                          images, _cost(turn))
+                                          images, cost(turn))
 
     async def _given(self, turn: Turn) -> inputs.Input:
         return await inputs.prepare(turn.text, turn.uploads, self.settings.limits,
                                     self.transcriber, self.settings.max_input_chars)
 
     def _prompt(self, turn: Turn, loaded: Loaded, given: inputs.Input
-                ) -> tuple[StoredMessage, _Work]:
-        user_msg = _human(turn, given)
+                ) -> tuple[StoredMessage, Work]:
+        user_msg = human(turn, given)
         prompt = context.build(self.settings.system_prompt, turn.speaker, loaded, user_msg,
                                self.settings.context_tokens, given.files)
-        return user_msg, _Work(prompt, inputs.heard_quote(given.heard), tuple(given.files.items()))
+        return user_msg, Work(prompt, inputs.heard_quote(given.heard), tuple(given.files.items()))
 
     @contextlib.asynccontextmanager
     async def _locked(self, session: SessionKey, token: str) -> AsyncIterator[None]:
@@ -220,13 +180,13 @@ class ChatService:
             await asyncio.sleep(self.store.lock_ms / 3000)
 
     async def _keep_partial(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
-                            work: _Work) -> None:
+                            work: Work) -> None:
         # Shielded and without a summary call: the consumer is leaving or the model failed.
         with contextlib.suppress(SwitchboardError, asyncio.CancelledError):
             await asyncio.shield(self._commit(turn, loaded, user_msg, work, fold=False))
 
     async def _commit(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
-                      work: _Work, fold: bool = True) -> None:
+                      work: Work, fold: bool = True) -> None:
         answer = "".join(work.parts)
         if not answer.strip():
             raise ModelError("empty answer")
@@ -248,7 +208,7 @@ class ChatService:
             return None
         return result.text.strip() or None
 
-    def _record(self, turn: Turn, outcome: str, seconds: float, work: _Work | None) -> None:
+    def _record(self, turn: Turn, outcome: str, seconds: float, work: Work | None) -> None:
         record = TurnRecord(turn.session.platform, str(turn.session), outcome, seconds,
                             work.tokens if work else 0)
         log.info("turn platform=%s session=%s outcome=%s latency_ms=%d tokens=%d",
@@ -265,13 +225,3 @@ def _classify(exc: BaseException) -> tuple[str, SwitchboardError | None]:
         return "cancelled", None
     mapped = as_model_error(exc) if isinstance(exc, Exception) else None
     return type(mapped or exc).__name__, mapped
-
-
-def _cost(turn: Turn) -> int:
-    """What a message counts as against its sender's rate: one, and one per attached file."""
-    return 1 + len(turn.uploads)
-
-
-def _human(turn: Turn, given: inputs.Input) -> StoredMessage:
-    return StoredMessage("human", given.text, int(time.time()), turn.speaker.display_name,
-                         str(turn.speaker.user), tuple(image_id for image_id, _ in given.images))
