@@ -4,7 +4,7 @@ real ChatOpenAI and openai SDK against the fake OpenAI; plus the pure choices, t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from adapters.slack.conversation import from_person, message_decision
 from adapters.slack.files import SlackFile, allowed_url, is_file_response, shared_files
-from core.errors import DownloadFailed, FileTooLarge, UnsupportedFile
+from core.errors import DownloadFailed, FileTooLarge, TooManyFiles, UnsupportedFile
 from core.keys import KeySpace, SessionKey, UserKey
 from core.service import ChatService
 from tests import media
@@ -162,6 +162,41 @@ async def test_a_file_on_another_host_is_never_fetched(
         await slack.event(file_message([foreign], "read it"))
         await refused(fake, openai_fake, DownloadFailed().user_message)
         assert elsewhere.downloads == []
+
+
+async def test_too_many_files_refused_before_any_download(
+        slack: Slack, fake: FakeSlack, llm_service: ChatService,
+        openai_fake: FakeOpenAI) -> None:
+    limit = llm_service.settings.limits.max_files
+    photos = [fake.add_file(media.png(), f"p{i}.png", "image/png") for i in range(limit + 1)]
+    await slack.event(file_message(photos, "all of these"))
+    await refused(fake, openai_fake, TooManyFiles(limit).user_message)
+    assert fake.downloads == [] and not fake.called("files.info")
+
+
+async def test_a_file_larger_than_slack_said_is_refused(
+        fake: FakeSlack, make_llm_service: Callable[..., Awaitable[ChatService]],
+        openai_fake: FakeOpenAI) -> None:
+    service = await make_llm_service(SWITCHBOARD_MAX_ATTACHMENT_BYTES=str(MB))
+    blob = fake.add_file(b"\0" * (3 * MB), "notes.txt", "text/plain", size=1000)
+    async with running(fake, service) as slack:
+        await slack.event(file_message([blob], "read"))
+        await refused(fake, openai_fake, FileTooLarge(MB).user_message)
+    assert fake.downloads == [(blob["id"], True)]
+
+
+async def test_a_slack_connect_file_is_described_by_files_info(
+        slack: Slack, fake: FakeSlack, llm_service: ChatService,
+        openai_fake: FakeOpenAI) -> None:
+    photo = fake.add_file(media.png(), "chart.png", "image/png")
+    await slack.event(file_message([{"id": photo["id"], "file_access": "check_file_info"}],
+                                   "what is it?"))
+    await stored(llm_service, DM, 2)
+    assert len(image_parts(openai_fake.requests[-1])) == 1
+    assert [p["file"] for p in fake.called("files.info")] == [photo["id"]]
+    fake.refuse["files.info"] = "file_not_found"
+    await slack.event(file_message([{"id": "F404", "file_access": "check_file_info"}], "and?"))
+    await shown(fake, "DU1", DownloadFailed().user_message)
 
 
 async def test_forget_erases_the_image(slack: Slack, fake: FakeSlack, llm_service: ChatService,

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.failures import notice
 from adapters.files import fetch
 from adapters.slack.delivery import deliver, tell
-from adapters.slack.files import SlackFile, remotes, shared_files
+from adapters.slack.files import SlackFile, described, remotes, shared_files
 from adapters.slack.names import Names
 from adapters.slack.reply import Target
 from adapters.slack.settings import SlackSettings
@@ -141,8 +141,8 @@ class Responder:
         if not msg.files:
             return ()
         limits = self.service.settings.limits
-        return await fetch(remotes(client, msg.files, self.settings.api_url, limits.max_bytes),
-                           limits)
+        files = await described(client, msg.files, limits)
+        return await fetch(remotes(client, files, self.settings.api_url, limits.max_bytes), limits)
 
     async def started_here(self, msg: Incoming) -> bool:
         """Whether this thread already is a conversation with the bot."""

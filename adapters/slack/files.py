@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from yarl import URL
 
 from adapters.files import Remote
+from core.attachments import Limits, check_count
 from core.errors import DownloadFailed
 
 log = logging.getLogger("switchboard.slack")
@@ -112,6 +114,23 @@ async def _get(client: AsyncWebClient, session: aiohttp.ClientSession, file: Sla
             if len(data) > max_bytes:
                 break
         return bytes(data)
+
+
+async def described(client: AsyncWebClient, files: Sequence[SlackFile],
+                    limits: Limits) -> tuple[SlackFile, ...]:
+    """The files with where to fetch them: Slack Connect events carry only a file's id
+    (`file_access: check_file_info`), so `files.info` tells the rest. Too many: refused first."""
+    check_count(len(files), limits)
+    return tuple([file if file.url else await _info(client, file) for file in files])
+
+
+async def _info(client: AsyncWebClient, file: SlackFile) -> SlackFile:
+    try:
+        found = (await client.files_info(file=file.id)).get("file")
+    except SlackApiError as err:
+        log.info("slack files.info refused: %s", err.response.get("error"))
+        raise DownloadFailed("files.info refused") from err
+    return _file(found) if isinstance(found, Mapping) and found.get("id") else file
 
 
 def remotes(client: AsyncWebClient, files: Sequence[SlackFile], api_url: str,
