@@ -32,7 +32,8 @@ from core.service import ChatService
 log = logging.getLogger("switchboard.slack")
 PROMPTS = ["What can you help me with?", "Summarise a text for me", "Explain a concept simply"]
 HELP = ("Mention me in a channel and I answer in a thread; each thread is its own conversation. "
-        "In a direct message we have one running conversation.\n"
+        "In a direct message we have one running conversation. You can also send me images, "
+        "voice or audio clips, PDFs and text files.\n"
         "`/switchboard reset` starts our direct-message conversation over, "
         f"`/switchboard forget` {commands.FORGET_HELP}, `/switchboard help` shows this.")
 IN_CHANNEL = ("Each thread here is its own conversation: mention me in a new message to start "

@@ -10,11 +10,14 @@ from typing import Any, Literal
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.failures import notice
+from adapters.files import fetch
 from adapters.slack.delivery import deliver, tell
+from adapters.slack.files import SlackFile, described, remotes, shared_files
 from adapters.slack.names import Names
 from adapters.slack.reply import Target
 from adapters.slack.settings import SlackSettings
 from adapters.slack.stream import sink
+from core.attachments import Upload
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
 
@@ -35,6 +38,7 @@ class Incoming:
     thread_ts: str | None
     im: bool
     session: SessionKey
+    files: tuple[SlackFile, ...] = ()  # shared with the message; fetched only when answered
 
     @classmethod
     def of(cls, event: Mapping[str, Any], team: str, bot_user: str | None) -> Incoming:
@@ -43,7 +47,8 @@ class Incoming:
             text = text.replace(f"<@{bot_user}>", " ").strip()
         channel = str(event["channel"])
         return cls(team, channel, str(event["user"]), str(event["ts"]), text,
-                   event.get("thread_ts"), _is_im(event), session_key(event, team))
+                   event.get("thread_ts"), _is_im(event), session_key(event, team),
+                   shared_files(event))
 
     @property
     def reply_thread(self) -> str | None:
@@ -75,8 +80,10 @@ def session_key(event: Mapping[str, Any], team: str) -> SessionKey:
 
 
 def from_person(event: Mapping[str, Any]) -> bool:
-    """A plain message by a person: not a bot (this one or any other), not an edit or a join."""
-    return not event.get("subtype") and not event.get("bot_id") and bool(event.get("user"))
+    """A message by a person, plain or sharing files: not a bot (this one or any other), not an
+    edit or a join."""
+    return (event.get("subtype") in (None, "", "file_share") and not event.get("bot_id")
+            and bool(event.get("user")))
 
 
 def message_decision(event: Mapping[str, Any], bot_user: str | None,
@@ -114,9 +121,10 @@ class Responder:
         """Answer one message; False when nothing was sent (a redelivered message)."""
         target = Target(msg.channel, msg.reply_thread, msg.team, msg.user)
         speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
-        turn = Turn(msg.session, speaker, msg.text, msg.turn_id)
         where = f"slack channel={msg.channel} ts={msg.ts}"
         try:
+            uploads = await self.uploads(client, msg)
+            turn = Turn(msg.session, speaker, msg.text, msg.turn_id, uploads)
             # The user sees the answer grow: if they stop it, what they saw is kept as the answer.
             await deliver(self.service.stream(turn, keep_partial=True),
                           sink(client, target, self.settings), where)
@@ -127,6 +135,14 @@ class Responder:
                 return False
             await tell(client, target, said)
         return True
+
+    async def uploads(self, client: AsyncWebClient, msg: Incoming) -> tuple[Upload, ...]:
+        """The message's files, downloaded once the limits allow; AttachmentError otherwise."""
+        if not msg.files:
+            return ()
+        limits = self.service.settings.limits
+        files = await described(client, msg.files, limits)
+        return await fetch(remotes(client, files, self.settings.api_url, limits.max_bytes), limits)
 
     async def started_here(self, msg: Incoming) -> bool:
         """Whether this thread already is a conversation with the bot."""
