@@ -78,6 +78,17 @@ async def test_pasted_image_becomes_a_removable_chip(
         assert await _loaded(chip.locator("img"))
         await page.get_by_role("button", name="Remove pasted.png").click()
         assert await chip.count() == 0 and await page.locator("#pending").is_hidden()
+        # By keyboard: the attach button opens the file chooser, a chip's button removes it.
+        async with page.expect_file_chooser() as chooser:
+            await page.get_by_role("button", name="Attach files").focus()
+            await page.keyboard.press("Enter")
+        await (await chooser.value).set_files(
+            [{"name": "a.txt", "mimeType": "text/plain", "buffer": b"hello"}])
+        await page.locator("#pending li", has_text="a.txt").wait_for()
+        await page.get_by_role("button", name="Remove a.txt").focus()
+        await page.keyboard.press("Enter")
+        assert await chip.count() == 0
+        assert await page.evaluate("document.activeElement.id") == "input"
 
 
 async def test_dropped_pdf_is_read_and_named_in_the_bubble(
