@@ -56,14 +56,16 @@ async def _send(page: Any, text: str) -> Any:
 @contextlib.asynccontextmanager
 async def _page(browser: Any, service: ChatService, http: HttpSettings,
                 path: str = "/") -> AsyncIterator[Any]:
-    """A page of the app; fails if it threw or asked for anything not on this server."""
+    """A page of the app; fails if it threw or asked for anything not on this server
+    (its own `blob:` URLs, thumbnails of files picked in the page, are this server's)."""
     async with serve_asgi(create_app(service, http)) as url:
         context = await browser.new_context()
         context.set_default_timeout(10_000)
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("request", lambda r: None if r.url.startswith(url) else errors.append(r.url))
+        ours = (url, "blob:" + url)
+        page.on("request", lambda r: None if r.url.startswith(ours) else errors.append(r.url))
         await page.goto(url + path)
         try:
             yield page

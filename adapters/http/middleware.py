@@ -21,10 +21,11 @@ def body_limit(max_files: int, max_file_bytes: int) -> int:
 DRAIN_MAX, DRAIN_S = 1024 * 1024, 2.0
 log = logging.getLogger("switchboard.http")
 PAGES = frozenset({"/", "/docs"})
-# The chat page and the docs load only their own files and talks only to this origin.
+# The chat page and the docs load only their own files and talks only to this origin;
+# `blob:` images are the page's own thumbnails of files the user picked (URL.createObjectURL).
 PAGE_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; "
-     b"connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+     b"connect-src 'self'; img-src 'self' blob:; base-uri 'none'; form-action 'none'; "
      b"frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),

@@ -7,6 +7,8 @@ const state = {
   token: sessionStorage.getItem("sb.token") || "",  // per tab: never shared with other tabs
   session: localStorage.getItem("sb.session") || null,
   busy: false,
+  files: [],        // pending: { file, url } where url is an object URL for images, else ""
+  shown: new Set(), // object URLs of thumbnails in the conversation, freed when it is cleared
 };
 
 function headers(extra) {
@@ -30,13 +32,94 @@ function setText(div, text, tree) {
   else div.replaceChildren(tree ? renderTree(tree) : renderMarkdown(text));
 }
 
-function addMessage(role, text, tree) {
+function addMessage(role, text, tree, files) {
   const div = document.createElement("div");
   div.className = "msg " + role;
   setText(div, text, tree);
+  if (files && files.length) div.prepend(fileList(files));
   $("messages").appendChild(div);
   div.scrollIntoView({ block: "end" });
   return div;
+}
+
+// Files: chosen, pasted or dropped; shown as chips until sent, then in the user's bubble.
+// File names are the user's text: always textContent or attributes, never markup.
+
+const isImage = (file) => /^image\//.test(file.type);
+
+function fileIcon(file) {
+  // A small badge with the name's extension (PDF, MD, OGG...); no emoji font needed.
+  const ext = /\.([a-z0-9]{1,5})$/i.exec(file.name);
+  if (ext) return ext[1].toUpperCase();
+  return /^audio\//.test(file.type) ? "AUDIO" : "FILE";
+}
+
+function fileBadge(item, tag) {
+  const el = document.createElement(tag);
+  el.className = "file";
+  if (item.url) {
+    const img = document.createElement("img");
+    img.src = item.url;
+    img.alt = item.file.name;
+    img.title = item.file.name;
+    el.appendChild(img);
+  } else {
+    const icon = document.createElement("span");
+    icon.className = "icon";
+    icon.setAttribute("aria-hidden", "true");
+    icon.textContent = fileIcon(item.file);
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = item.file.name;
+    el.append(icon, name);
+  }
+  return el;
+}
+
+function fileList(items) {
+  const box = document.createElement("div");
+  box.className = "files";
+  for (const item of items) {
+    if (item.url) state.shown.add(item.url);
+    box.appendChild(fileBadge(item, "span"));
+  }
+  return box;
+}
+
+function renderPending() {
+  const list = $("pending");
+  list.replaceChildren();
+  for (const item of state.files) {
+    const chip = fileBadge(item, "li");
+    chip.classList.add("chip");
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "remove";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", "Remove " + item.file.name);
+    remove.addEventListener("click", () => {
+      state.files = state.files.filter((f) => f !== item);
+      if (item.url) URL.revokeObjectURL(item.url);
+      renderPending();
+      $("input").focus();
+    });
+    chip.appendChild(remove);
+    list.appendChild(chip);
+  }
+  list.hidden = state.files.length === 0;
+}
+
+function addFiles(files) {
+  for (const file of files) {
+    state.files.push({ file, url: isImage(file) ? URL.createObjectURL(file) : "" });
+  }
+  renderPending();
+}
+
+function clearConversation() {
+  $("messages").replaceChildren();
+  for (const url of state.shown) URL.revokeObjectURL(url);
+  state.shown.clear();
 }
 
 function appendText(div, text) {
@@ -90,7 +173,7 @@ async function loadSessions() {
 async function openSession(id) {
   showError("");
   setSession(id);
-  $("messages").replaceChildren();
+  clearConversation();
   if (!id) return loadSessions();
   try {
     const data = await (await api("/v1/sessions/" + encodeURIComponent(id) + "/messages")).json();
@@ -135,29 +218,73 @@ async function streamReply(res, bubble) {
   if (!bubble.ended) showError("The connection dropped before the reply was complete.");
 }
 
-async function send(text) {
+function requestBody(text, files) {
+  // Files go as multipart/form-data (the browser sets its boundary); text alone as JSON.
+  if (!files.length) {
+    const body = { message: text };
+    if (state.session) body.session_id = state.session;
+    return { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } };
+  }
+  const form = new FormData();
+  form.append("message", text);
+  if (state.session) form.append("session_id", state.session);
+  for (const item of files) form.append("files", item.file, item.file.name);
+  return { body: form };
+}
+
+async function send(text, files) {
   state.busy = true;
   $("send").disabled = true;
   showError("");
-  const mine = addMessage("human", text);
-  const body = { message: text };
-  if (state.session) body.session_id = state.session;
+  const mine = addMessage("human", text, null, files);
   try {
-    const res = await api("/v1/chat/stream", {
-      method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" },
-    });
+    const res = await api("/v1/chat/stream", Object.assign({ method: "POST" }, requestBody(text, files)));
     const bubble = addMessage("ai", "");
     bubble.classList.add("streaming");
     await streamReply(res, bubble);
   } catch (err) {
     mine.remove();
-    $("input").value = text;  // keep what was typed so it can be sent again
+    $("input").value = text;  // keep what was typed, and the files, so it can be sent again
+    for (const item of files) state.shown.delete(item.url);
+    state.files = files.concat(state.files);
+    renderPending();
     showError(err.message);
   } finally {
     state.busy = false;
     $("send").disabled = false;
     await loadSessions().catch(() => {});
   }
+}
+
+function watchDrops() {
+  // Files dragged over any part of the page: a hint while dragging, attached when dropped.
+  let depth = 0;
+  const hint = (on) => { $("drop-hint").hidden = !on; };
+  const carriesFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files");
+  document.addEventListener("dragenter", (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    depth += 1;
+    hint(true);
+  });
+  document.addEventListener("dragover", (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "copy";
+  });
+  document.addEventListener("dragleave", (e) => {
+    if (!carriesFiles(e)) return;
+    depth = Math.max(0, depth - 1);
+    if (!depth) hint(false);
+  });
+  document.addEventListener("drop", (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    depth = 0;
+    hint(false);
+    addFiles(Array.from(e.dataTransfer.files));
+    $("input").focus();
+  });
 }
 
 function start() {
@@ -171,16 +298,33 @@ function start() {
   $("composer").addEventListener("submit", (e) => {
     e.preventDefault();
     const text = $("input").value;
-    if (!text.trim() || state.busy) return;
+    if ((!text.trim() && !state.files.length) || state.busy) return;
+    const files = state.files;
+    state.files = [];
+    renderPending();
     $("input").value = "";
-    send(text);
+    send(text, files);
   });
+  $("attach").addEventListener("click", () => $("files").click());
+  $("files").addEventListener("change", () => {
+    addFiles(Array.from($("files").files));
+    $("files").value = "";  // choosing the same file again fires change again
+    $("input").focus();
+  });
+  $("input").addEventListener("paste", (e) => {
+    const data = e.clipboardData;
+    const files = data ? Array.from(data.files) : [];
+    if (!files.length) return;
+    addFiles(files);
+    if (!data.types.includes("text/plain")) e.preventDefault();  // nothing else to paste
+  });
+  watchDrops();
   $("input").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
   });
   $("new").addEventListener("click", () => {
     setSession(null);
-    $("messages").replaceChildren();
+    clearConversation();
     showError("");
     loadSessions().catch(() => {});
   });
