@@ -7,16 +7,17 @@
     │   ├── MessageTooLong     .limit
     │   ├── InvalidText        control characters, undecodable bytes
     │   ├── RateLimited        .retry_after (seconds)
-    │   └── AttachmentError    a file the user sent; .http_status for the HTTP adapter
-    │       ├── FileTooLarge   .limit_bytes (413)
-    │       ├── TooManyFiles   .limit (413)
-    │       ├── UnsupportedFile .suffix (415)
-    │       ├── BrokenFile     truncated, empty, a decompression bomb, unreadable (422)
-    │       ├── UnreadablePdf  password-protected, or no text layer (422)
-    │       ├── AudioTooLong   .limit_seconds (422)
-    │       ├── VisionOff      the model can't see images (422)
-    │       ├── NoTranscriber  a voice note arrived but no speech model is connected (422)
-    │       └── DownloadFailed the platform did not hand the file over in time (422)
+    │   ├── AttachmentError    a file the user sent; .http_status for the HTTP adapter
+    │   │   ├── FileTooLarge   .limit_bytes (413)
+    │   │   ├── TooManyFiles   .limit (413)
+    │   │   ├── UnsupportedFile .suffix (415)
+    │   │   ├── BrokenFile     truncated, empty, a decompression bomb, unreadable (422)
+    │   │   ├── UnreadablePdf  password-protected, or no text layer (422)
+    │   │   ├── AudioTooLong   .limit_seconds (422)
+    │   │   ├── VisionOff      the model can't see images (422)
+    │   │   ├── NoTranscriber  a voice note arrived but no speech model is connected (422)
+    │   │   └── DownloadFailed the platform did not hand the file over in time (422)
+    │   └── UnknownChoice      a model or persona this conversation may not choose
     ├── DuplicateTurn          the platform redelivered an event already answered; stay silent
     ├── ConversationBusy       another reply in this conversation held the lock too long
     ├── StoreUnavailable       Redis could not be reached or answered with an error
@@ -191,3 +192,17 @@ class NoTranscriber(AttachmentError):
 
 class DownloadFailed(AttachmentError):
     user_message = "I couldn't fetch that file from the chat. Please send it again."
+
+
+class UnknownChoice(UserError):
+    """`/model NAME` or `/persona NAME` with a name the configuration does not offer here."""
+
+    http_status = 422
+
+    def __init__(self, kind: str, name: str, offered: list[str]) -> None:
+        super().__init__(f"unknown {kind}")
+        self.kind, self.offered = kind, offered
+        shown = name if len(name) <= 40 and name.isprintable() else name[:40].encode(
+            "ascii", "replace").decode()
+        self.user_message = f"There is no {kind} called “{shown}” here. Choose one of: " \
+                            f"{', '.join(offered)}."
