@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core import transcribe
+from core.config import load_file
 from core.connect import open_redis
-from core.model import build_model, describe, http_client
+from core.model import describe, http_client
+from core.presets import Catalog
 from core.redis_modes import AnyRedis
 from core.redis_store import RedisStore
 from core.service import ChatService, TurnRecord
@@ -62,6 +64,7 @@ async def core_on(redis: AnyRedis, settings: CoreSettings,
             stack.push_async_callback(lc_store.aclose)
             store = lc_store
         log.info("model: %s", describe(settings))
-        http = await stack.enter_async_context(http_client(settings))
+        catalog = Catalog(settings, load_file(settings.config_file),
+                          await stack.enter_async_context(http_client(settings)))
         transcriber = await stack.enter_async_context(transcribe.opened(settings))
-        yield ChatService(store, build_model(settings, http), settings, observers, transcriber)
+        yield ChatService(store, catalog, settings, observers, transcriber)

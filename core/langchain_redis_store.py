@@ -30,7 +30,7 @@ from core.messages import StoredMessage
 from core.redis_modes import SENTINEL_SCHEMES
 from core.redis_store import RedisStore
 from core.settings import CoreSettings, Rate
-from core.store import Loaded, SessionInfo, TurnWrite
+from core.store import Choice, Loaded, SessionInfo, TurnWrite
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -160,6 +160,12 @@ class LangChainRedisStore:
 
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         return await self.rstore.sessions(user)
+
+    async def choose(self, session: SessionKey, model: str | None, persona: str | None) -> None:
+        await self.rstore.choose(session, model, persona)  # the meta hash is kept for both
+
+    async def choice(self, session: SessionKey) -> Choice:
+        return await self.rstore.choice(session)
 
     async def erase_user(self, user: UserKey) -> int:
         uid, index = str(user), self.rstore.keys.user(str(user)).index

@@ -29,7 +29,8 @@ return 0
 # ARGV: token, lock_ms, window, turn_id, stale token (a lock of a turn already over, or ''),
 # images (how many of the newest images the window refers to are read with it).
 # Returns {0, pttl, holder} when another holder has the lock, {2} when turn_id is already
-# stored, else {1, messages, total, summary, summarized, {id, data, id, data...}}.
+# stored, else {1, messages, total, summary, summarized, {id, data, id, data...}, model,
+# persona} (the last two '' unless chosen).
 # A conversation that never had an image costs one EXISTS: its turns parse no message here.
 OPEN = """
 local cur = redis.call('GET', KEYS[4])
@@ -42,7 +43,7 @@ if redis.call('ZSCORE', KEYS[3], ARGV[4]) then
 end
 redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[2])
 local msgs = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[3]), -1)
-local meta = redis.call('HMGET', KEYS[2], 'n', 'sum', 'upto')
+local meta = redis.call('HMGET', KEYS[2], 'n', 'sum', 'upto', 'pm', 'pp')
 local files, want = {}, tonumber(ARGV[6])
 if want > 0 and redis.call('EXISTS', KEYS[5]) == 1 then
   for i = #msgs, 1, -1 do
@@ -55,7 +56,8 @@ if want > 0 and redis.call('EXISTS', KEYS[5]) == 1 then
     end
   end
 end
-return {1, msgs, meta[1] or '0', meta[2] or '', meta[3] or '0', files}
+return {1, msgs, meta[1] or '0', meta[2] or '', meta[3] or '0', files, meta[4] or '',
+        meta[5] or ''}
 """
 
 # Store one turn at most once. KEYS: history, meta, turns, lock, files.

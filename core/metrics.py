@@ -31,6 +31,10 @@ class TurnMetrics:
                                "limit.", ["platform"], registry=self.registry)
         self.failed = Counter("switchboard_failed_turns", "Turns that failed on our side "
                               "(model, store, bug).", ["platform"], registry=self.registry)
+        self.answers = Counter("switchboard_answers", "Answers, by preset and the model that "
+                               "gave them.", ["preset", "model"], registry=self.registry)
+        self.fallbacks = Counter("switchboard_fallbacks", "Answers a fallback gave because the "
+                                 "chosen preset failed.", ["preset"], registry=self.registry)
 
     def observe(self, record: TurnRecord) -> None:
         """The `ChatService` observer: cheap, synchronous, never raises on unknown outcomes."""
@@ -38,6 +42,9 @@ class TurnMetrics:
         self.tokens.labels(record.platform).inc(record.tokens)
         if record.outcome == "ok":
             self.latency.labels(record.platform).observe(record.seconds)
+            self.answers.labels(record.preset, record.answered_by or "unknown").inc()
+            if record.fallback:
+                self.fallbacks.labels(record.preset).inc()
         elif record.outcome == "RateLimited":
             self.limited.labels(record.platform).inc()
         elif record.outcome not in _NOT_FAILED:

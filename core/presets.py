@@ -31,11 +31,19 @@ FALLBACK_ON = (openai.RateLimitError, openai.InternalServerError, openai.APITime
 
 
 @dataclass(frozen=True, slots=True)
-class Choice:
-    """A conversation's preset and persona; `default` unless someone chose."""
+class Option:
+    """One choice as a menu lists it."""
 
-    model: str = DEFAULT
-    persona: str = DEFAULT
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """What a conversation may choose: presets and personas, in the file's order."""
+
+    models: tuple[Option, ...]
+    personas: tuple[Option, ...]
 
 
 class Catalog:
@@ -54,8 +62,12 @@ class Catalog:
     def of(cls, model: ChatModel, settings: CoreSettings) -> Catalog:
         """One `default` preset served by `model` (tests, and callers that built their own)."""
         catalog = cls(settings, ConfigFile())
-        catalog._models[DEFAULT] = model
+        catalog.serve(DEFAULT, model)
         return catalog
+
+    def serve(self, name: str, model: ChatModel) -> None:
+        """Answer the preset `name` with `model` instead of building one."""
+        self._models[name] = model
 
     def model(self, name: str) -> ChatModel:
         """The preset's model with its fallbacks; built on first use, then shared."""
@@ -86,6 +98,12 @@ class Catalog:
         models = [n for n in self.presets if rule.models is None or n in rule.models]
         personas = [n for n in self.personas if rule.personas is None or n in rule.personas]
         return models, personas
+
+    def menu(self, session: SessionKey) -> Menu:
+        models, personas = self.allowed(session)
+        return Menu(tuple(Option(n, self.presets[n].description or self.presets[n].model)
+                          for n in models),
+                    tuple(Option(n, self.personas[n].description) for n in personas))
 
     def check(self, session: SessionKey, model: str | None, persona: str | None) -> None:
         """Raise `UnknownChoice` for a name this conversation may not choose."""

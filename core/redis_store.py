@@ -18,9 +18,11 @@ from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.redis_modes import AnyRedis
 from core.settings import Rate
-from core.store import Loaded, SessionInfo, TurnWrite
+from core.store import Choice, Loaded, SessionInfo, TurnWrite
 
 META = ("title", "n", "c", "at")  # the meta hash fields a listing shows
+SPENT = ("n", "c", "at", "title", "sum", "upto")  # what a reset clears (the choice stays)
+DEFAULT_CHOICE = Choice()
 # Renewed while a reply runs, so it can be short: a crashed holder frees the conversation fast.
 LOCK_MS = 30_000
 # How long a counted message is remembered: longer than it can wait for a busy conversation
@@ -175,9 +177,21 @@ class RedisStore:
         return [StoredMessage.decode(r) for r in cast(list[str], raw)]  # decode_responses=True
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
-        # Keep the turn ids: a message redelivered after a reset must still be answered once.
+        # Keep the turn ids (a message redelivered after a reset is still answered once) and
+        # the chosen model and persona; the messages, their images and summary go.
         keys = self.keys.session(str(session))
-        await guard(self.redis.delete(keys.history, keys.meta, keys.files))
+        await self._run(lambda p: (p.delete(keys.history, keys.files), p.hdel(keys.meta, *SPENT)))
+
+    async def choose(self, session: SessionKey, model: str | None, persona: str | None) -> None:
+        chosen = {k: v for k, v in (("pm", model), ("pp", persona)) if v is not None}
+        if not chosen:
+            return
+        meta = self.keys.session(str(session)).meta
+        await self._run(lambda p: (p.hset(meta, mapping=chosen), p.expire(meta, self.ttl)))
+
+    async def choice(self, session: SessionKey) -> Choice:
+        found = await guard(self.redis.hmget(self.keys.session(str(session)).meta, "pm", "pp"))
+        return _choice(*found)
 
     async def info(self, session: SessionKey) -> SessionInfo | None:
         meta = await guard(self.redis.hmget(self.keys.session(str(session)).meta, *META))
@@ -219,7 +233,13 @@ def _loaded(opened: list[Any], token: str) -> Loaded:
     messages = [StoredMessage.decode(raw) for raw in opened[1]]
     pairs = opened[5]
     files = {str(pairs[i]): str(pairs[i + 1]) for i in range(0, len(pairs), 2)}
-    return Loaded(messages, int(opened[2]), str(opened[3]), int(opened[4]), token, files)
+    return Loaded(messages, int(opened[2]), str(opened[3]), int(opened[4]), token, files,
+                  _choice(opened[6], opened[7]))
+
+
+def _choice(model: Any, persona: Any) -> Choice:
+    return Choice(str(model or "") or DEFAULT_CHOICE.model,
+                  str(persona or "") or DEFAULT_CHOICE.persona)
 
 
 def _info(session_id: str, meta: list[Any]) -> SessionInfo:

@@ -7,15 +7,18 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from dataclasses import replace
 
 from core import context, inputs
+from core.config import DEFAULT
 from core.errors import ModelError, SwitchboardError
 from core.keys import SessionKey, UserKey
 from core.locks import LocalQueues
 from core.messages import StoredMessage
 from core.model import ChatModel, as_model_error
+from core.presets import Catalog, Menu
 from core.settings import CoreSettings
-from core.store import HistoryStore, Loaded, SessionInfo, TurnWrite
+from core.store import Choice, HistoryStore, Loaded, SessionInfo, TurnWrite
 from core.transcribe import OfflineTranscriber, Transcriber
 from core.turn import Turn, TurnRecord, Work, cost, human
 
@@ -27,10 +30,12 @@ PROMPT_IMAGES = 4  # images of earlier messages a turn shows the model again, ne
 class ChatService:
     """Answers turns in order per conversation, storing each one only when its reply succeeded."""
 
-    def __init__(self, store: HistoryStore, model: ChatModel, settings: CoreSettings,
+    def __init__(self, store: HistoryStore, model: ChatModel | Catalog, settings: CoreSettings,
                  observers: Iterable[Callable[[TurnRecord], None]] = (),
                  transcriber: Transcriber | None = None) -> None:
-        self.store, self.model, self.settings = store, model, settings
+        """`model` is the one model to use, or a `Catalog` of presets to choose from."""
+        self.store, self.settings = store, settings
+        self.catalog = model if isinstance(model, Catalog) else Catalog.of(model, settings)
         self.observers = list(observers)
         self.transcriber = transcriber or OfflineTranscriber()
         self._queues = LocalQueues()
@@ -43,8 +48,8 @@ class ChatService:
     async def reply(self, turn: Turn) -> str:
         """Answer one message and store the turn."""
         async with self._turn(turn) as work:
-            async with asyncio.timeout(self.deadline):
-                return work.heard + work.add(await self.model.ainvoke(work.prompt.messages))
+            async with asyncio.timeout(self._deadline(work)):
+                return work.heard + work.add(await work.model.ainvoke(work.prompt.messages))
         raise AssertionError("unreachable")  # pragma: no cover - the context re-raises
 
     async def stream(self, turn: Turn, *, keep_partial: bool = False
@@ -57,8 +62,8 @@ class ChatService:
         async with self._turn(turn, keep_partial) as work:
             if work.heard:
                 yield work.heard
-            end = asyncio.get_running_loop().time() + self.deadline
-            chunks = aiter(self.model.astream(work.prompt.messages))
+            end = asyncio.get_running_loop().time() + self._deadline(work)
+            chunks = aiter(work.model.astream(work.prompt.messages))
             async with contextlib.aclosing(chunks):  # type: ignore[type-var]
                 while True:
                     # A per-chunk wait, not asyncio.timeout: a timeout spanning `yield` would
@@ -71,8 +76,31 @@ class ChatService:
                     if piece := work.add(chunk):
                         yield piece
 
+    @property
+    def model(self) -> ChatModel:
+        """The default preset's model."""
+        return self.catalog.model(DEFAULT)
+
+    @model.setter
+    def model(self, model: ChatModel) -> None:
+        self.catalog.serve(DEFAULT, model)
+
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         await self.store.reset(session, user)
+
+    def menu(self, session: SessionKey) -> Menu:
+        """The presets and personas this conversation may choose, with their descriptions."""
+        return self.catalog.menu(session)
+
+    async def choose(self, session: SessionKey, *, model: str | None = None,
+                     persona: str | None = None) -> Choice:
+        """Keep a preset and/or persona with the conversation; UnknownChoice if not offered."""
+        self.catalog.check(session, model, persona)
+        await self.store.choose(session, model, persona)
+        return await self.store.choice(session)
+
+    async def choice(self, session: SessionKey) -> Choice:
+        return await self.store.choice(session)
 
     async def history(self, session: SessionKey, limit: int = 50) -> list[StoredMessage]:
         return await self.store.read(session, limit)
@@ -103,7 +131,7 @@ class ChatService:
         self._idle.clear()
         try:
             # Plain text is checked before anything is counted; files once the turn is open.
-            given = None if turn.uploads else await self._given(turn)
+            given = None if turn.uploads else await self._given(turn, vision=False)
             admitted = False
 
             async def count() -> None:  # behind a local sibling: over the limit is told at once
@@ -115,7 +143,8 @@ class ChatService:
             async with self._queues.hold(str(turn.session), count):
                 loaded = await self._open(turn, admitted)
                 async with self._locked(turn.session, loaded.lock_token):
-                    given = given or await self._given(turn)
+                    vision = self.catalog.vision(loaded.choice.model)
+                    given = given or await self._given(turn, vision)
                     user_msg, work = self._prompt(turn, loaded, given)
                     try:
                         yield work
@@ -136,21 +165,26 @@ class ChatService:
             self._record(turn, outcome, time.perf_counter() - started, work)
 
     async def _open(self, turn: Turn, admitted: bool) -> Loaded:
-        images = PROMPT_IMAGES if self.settings.limits.vision else 0
         return await self.store.open_turn(turn.session, turn.speaker.user, turn.turn_id,
                                           self.settings.rate_limit, context.WINDOW, admitted,
-                                          images, cost(turn))
+                                          PROMPT_IMAGES, cost(turn))
 
-    async def _given(self, turn: Turn) -> inputs.Input:
-        return await inputs.prepare(turn.text, turn.uploads, self.settings.limits,
-                                    self.transcriber, self.settings.max_input_chars)
+    async def _given(self, turn: Turn, vision: bool) -> inputs.Input:
+        limits = replace(self.settings.limits, vision=vision)
+        return await inputs.prepare(turn.text, turn.uploads, limits, self.transcriber,
+                                    self.settings.max_input_chars)
 
     def _prompt(self, turn: Turn, loaded: Loaded, given: inputs.Input
                 ) -> tuple[StoredMessage, Work]:
-        user_msg = human(turn, given)
-        prompt = context.build(self.settings.system_prompt, turn.speaker, loaded, user_msg,
-                               self.settings.context_tokens, given.files)
-        return user_msg, Work(prompt, inputs.heard_quote(given.heard), tuple(given.files.items()))
+        """The chosen persona's prompt and preset's budget; earlier images if it can see."""
+        choice, user_msg = loaded.choice, human(turn, given)
+        if not self.catalog.vision(choice.model):
+            loaded = replace(loaded, files={})
+        prompt = context.build(self.catalog.prompt(choice.persona), turn.speaker, loaded,
+                               user_msg, self.catalog.budget(choice.model), given.files)
+        work = Work(prompt, self.catalog.model(choice.model), self.catalog.preset(choice.model),
+                    choice.model, inputs.heard_quote(given.heard), tuple(given.files.items()))
+        return user_msg, work
 
     @contextlib.asynccontextmanager
     async def _locked(self, session: SessionKey, token: str) -> AsyncIterator[None]:
@@ -191,26 +225,32 @@ class ChatService:
         if not answer.strip():
             raise ModelError("empty answer")
         reply = StoredMessage("ai", answer, user_msg.at)
-        summary = await self._fold(loaded.summary, work.prompt.to_fold) if fold else None
+        summary = await self._fold(work, loaded.summary) if fold else None
         write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
                           work.files)
         await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
 
-    async def _fold(self, summary: str, lines: list[StoredMessage]) -> str | None:
+    async def _fold(self, work: Work, summary: str) -> str | None:
         """Merge messages that left the prompt into the rolling summary; None keeps the old one."""
-        if not lines:
+        if not work.prompt.to_fold:
             return None
         try:
-            async with asyncio.timeout(self.deadline):
-                result = await self.model.ainvoke(context.fold_request(summary, lines))
+            async with asyncio.timeout(self._deadline(work)):
+                result = await work.model.ainvoke(
+                    context.fold_request(summary, work.prompt.to_fold))
         except Exception as exc:  # a failed summary must not lose the turn; retried next turn
             log.warning("summary skipped: %s", type(exc).__name__)
             return None
         return result.text.strip() or None
 
+    def _deadline(self, work: Work) -> float:
+        """One model call's bound, for the preset and each of its fallbacks in turn."""
+        return self.deadline * (1 + len(work.preset.fallbacks))
+
     def _record(self, turn: Turn, outcome: str, seconds: float, work: Work | None) -> None:
         record = TurnRecord(turn.session.platform, str(turn.session), outcome, seconds,
-                            work.tokens if work else 0)
+                            work.tokens if work else 0, work.preset_name if work else "",
+                            work.answered_by if work else "", bool(work and work.fallback))
         log.info("turn platform=%s session=%s outcome=%s latency_ms=%d tokens=%d",
                  record.platform, record.session, outcome, seconds * 1000, record.tokens)
         for observe in self.observers:
@@ -225,3 +265,4 @@ def _classify(exc: BaseException) -> tuple[str, SwitchboardError | None]:
         return "cancelled", None
     mapped = as_model_error(exc) if isinstance(exc, Exception) else None
     return type(mapped or exc).__name__, mapped
+

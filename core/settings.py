@@ -93,6 +93,7 @@ class CoreSettings(EnvSettings):
         None, alias="OPENAI_BASE_URL")
     model: str = Field("gpt-4o-mini", alias="SWITCHBOARD_MODEL", min_length=1)
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, alias="SWITCHBOARD_SYSTEM_PROMPT")
+    config_file: Annotated[Path | None, Blank] = Field(None, alias="SWITCHBOARD_CONFIG")
     redis_url: Annotated[SecretStr | None, Blank] = Field(
         None, alias="REDIS_URL")
     redis_mode: Literal["auto", "cluster", "standalone"] = Field(

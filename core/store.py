@@ -11,6 +11,14 @@ from core.settings import Rate
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """A conversation's model preset and persona, by name; `default` unless someone chose."""
+
+    model: str = "default"
+    persona: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
 class Loaded:
     """What one turn reads: the recent messages, the rolling summary and the lock it holds."""
 
@@ -20,6 +28,7 @@ class Loaded:
     summarized: int  # how many of the oldest messages the summary already covers
     lock_token: str
     files: dict[str, str] = field(default_factory=dict)  # image id -> "mime;base64"
+    choice: Choice = Choice()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +102,15 @@ class HistoryStore(Protocol):
         ...
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
-        """Forget one conversation."""
+        """Forget one conversation's messages; its chosen model and persona stay."""
+        ...
+
+    async def choose(self, session: SessionKey, model: str | None, persona: str | None) -> None:
+        """Keep a model preset and/or persona with the conversation (read by `open_turn`)."""
+        ...
+
+    async def choice(self, session: SessionKey) -> Choice:
+        """The conversation's current model preset and persona."""
         ...
 
     async def info(self, session: SessionKey) -> SessionInfo | None:

@@ -10,8 +10,10 @@ from langchain_core.messages import BaseMessage
 
 from core import context, inputs
 from core.attachments import Upload
+from core.config import Preset
 from core.keys import SessionKey, Speaker
 from core.messages import StoredMessage
+from core.model import ChatModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,23 +36,36 @@ class TurnRecord:
     outcome: str  # "ok" or the error class name
     seconds: float
     tokens: int
+    preset: str = ""  # the conversation's model preset
+    answered_by: str = ""  # the model that answered, as the provider named it
+    fallback: bool = False  # a fallback preset answered, not the chosen one
 
 
 @dataclass(slots=True)
 class Work:
-    """One open turn: its prompt, and the answer and tokens as they come."""
+    """One open turn: its prompt and model, and the answer and tokens as they come."""
 
     prompt: context.Prompt
+    model: ChatModel
+    preset: Preset
+    preset_name: str
     heard: str = ""  # transcripts of voice notes, quoted: shown before the answer, not stored
     files: tuple[tuple[str, str], ...] = ()  # the message's new images, for the store
     parts: list[str] = field(default_factory=list)
     tokens: int = 0
+    answered_by: str = ""
 
     def add(self, message: BaseMessage) -> str:
         usage = getattr(message, "usage_metadata", None)
         self.tokens += int(usage["total_tokens"]) if usage else 0
+        self.answered_by = str(message.response_metadata.get("model_name") or self.answered_by)
         self.parts.append(message.text)
         return message.text
+
+    @property
+    def fallback(self) -> bool:
+        """Whether another preset's model answered (providers add versions: `gpt-4o-2024-…`)."""
+        return bool(self.answered_by) and not self.answered_by.startswith(self.preset.model)
 
 
 def cost(turn: Turn) -> int:
