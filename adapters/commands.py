@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Literal
 
 from adapters.failures import notice
 from core.keys import SessionKey, UserKey
+from core.presets import Option
 from core.service import ChatService
 
 
@@ -24,7 +26,10 @@ class Command:
 
 COMMANDS = (Command(name="reset", description="Start the conversation here over"),
             Command(name="forget", description="Erase everything the bot keeps about you"),
+            Command(name="model", description="Show or choose the model for this conversation"),
+            Command(name="persona", description="Show or choose the bot's persona here"),
             Command(name="help", description="How to talk to the bot"))
+Kind = Literal["model", "persona"]
 RESET_DONE = "Started a fresh conversation."
 FORGET_HELP = "erases everything I keep about you"
 
@@ -48,6 +53,32 @@ async def reset(service: ChatService, session: SessionKey, user: UserKey) -> str
 async def forget(service: ChatService, user: UserKey) -> str:
     """Erase every conversation and key of `user`."""
     return forgotten(await service.forget(user))
+
+
+def options(service: ChatService, session: SessionKey, kind: Kind) -> list[Option]:
+    """What this conversation may choose for `kind`, as a menu lists it."""
+    menu = service.menu(session)
+    return list(menu.models if kind == "model" else menu.personas)
+
+
+async def current(service: ChatService, session: SessionKey, kind: Kind) -> str:
+    """`/model` or `/persona` alone: what is chosen here, and what else may be."""
+    choice = await service.choice(session)
+    now = choice.model if kind == "model" else choice.persona
+    listed = "\n".join(f"• {o.name}: {o.description}" if o.description else f"• {o.name}"
+                       for o in options(service, session, kind))
+    return f"This conversation's {kind} is {now}. To change it, send /{kind} NAME with one " \
+           f"of:\n{listed}"
+
+
+async def choose(service: ChatService, session: SessionKey, kind: Kind, name: str) -> str:
+    """`/model NAME` or `/persona NAME`: keep it with this conversation."""
+    name = name.strip()
+    if kind == "model":
+        await service.choose(session, model=name)
+    else:
+        await service.choose(session, persona=name)
+    return f"From now on this conversation uses the {kind} {name}."
 
 
 async def outcome(work: Awaitable[str], *, where: str) -> str:

@@ -32,7 +32,7 @@ class SlashCommands:
 
     def install(self, tree: app_commands.CommandTree[discord.Client]) -> None:
         callbacks = {"reset": self.reset, "forget": self.forget, "help": self.help}
-        for command in commands.COMMANDS:
+        for command in (c for c in commands.COMMANDS if c.name in callbacks):
             tree.add_command(app_commands.Command(name=command.name,
                                                   description=command.description,
                                                   callback=callbacks[command.name]))
