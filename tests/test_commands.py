@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from adapters import commands
+from core.keys import SessionKey, UserKey
+from core.service import ChatService
 
 
 @pytest.mark.parametrize(("count", "said"), [
@@ -18,7 +20,18 @@ def test_forgotten_counts_with_a_correct_plural(count: int, said: str) -> None:
 
 
 def test_every_platform_lists_the_same_commands() -> None:
-    assert [c.name for c in commands.COMMANDS] == ["reset", "forget", "help"]
+    assert [c.name for c in commands.COMMANDS] == ["reset", "forget", "model", "persona", "help"]
+
+
+async def test_model_and_persona_show_choose_and_refuse(service: ChatService) -> None:
+    session = SessionKey.direct(UserKey.of("cli", "ana"))
+    shown = await commands.current(service, session, "model")
+    assert shown.startswith("This conversation's model is default.") and "• default" in shown
+    said = await commands.outcome(commands.choose(service, session, "persona", "pirate"),
+                                  where="test")
+    assert said.startswith("There is no persona called “pirate” here. Choose one of: default")
+    assert await commands.choose(service, session, "model", " default ") == \
+        "From now on this conversation uses the model default."
 
 
 async def test_a_failed_command_says_why_without_raising() -> None:
