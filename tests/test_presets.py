@@ -18,6 +18,7 @@ from core.presets import Catalog
 from core.redis_store import RedisStore
 from core.service import ChatService, Turn, TurnRecord
 from core.settings import CoreSettings
+from tests.fakes.http_api import served
 from tests.fakes.openai_server import FakeOpenAI
 
 ANA = UserKey.of("discord", 7)
@@ -135,3 +136,20 @@ def test_variables_override_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert loaded.models["fast"].model == "faster-model"
     with pytest.raises(ConfigError, match="no file at"):
         load_file(tmp_path / "missing.toml")
+
+
+async def test_the_api_lists_takes_and_keeps_model_and_persona(
+        presets: ChatService, openai_fake: FakeOpenAI) -> None:
+    async with served(presets) as api:
+        listed = (await api.get("/v1/models")).json()
+        assert [m["name"] for m in listed["models"]] == ["default", "fast", "smart"]
+        assert listed["personas"][1] == {"name": "pirate", "description": "Talks like a pirate"}
+        first = await api.post("/v1/chat", json={"message": "hi", "model": "smart",
+                                                 "persona": "pirate"})
+        assert first.status_code == 200 and sent(openai_fake)["model"] == "smart-model"
+        sid = first.json()["session_id"]
+        await api.post("/v1/chat/stream", data={"message": "again", "session_id": sid})
+        assert sent(openai_fake)["model"] == "smart-model", "the choice stays"
+        assert "pirate" in sent(openai_fake)["messages"][0]["content"]
+        unknown = await api.post("/v1/chat", json={"message": "x", "model": "nope"})
+        assert unknown.status_code == 422 and "no model called “nope”" in unknown.json()["error"]

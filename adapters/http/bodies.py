@@ -15,7 +15,6 @@ from adapters.http import schemas as s
 from core.attachments import Upload, check_size
 
 JSON, FORM = "application/json", "multipart/form-data"
-_SESSION = re.compile(s.SESSION_ID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +24,8 @@ class ChatRequest:
     message: str
     session_id: str | None
     uploads: tuple[Upload, ...] = ()
+    model: str | None = None
+    persona: str | None = None
 
 
 async def chat_request(request: Request) -> ChatRequest:
@@ -39,24 +40,33 @@ async def chat_request(request: Request) -> ChatRequest:
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
     uploads = (Upload(a.filename, a.data, a.content_type) for a in body.attachments)
-    return ChatRequest(body.message, body.session_id, tuple(uploads))
+    return ChatRequest(body.message, body.session_id, tuple(uploads), body.model, body.persona)
 
 
 async def _form(request: Request) -> ChatRequest:
     limits = request.app.state.service.settings.limits
     async with request.form(max_fields=16) as form:
-        message, session_id = form.get("message"), form.get("session_id")
+        message = form.get("message")
         if not isinstance(message, str):
             raise _invalid("message", "Field required")
-        if session_id is not None and not (isinstance(session_id, str)
-                                           and _SESSION.match(session_id)):
-            raise _invalid("session_id", f"String should match pattern '{s.SESSION_ID}'")
+        session_id, model, persona = (_field(form.get(name), name, pattern) for name, pattern in
+                                      (("session_id", s.SESSION_ID), ("model", s.CHOICE),
+                                       ("persona", s.CHOICE)))
         files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         for file in files:
             check_size(file.size, limits)  # before reading it into memory
         uploads = [Upload(f.filename or "file", await f.read(), f.content_type or "")
                    for f in files]
-    return ChatRequest(message, session_id or None, tuple(uploads))
+    return ChatRequest(message, session_id, tuple(uploads), model, persona)
+
+
+def _field(value: object, name: str, pattern: str) -> str | None:
+    """An optional text field of the form, checked as the JSON body's would be."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.match(pattern, value):
+        raise _invalid(name, f"String should match pattern '{pattern}'")
+    return value
 
 
 def _invalid(field: str, problem: str) -> RequestValidationError:

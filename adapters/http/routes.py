@@ -68,10 +68,17 @@ async def _turn_count(service: ChatService, session: SessionKey) -> int:
     return info.messages // 2 if info else 0
 
 
+async def _chosen(service: ChatService, turn: Turn, body: ChatRequest) -> None:
+    """Keep the request's model and persona with the conversation (422 for unknown names)."""
+    if body.model is not None or body.persona is not None:
+        await service.choose(turn.session, model=body.model, persona=body.persona)
+
+
 async def chat(user: Caller, body: Body, service: Service,
                idempotency_key: IdemKey = None) -> s.ChatOut:
     """Send a message and get the whole reply."""
     turn, sid = _turn(user, body, idempotency_key)
+    await _chosen(service, turn, body)
     reply = await service.reply(turn)
     return s.ChatOut(session_id=sid, reply=reply,
                      turn_count=await _turn_count(service, turn.session))
@@ -84,6 +91,7 @@ async def chat_stream(user: Caller, body: Body, service: Service,
     A failure after the stream began arrives as an `error` event; one before, as a JSON error.
     """
     turn, sid = _turn(user, body, idempotency_key)
+    await _chosen(service, turn, body)
     relay = Relay(service.stream(turn))
     try:
         first = await relay.next()
@@ -94,6 +102,14 @@ async def chat_stream(user: Caller, body: Body, service: Service,
         raise
     return EventStream(relay, events(relay, sid, first,
                                      lambda: _turn_count(service, turn.session)))
+
+
+async def models(user: Caller, service: Service) -> s.ModelsOut:
+    """The presets and personas the caller may pass as `model` and `persona`."""
+    menu = service.menu(SessionKey.api(user, "-"))
+    return s.ModelsOut(
+        models=[s.OptionOut(name=o.name, description=o.description) for o in menu.models],
+        personas=[s.OptionOut(name=o.name, description=o.description) for o in menu.personas])
 
 
 async def list_sessions(user: Caller, service: Service) -> s.SessionsOut:
@@ -136,6 +152,7 @@ def api_router() -> APIRouter:
                          openapi_extra=s.CHAT_BODY)
     router.add_api_route("/chat/stream", chat_stream, methods=["POST"], responses={
         **s.TURN_ERRORS, 200: {"content": {"text/event-stream": {}}}}, openapi_extra=s.CHAT_BODY)
+    router.add_api_route("/models", models, methods=["GET"], responses=s.AUTH_ERRORS)
     router.add_api_route("/sessions", list_sessions, methods=["GET"], responses=s.AUTH_ERRORS)
     router.add_api_route("/sessions/{session_id}/messages", messages, methods=["GET"],
                          responses=s.FOUND_ERRORS)

@@ -9,6 +9,7 @@ from pydantic.json_schema import models_json_schema
 
 SESSION_ID = r"^[A-Za-z0-9_-]{1,64}$"
 IDEMPOTENCY_KEY = r"^[!-~]{1,128}$"  # printable ASCII, no spaces
+CHOICE = r"^[A-Za-z0-9_.-]{1,40}$"  # a preset or persona name, as the configuration file allows
 
 
 class AttachmentIn(BaseModel):
@@ -27,6 +28,10 @@ class ChatIn(BaseModel):
     message: str = Field(description="The user's message (limit: SWITCHBOARD_MAX_INPUT_CHARS); "
                                      "may be empty when files are attached.")
     session_id: str | None = Field(None, pattern=SESSION_ID)
+    model: str | None = Field(None, pattern=CHOICE, description="A preset from `GET /v1/models`; "
+                              "it then stays with the conversation.")
+    persona: str | None = Field(None, pattern=CHOICE, description="A persona from "
+                                "`GET /v1/models`; it then stays with the conversation.")
     attachments: list[AttachmentIn] = Field(
         default_factory=list, description="Images, voice notes, PDFs or text files "
         "(limits: SWITCHBOARD_MAX_ATTACHMENTS, SWITCHBOARD_MAX_ATTACHMENT_BYTES).")
@@ -36,6 +41,8 @@ FORM: dict[str, Any] = {  # the same message as multipart/form-data, files as pa
     "type": "object", "required": ["message"], "properties": {
         "message": {"type": "string"},
         "session_id": {"type": "string", "pattern": SESSION_ID},
+        "model": {"type": "string", "pattern": CHOICE},
+        "persona": {"type": "string", "pattern": CHOICE},
         "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}
 
 
@@ -80,6 +87,18 @@ class MessageOut(BaseModel):
 class MessagesOut(BaseModel):
     session_id: str
     messages: list[MessageOut]
+
+
+class OptionOut(BaseModel):
+    name: str
+    description: str
+
+
+class ModelsOut(BaseModel):
+    """What the caller's conversations may use: `model` and `persona` take these names."""
+
+    models: list[OptionOut]
+    personas: list[OptionOut]
 
 
 class ErasedOut(BaseModel):
