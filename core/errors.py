@@ -17,7 +17,8 @@
     │   │   ├── VisionOff      the model can't see images (422)
     │   │   ├── NoTranscriber  a voice note arrived but no speech model is connected (422)
     │   │   └── DownloadFailed the platform did not hand the file over in time (422)
-    │   └── UnknownChoice      a model or persona this conversation may not choose
+    │   ├── UnknownChoice      a model or persona this conversation may not choose
+    │   └── NotLastAnswer      regenerate asked of an answer a later turn has followed
     ├── DuplicateTurn          the platform redelivered an event already answered; stay silent
     ├── ConversationBusy       another reply in this conversation held the lock too long
     ├── StoreUnavailable       Redis could not be reached or answered with an error
@@ -206,3 +207,10 @@ class UnknownChoice(UserError):
             "ascii", "replace").decode()
         self.user_message = f"There is no {kind} called “{shown}” here. Choose one of: " \
                             f"{', '.join(offered)}."
+
+
+class NotLastAnswer(UserError):
+    """Only the conversation's last answer can be regenerated (a new message came since)."""
+
+    http_status = 409
+    user_message = "Only the latest answer can be regenerated. Ask again instead."

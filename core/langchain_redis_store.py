@@ -37,9 +37,11 @@ T = TypeVar("T")
 META = "switchboard"  # our fields inside each message's additional_kwargs
 
 # Once the messages are stored: meta as lua.COMMIT keeps it, then free the lock. KEYS: meta,
-# turns, lock. ARGV: token, ttl_s, now_ms, title, summary, summarized (-1: keep), count.
+# turns, lock. ARGV: token, ttl_s, now_ms, title, summary, summarized (-1: keep), count,
+# turn id (its answer is now the last one).
 FINISH = """
 redis.call('HINCRBY', KEYS[1], 'n', ARGV[7])
+redis.call('HSET', KEYS[1], 'lt', ARGV[8])
 redis.call('HSET', KEYS[1], 'at', ARGV[3])
 redis.call('HSETNX', KEYS[1], 'c', ARGV[3])
 redis.call('HSETNX', KEYS[1], 'title', ARGV[4])
@@ -133,10 +135,23 @@ class LangChainRedisStore:
         title = next((m.text[:80] for m in write.messages if m.role == "human"), "")
         summarized = write.summarized if write.summary is not None else -1
         await self._guard(self._finish(keys=[meta, turns, lock], args=[
-            lock_token, ttl, now_ms, title, write.summary or "", summarized, len(write.messages)]))
+            lock_token, ttl, now_ms, title, write.summary or "", summarized, len(write.messages),
+            write.turn_id]))
         self.rstore.ended(lock_token)
         return True
 
+    async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
+                             target: str, answer: StoredMessage) -> bool:
+        keys, sid = self.rstore.keys.session(str(session)), str(session)
+        try:
+            pipe = self.rstore.redis.pipeline(transaction=False)
+            pipe.zadd(keys.turns, {turn_id: int(time.time() * 1000)}, nx=True)
+            pipe.hget(keys.meta, "lt")
+            claimed, last = await self._guard(pipe.execute())
+            return bool(claimed and last == target
+                        and await self._thread(self._replace_last, sid, answer))
+        finally:
+            await self.rstore.release(session, lock_token)
     async def info(self, session: SessionKey) -> SessionInfo | None:
         return await self.rstore.info(session)  # the meta hash is kept for both backends
 
@@ -224,6 +239,16 @@ class LangChainRedisStore:
         for key in keys[excess:]:  # one TTL for the whole conversation, as RedisStore keeps
             pipe.expire(key, self.rstore.ttl)
         pipe.execute()
+
+    def _replace_last(self, sid: str, answer: StoredMessage) -> bool:
+        docs = self._docs(sid)
+        if not docs or docs[-1][2].role != "ai":
+            return False
+        key, turn_id, _ = docs[-1]
+        history = self._history(sid)
+        history.index.drop_keys([key])
+        history.add_messages([_encode(answer, turn_id, int(time.time() * 1000) * 100)])
+        return True
 
     def _drop(self, sid: str, user: str | None = None, turn: str | None = None) -> int:
         """Delete all messages, one turn's, or a user's with the replies; count the rest."""

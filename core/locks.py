@@ -1,12 +1,19 @@
-"""`LocalQueues`: one FIFO per conversation inside a process, in front of the Redis lock."""
+"""Turn order: `LocalQueues`, one FIFO per conversation in a process, in front of the Redis
+lock; and `kept`, which renews that lock while a reply runs."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from core.errors import SwitchboardError
+from core.keys import SessionKey
+from core.store import HistoryStore
+
 Work = Callable[[], Awaitable[None]]
+log = logging.getLogger("switchboard.turn")
 
 
 class LocalQueues:
@@ -48,3 +55,32 @@ async def _queue_then(lock: asyncio.Lock, work: Work) -> None:
             lock.release()  # it was ours already: hand it on
         raise
     await acquiring
+
+
+@contextlib.asynccontextmanager
+async def kept(store: HistoryStore, session: SessionKey, token: str) -> AsyncIterator[None]:
+    """Keep a conversation's Redis lock alive while a reply runs; give it back on failure."""
+    keepers: list[asyncio.Task[None]] = []
+    # Most turns end long before the lock needs renewing: start the keeper only then.
+    timer = asyncio.get_running_loop().call_later(
+        store.lock_ms / 3000,
+        lambda: keepers.append(asyncio.create_task(_renew(store, session, token))))
+    try:
+        yield
+    except BaseException:
+        # Shielded: a framework that cancels again must not leave the lock held until expiry.
+        with contextlib.suppress(SwitchboardError, asyncio.CancelledError):
+            await asyncio.shield(store.release(session, token))
+        raise
+    finally:
+        timer.cancel()
+        for keeper in keepers:
+            keeper.cancel()
+
+
+async def _renew(store: HistoryStore, session: SessionKey, token: str) -> None:
+    while True:
+        if not await store.keep_lock(session, token):
+            log.warning("lock lost session=%s", session)
+            return
+        await asyncio.sleep(store.lock_ms / 3000)

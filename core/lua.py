@@ -30,7 +30,7 @@ return 0
 # images (how many of the newest images the window refers to are read with it).
 # Returns {0, pttl, holder} when another holder has the lock, {2} when turn_id is already
 # stored, else {1, messages, total, summary, summarized, {id, data, id, data...}, model,
-# persona} (the last two '' unless chosen).
+# persona, last turn} ('' when unset).
 # A conversation that never had an image costs one EXISTS: its turns parse no message here.
 OPEN = """
 local cur = redis.call('GET', KEYS[4])
@@ -43,7 +43,7 @@ if redis.call('ZSCORE', KEYS[3], ARGV[4]) then
 end
 redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[2])
 local msgs = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[3]), -1)
-local meta = redis.call('HMGET', KEYS[2], 'n', 'sum', 'upto', 'pm', 'pp')
+local meta = redis.call('HMGET', KEYS[2], 'n', 'sum', 'upto', 'pm', 'pp', 'lt')
 local files, want = {}, tonumber(ARGV[6])
 if want > 0 and redis.call('EXISTS', KEYS[5]) == 1 then
   for i = #msgs, 1, -1 do
@@ -57,13 +57,14 @@ if want > 0 and redis.call('EXISTS', KEYS[5]) == 1 then
   end
 end
 return {1, msgs, meta[1] or '0', meta[2] or '', meta[3] or '0', files, meta[4] or '',
-        meta[5] or ''}
+        meta[5] or '', meta[6] or ''}
 """
 
 # Store one turn at most once. KEYS: history, meta, turns, lock, files.
 # ARGV: turn_id, token, ttl_s, max_len, now_ms, title, summary, summarized (-1: keep),
 # k (image count), max_images, k pairs of image id and data, then the messages.
 # The turn id guards the append: a retry after a lost reply finds it and writes nothing.
+# Meta `lt` names the turn whose answer is last: only that answer may be regenerated.
 # Image ids start with their time in hex, so past `max_images` the oldest go first.
 COMMIT = """
 local fresh = redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[1]) == 1
@@ -84,6 +85,7 @@ if fresh then
   redis.call('HSET', KEYS[2], 'at', ARGV[5])
   redis.call('HSETNX', KEYS[2], 'c', ARGV[5])
   redis.call('HSETNX', KEYS[2], 'title', ARGV[6])
+  redis.call('HSET', KEYS[2], 'lt', ARGV[1])
   if ARGV[8] ~= '-1' then redis.call('HSET', KEYS[2], 'sum', ARGV[7], 'upto', ARGV[8]) end
   if redis.call('ZCARD', KEYS[3]) > 64 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -65) end
 end
@@ -91,6 +93,24 @@ for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
 redis.call('EXPIRE', KEYS[5], ARGV[3])
 if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
 return fresh and 1 or 0
+"""
+
+# Regenerate: replace the last answer, once per turn id, only if it still answers `target`.
+# KEYS: history, meta, turns, lock, files. ARGV: turn_id, token, ttl_s, target, answer,
+# now_ms. Returns 1 when replaced, 0 when the turn id was seen or the answer is not the last.
+REPLACE = """
+local done = redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[1]) == 0
+local last = redis.call('LINDEX', KEYS[1], -1)
+local ok = not done and redis.call('HGET', KEYS[2], 'lt') == ARGV[4] and last ~= false
+  and string.sub(last, 1, 8) == '{"r":"a"'
+if ok then
+  redis.call('LSET', KEYS[1], -1, ARGV[5])
+  redis.call('HSET', KEYS[2], 'at', ARGV[6])
+end
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+redis.call('EXPIRE', KEYS[5], ARGV[3])
+if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
+return ok and 1 or 0
 """
 
 # KEYS: lock. ARGV: token, lock_ms. Extend the lock only while we still hold it.

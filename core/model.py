@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, BaseMessageChunk
 from langchain_openai import ChatOpenAI
 
-from core.errors import ModelError, ModelTimeout
+from core.errors import ModelError, ModelTimeout, SwitchboardError
 from core.offline import OfflineChatModel
 from core.settings import CoreSettings
 
@@ -71,3 +71,14 @@ def as_model_error(exc: BaseException) -> ModelError | None:
     if isinstance(exc, asyncio.TimeoutError):
         return ModelTimeout("deadline")
     return None
+
+
+def classify(exc: BaseException) -> tuple[str, SwitchboardError | None]:
+    """The outcome to record, and the error tree's exception to raise instead, if any."""
+    if isinstance(exc, SwitchboardError):
+        return type(exc).__name__, None
+    if isinstance(exc, asyncio.CancelledError | GeneratorExit):
+        return "cancelled", None
+    mapped = as_model_error(exc) if isinstance(exc, Exception) else None
+    return type(mapped or exc).__name__, mapped
+

@@ -37,7 +37,8 @@ class Scripts:
 
     def __init__(self) -> None:
         self.source = {name: getattr(lua, name) for name in
-                       ("RATE", "OPEN", "COMMIT", "KEEP", "RELEASE", "ERASE_SHARED")}
+                       ("RATE", "OPEN", "COMMIT", "REPLACE", "KEEP", "RELEASE",
+                                   "ERASE_SHARED")}
         self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
 
     async def load(self, redis: AnyRedis) -> None:
@@ -159,6 +160,16 @@ class RedisStore:
         finally:
             self.ended(lock_token)
 
+    async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
+                             target: str, answer: StoredMessage) -> bool:
+        keys = self.keys.session(str(session))
+        args = (turn_id, lock_token, self.ttl, target, answer.encode(), int(time.time() * 1000))
+        try:
+            result = await self._run(lambda p: self._eval(p, "REPLACE", keys.all, *args))
+            return bool(result[0])
+        finally:
+            self.ended(lock_token)
+
     async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:
         lock = self.keys.session(str(session)).lock
         result = await self._run(lambda p: self._eval(p, "KEEP", (lock,), lock_token,
@@ -234,7 +245,7 @@ def _loaded(opened: list[Any], token: str) -> Loaded:
     pairs = opened[5]
     files = {str(pairs[i]): str(pairs[i + 1]) for i in range(0, len(pairs), 2)}
     return Loaded(messages, int(opened[2]), str(opened[3]), int(opened[4]), token, files,
-                  _choice(opened[6], opened[7]))
+                  _choice(opened[6], opened[7]), str(opened[8] or ""))
 
 
 def _choice(model: Any, persona: Any) -> Choice:

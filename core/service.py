@@ -9,18 +9,18 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import replace
 
-from core import context, inputs
+from core import context, inputs, locks
 from core.config import DEFAULT
 from core.errors import ModelError, SwitchboardError
-from core.keys import SessionKey, UserKey
+from core.keys import SessionKey, Speaker, UserKey
 from core.locks import LocalQueues
 from core.messages import StoredMessage
-from core.model import ChatModel, as_model_error
+from core.model import ChatModel, classify
 from core.presets import Catalog, Menu
 from core.settings import CoreSettings
 from core.store import Choice, HistoryStore, Loaded, SessionInfo, TurnWrite
 from core.transcribe import OfflineTranscriber, Transcriber
-from core.turn import Turn, TurnRecord, Work, cost, human
+from core.turn import Turn, TurnRecord, Work, again, cost, human, pieces
 
 __all__ = ["PROMPT_IMAGES", "ChatService", "Turn", "TurnRecord"]  # adapters import these here
 log = logging.getLogger("switchboard.turn")
@@ -60,21 +60,21 @@ class ChatService:
         midway stores the text yielded so far, since the user saw it; otherwise nothing.
         """
         async with self._turn(turn, keep_partial) as work:
-            if work.heard:
-                yield work.heard
-            end = asyncio.get_running_loop().time() + self._deadline(work)
-            chunks = aiter(work.model.astream(work.prompt.messages))
-            async with contextlib.aclosing(chunks):  # type: ignore[type-var]
-                while True:
-                    # A per-chunk wait, not asyncio.timeout: a timeout spanning `yield` would
-                    # cancel the consumer's task wherever it happens to be.
-                    remaining = end - asyncio.get_running_loop().time()
-                    try:
-                        chunk = await asyncio.wait_for(anext(chunks), max(remaining, 0.001))
-                    except StopAsyncIteration:
-                        break
-                    if piece := work.add(chunk):
-                        yield piece
+            async for piece in pieces(work, self._deadline(work)):
+                yield piece
+
+    async def regenerate(self, session: SessionKey, speaker: Speaker, target: str | None,
+                         press: str, *, keep_partial: bool = False
+                         ) -> AsyncGenerator[str, None]:
+        """Answer turn `target`'s question again (None: the last turn's), in place of its answer.
+
+        `press` names the request: the same press twice is answered once. NotLastAnswer if
+        another turn came since; like a new message, it counts against the rate limit.
+        """
+        turn = Turn(session, speaker, "", f"re:{target or 'last'}:{press}")
+        async with self._turn(turn, keep_partial, redo=target or "") as work:
+            async for piece in pieces(work, self._deadline(work)):
+                yield piece
 
     @property
     def model(self) -> ChatModel:
@@ -124,14 +124,19 @@ class ChatService:
         return await self.store.erase_user(user)
 
     @contextlib.asynccontextmanager
-    async def _turn(self, turn: Turn, keep_partial: bool = False) -> AsyncIterator[Work]:
-        """Open, lock and prepare one turn; store it when the body completes."""
+    async def _turn(self, turn: Turn, keep_partial: bool = False,
+                    redo: str | None = None) -> AsyncIterator[Work]:
+        """Open, lock and prepare one turn; store it when the body completes.
+
+        With `redo` (a turn id, or "" for the last) the turn answers that turn's question
+        again and replaces its answer."""
         started, outcome, work = time.perf_counter(), "ok", None
         self._active += 1
         self._idle.clear()
         try:
             # Plain text is checked before anything is counted; files once the turn is open.
-            given = None if turn.uploads else await self._given(turn, vision=False)
+            plain = not turn.uploads and redo is None
+            given = await self._given(turn, vision=False) if plain else None
             admitted = False
 
             async def count() -> None:  # behind a local sibling: over the limit is told at once
@@ -142,10 +147,8 @@ class ChatService:
 
             async with self._queues.hold(str(turn.session), count):
                 loaded = await self._open(turn, admitted)
-                async with self._locked(turn.session, loaded.lock_token):
-                    vision = self.catalog.vision(loaded.choice.model)
-                    given = given or await self._given(turn, vision)
-                    user_msg, work = self._prompt(turn, loaded, given)
+                async with locks.kept(self.store, turn.session, loaded.lock_token):
+                    user_msg, work, loaded = await self._prepare(turn, loaded, given, redo)
                     try:
                         yield work
                     except BaseException:
@@ -154,7 +157,7 @@ class ChatService:
                         raise
                     await self._commit(turn, loaded, user_msg, work)
         except BaseException as exc:
-            outcome, mapped = _classify(exc)
+            outcome, mapped = classify(exc)
             if mapped is None:
                 raise
             raise mapped from exc
@@ -174,44 +177,28 @@ class ChatService:
         return await inputs.prepare(turn.text, turn.uploads, limits, self.transcriber,
                                     self.settings.max_input_chars)
 
-    def _prompt(self, turn: Turn, loaded: Loaded, given: inputs.Input
-                ) -> tuple[StoredMessage, Work]:
+    async def _prepare(self, turn: Turn, loaded: Loaded, given: inputs.Input | None,
+                       redo: str | None) -> tuple[StoredMessage, Work, Loaded]:
+        """The user's message and the work of answering it (the stored one, to regenerate)."""
+        if redo is not None:
+            loaded, user_msg, target = again(loaded, redo or None)
+            work = self._work(turn, loaded, user_msg, inputs.Input(user_msg.text))
+            work.redo = target
+            return user_msg, work, loaded
+        given = given or await self._given(turn, self.catalog.vision(loaded.choice.model))
+        user_msg = human(turn, given)
+        return user_msg, self._work(turn, loaded, user_msg, given), loaded
+
+    def _work(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
+              given: inputs.Input) -> Work:
         """The chosen persona's prompt and preset's budget; earlier images if it can see."""
-        choice, user_msg = loaded.choice, human(turn, given)
+        choice = loaded.choice
         if not self.catalog.vision(choice.model):
             loaded = replace(loaded, files={})
         prompt = context.build(self.catalog.prompt(choice.persona), turn.speaker, loaded,
                                user_msg, self.catalog.budget(choice.model), given.files)
-        work = Work(prompt, self.catalog.model(choice.model), self.catalog.preset(choice.model),
+        return Work(prompt, self.catalog.model(choice.model), self.catalog.preset(choice.model),
                     choice.model, inputs.heard_quote(given.heard), tuple(given.files.items()))
-        return user_msg, work
-
-    @contextlib.asynccontextmanager
-    async def _locked(self, session: SessionKey, token: str) -> AsyncIterator[None]:
-        """Keep the conversation lock alive while the reply runs; give it back on failure."""
-        keepers: list[asyncio.Task[None]] = []
-        # Most turns end long before the lock needs renewing: start the keeper only then.
-        timer = asyncio.get_running_loop().call_later(
-            self.store.lock_ms / 3000,
-            lambda: keepers.append(asyncio.create_task(self._keep(session, token))))
-        try:
-            yield
-        except BaseException:
-            # Shielded: a framework that cancels again must not leave the lock held until expiry.
-            with contextlib.suppress(SwitchboardError, asyncio.CancelledError):
-                await asyncio.shield(self.store.release(session, token))
-            raise
-        finally:
-            timer.cancel()
-            for keeper in keepers:
-                keeper.cancel()
-
-    async def _keep(self, session: SessionKey, token: str) -> None:
-        while True:
-            if not await self.store.keep_lock(session, token):
-                log.warning("lock lost session=%s", session)
-                return
-            await asyncio.sleep(self.store.lock_ms / 3000)
 
     async def _keep_partial(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
                             work: Work) -> None:
@@ -225,6 +212,11 @@ class ChatService:
         if not answer.strip():
             raise ModelError("empty answer")
         reply = StoredMessage("ai", answer, user_msg.at)
+        if work.redo is not None:
+            if not await self.store.replace_answer(turn.session, loaded.lock_token, turn.turn_id,
+                                                   work.redo, reply):
+                log.warning("regenerated answer not stored session=%s", turn.session)
+            return
         summary = await self._fold(work, loaded.summary) if fold else None
         write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
                           work.files)
@@ -255,14 +247,3 @@ class ChatService:
                  record.platform, record.session, outcome, seconds * 1000, record.tokens)
         for observe in self.observers:
             observe(record)
-
-
-def _classify(exc: BaseException) -> tuple[str, SwitchboardError | None]:
-    """The outcome to record, and the error tree's exception to raise instead, if any."""
-    if isinstance(exc, SwitchboardError):
-        return type(exc).__name__, None
-    if isinstance(exc, asyncio.CancelledError | GeneratorExit):
-        return "cancelled", None
-    mapped = as_model_error(exc) if isinstance(exc, Exception) else None
-    return type(mapped or exc).__name__, mapped
-

@@ -29,6 +29,7 @@ class Loaded:
     lock_token: str
     files: dict[str, str] = field(default_factory=dict)  # image id -> "mime;base64"
     choice: Choice = Choice()
+    last_turn: str = ""  # the turn whose answer is last: the one `regenerate` may replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,12 @@ class HistoryStore(Protocol):
 
         Returns False when the turn id was already stored (nothing written twice).
         """
+        ...
+
+    async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
+                             target: str, answer: StoredMessage) -> bool:
+        """Put `answer` in place of the last one if it still answers turn `target`, once per
+        `turn_id`, and release the lock; False when nothing was replaced."""
         ...
 
     async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field, replace
 
 from langchain_core.messages import BaseMessage
 
 from core import context, inputs
 from core.attachments import Upload
 from core.config import Preset
+from core.errors import NotLastAnswer
 from core.keys import SessionKey, Speaker
 from core.messages import StoredMessage
 from core.model import ChatModel
+from core.store import Loaded
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,7 @@ class Work:
     preset_name: str
     heard: str = ""  # transcripts of voice notes, quoted: shown before the answer, not stored
     files: tuple[tuple[str, str], ...] = ()  # the message's new images, for the store
+    redo: str | None = None  # regenerating: the turn whose answer this one replaces
     parts: list[str] = field(default_factory=list)
     tokens: int = 0
     answered_by: str = ""
@@ -77,3 +83,32 @@ def human(turn: Turn, given: inputs.Input) -> StoredMessage:
     """The user's message as stored: its text, who said it, and the ids of its images."""
     return StoredMessage("human", given.text, int(time.time()), turn.speaker.display_name,
                          str(turn.speaker.user), tuple(image_id for image_id, _ in given.images))
+
+
+def again(loaded: Loaded, target: str | None) -> tuple[Loaded, StoredMessage, str]:
+    """For regenerating: the conversation before the last answer, its question, and the turn
+    it answered (`target`, or whichever is last); NotLastAnswer if that is not the last."""
+    messages, target = loaded.messages, target or loaded.last_turn
+    if (not target or loaded.last_turn != target or len(messages) < 2
+            or messages[-1].role != "ai" or messages[-2].role != "human"):
+        raise NotLastAnswer()
+    return replace(loaded, messages=messages[:-2], total=loaded.total - 2), messages[-2], target
+
+
+async def pieces(work: Work, deadline: float) -> AsyncGenerator[str, None]:
+    """The answer as the model streams it (after what was heard), within `deadline` seconds."""
+    if work.heard:
+        yield work.heard
+    end = asyncio.get_running_loop().time() + deadline
+    chunks = aiter(work.model.astream(work.prompt.messages))
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        while True:
+            # A per-chunk wait, not asyncio.timeout: a timeout spanning `yield` would cancel
+            # the consumer's task wherever it happens to be.
+            remaining = end - asyncio.get_running_loop().time()
+            try:
+                chunk = await asyncio.wait_for(anext(chunks), max(remaining, 0.001))
+            except StopAsyncIteration:
+                break
+            if piece := work.add(chunk):
+                yield piece

@@ -17,6 +17,7 @@ from core.errors import (
     DuplicateTurn,
     ModelError,
     ModelTimeout,
+    NotLastAnswer,
     RateLimited,
     StoreUnavailable,
     SwitchboardError,
@@ -25,8 +26,8 @@ from core.errors import (
 
 # Most specific first: the first matching class decides the status.
 _STATUS: tuple[tuple[type[SwitchboardError], int], ...] = (
-    (RateLimited, 429), (UserError, 422), (DuplicateTurn, 409), (ConversationBusy, 409),
-    (StoreUnavailable, 503), (ModelTimeout, 504), (ModelError, 502))
+    (RateLimited, 429), (NotLastAnswer, 409), (UserError, 422), (DuplicateTurn, 409),
+    (ConversationBusy, 409), (StoreUnavailable, 503), (ModelTimeout, 504), (ModelError, 502))
 DUPLICATE = "this Idempotency-Key was already answered in this conversation"
 
 

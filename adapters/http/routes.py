@@ -132,6 +132,22 @@ async def messages(session_id: SessionId, user: Caller, service: Service,
         s.MessageOut(role="ai", text=m.text, at=m.at, rendered=web(m.text)) for m in stored])
 
 
+async def regenerate(session_id: SessionId, user: Caller, service: Service,
+                     idempotency_key: IdemKey = None) -> s.ChatOut:
+    """Answer the conversation's last question again, in place of its last answer.
+
+    409 if there is no answer to replace; the same Idempotency-Key twice regenerates once.
+    """
+    session = SessionKey.api(user, session_id)
+    if not await service.history(session, 1):
+        raise _not_found()
+    speaker = Speaker(user, unquote(user.parts[0]), "the HTTP API")
+    press = idempotency_key or uuid.uuid4().hex
+    reply = "".join([p async for p in service.regenerate(session, speaker, None, press)])
+    return s.ChatOut(session_id=session_id, reply=reply,
+                     turn_count=await _turn_count(service, session))
+
+
 async def delete_session(session_id: SessionId, user: Caller, service: Service) -> Response:
     """Forget one of the caller's conversations."""
     session = SessionKey.api(user, session_id)
@@ -156,6 +172,8 @@ def api_router() -> APIRouter:
     router.add_api_route("/sessions", list_sessions, methods=["GET"], responses=s.AUTH_ERRORS)
     router.add_api_route("/sessions/{session_id}/messages", messages, methods=["GET"],
                          responses=s.FOUND_ERRORS)
+    router.add_api_route("/sessions/{session_id}/regenerate", regenerate, methods=["POST"],
+                         responses={**s.FOUND_ERRORS, 409: s.ERROR, 429: s.ERROR, 502: s.ERROR})
     router.add_api_route("/sessions/{session_id}", delete_session, methods=["DELETE"],
                          status_code=204, responses=s.FOUND_ERRORS)
     router.add_api_route("/me", forget_me, methods=["DELETE"], responses=s.AUTH_ERRORS)

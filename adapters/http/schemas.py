@@ -115,6 +115,7 @@ class HealthOut(BaseModel):
 
 
 _E: dict[str, object] = {"model": ErrorOut}
+ERROR = _E
 AUTH_ERRORS: dict[int | str, dict[str, object]] = {401: {**_E, "description": "Bad token"}}
 TURN_ERRORS: dict[int | str, dict[str, object]] = {
     **AUTH_ERRORS, 409: _E, 413: _E, 415: _E, 422: _E, 429: _E, 502: _E, 503: _E, 504: _E}
