@@ -21,7 +21,7 @@ from core.settings import Rate
 from core.store import Choice, Loaded, SessionInfo, TurnWrite
 
 META = ("title", "n", "c", "at")  # the meta hash fields a listing shows
-SPENT = ("n", "c", "at", "title", "sum", "upto")  # what a reset clears (the choice stays)
+SPENT = ("n", "c", "at", "title", "sum", "upto", "lt")  # what a reset clears (the choice stays)
 DEFAULT_CHOICE = Choice()
 # Renewed while a reply runs, so it can be short: a crashed holder frees the conversation fast.
 LOCK_MS = 30_000
