@@ -197,11 +197,32 @@ class FakeDiscord:
         return mid
 
     async def command(self, name: str, who: Json, *, channel: int = CHANNEL,
-                      guild: bool = True, permissions: int = 0) -> int:
-        """Dispatch an INTERACTION_CREATE for a slash command; returns the interaction id."""
+                      guild: bool = True, permissions: int = 0,
+                      options: dict[str, str] | None = None) -> int:
+        """Dispatch an INTERACTION_CREATE for a slash command; returns the interaction id.
+
+        `options` are the string options the user filled in, by name.
+        """
+        given = [{"name": k, "type": 3, "value": v} for k, v in (options or {}).items()]
+        return await self._interaction(2, name, given, who, channel, guild, permissions)
+
+    async def autocomplete(self, name: str, who: Json, option: str, typed: str, *,
+                           channel: int = CHANNEL, guild: bool = True) -> int:
+        """Dispatch an autocomplete interaction (type 4) while the user types `option`.
+
+        The bot answers with a callback of type 8 whose `data.choices` are its suggestions.
+        """
+        focused = [{"name": option, "type": 3, "value": typed, "focused": True}]
+        return await self._interaction(4, name, focused, who, channel, guild, 0)
+
+    async def _interaction(self, kind: int, name: str, options: list[Json], who: Json,
+                           channel: int, guild: bool, permissions: int) -> int:
         iid = next(self._ids)
-        data: Json = {"id": str(iid), "application_id": str(APP), "type": 2,
-                      "data": {"id": "1", "name": name, "type": 1}, "token": f"itok{iid}",
+        command: Json = {"id": "1", "name": name, "type": 1}
+        if options:
+            command["options"] = options
+        data: Json = {"id": str(iid), "application_id": str(APP), "type": kind,
+                      "data": command, "token": f"itok{iid}",
                       "version": 1, "locale": "en-US", "app_permissions": "0",
                       "entitlements": [], "attachment_size_limit": 8_000_000,
                       "channel_id": str(channel), "context": 0 if guild else 1,
