@@ -87,6 +87,9 @@ def test_the_menu_lists_options_with_the_current_one_selected() -> None:
     assert select["initial_option"]["value"] == "smart"
     [_, actions] = menu_blocks("Now gone", "persona", options, "gone")
     assert "initial_option" not in actions["elements"][0]
+    assert [b["type"] for b in menu_blocks("None here", "model", [], "default")] == ["section"]
+    many = [Option(f"m{i}", "") for i in range(130)]
+    assert len(menu_blocks("Many", "model", many, "m0")[1]["elements"][0]["options"]) == 100
 
 
 def test_the_shared_hint_is_spelled_for_slack() -> None:
@@ -95,14 +98,19 @@ def test_the_shared_hint_is_spelled_for_slack() -> None:
 
 
 @pytest.fixture
+def config_text() -> str:
+    return FILE
+
+
+@pytest.fixture
 async def presets(tmp_path: Path, make_settings: Callable[..., CoreSettings], redis: Redis,
                   openai_fake: FakeOpenAI, model_http: AsyncClient,
-                  monkeypatch: pytest.MonkeyPatch) -> ChatService:
+                  monkeypatch: pytest.MonkeyPatch, config_text: str) -> ChatService:
     monkeypatch.setenv("SMART_API_KEY", "sk-smart-secret-456")
     settings = make_settings(OPENAI_API_KEY="sk-test-fake-key-123",
                              OPENAI_BASE_URL=openai_fake.base_url,
                              SWITCHBOARD_MODEL_MAX_RETRIES="0",
-                             SWITCHBOARD_CONFIG=str(config(tmp_path, FILE)))
+                             SWITCHBOARD_CONFIG=str(config(tmp_path, config_text)))
     store = RedisStore(redis, settings.redis_prefix, settings.history_ttl, 200)
     await store.scripts.load(redis)
     return ChatService(store, Catalog(settings, load_file(settings.config_file), model_http),
@@ -182,6 +190,14 @@ async def test_help_lists_the_choices(slack: Slack) -> None:
     said = await answer(slack, "help")
     assert said["text"] == HELP
     assert "`/switchboard model`" in HELP and "`/switchboard persona`" in HELP
+
+
+@pytest.mark.parametrize("config_text", [FILE + '[platforms."slack:T1"]\nmodels = ["fast"]\n'])
+async def test_a_workspace_rule_narrows_the_menu(slack: Slack, presets: ChatService) -> None:
+    shown = await answer(slack, "model")
+    assert [o["value"] for o in shown["blocks"][1]["elements"][0]["options"]] == ["fast"]
+    assert "initial_option" not in shown["blocks"][1]["elements"][0]  # default: not offered
+    assert (await answer(slack, "model smart"))["text"].startswith("There is no model called")
 
 
 def menu_choice(fake: FakeSlack, kind: Kind, value: str, channel: str = "DU1") -> str:

@@ -72,8 +72,9 @@ def menu_blocks(text: str, kind: Kind, options: Sequence[Option],
     selected = [i for i in items if i["value"] == chosen]
     if selected:
         select["initial_option"] = selected[0]
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}},
-            {"type": "actions", "elements": [select]}]
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    # Slack refuses a whole message holding an empty menu: then the text alone.
+    return [section, {"type": "actions", "elements": [select]}] if items else [section]
 
 
 def _label(option: Option) -> str:
