@@ -21,9 +21,9 @@ from adapters.slack.slash import (
     ACTION_IDS,
     CHOOSE_IN_DM,
     Asked,
-    kind_of,
     menu_blocks,
     parse,
+    picked,
     slack_hint,
 )
 from core.config import load_file
@@ -65,14 +65,17 @@ def test_what_the_slash_command_asks_for(text: str, channel: str, asked: Asked) 
     assert parse(text, channel) == asked
 
 
-@pytest.mark.parametrize(("action_id", "kind"), [
-    ("switchboard_choose_model", "model"),
-    ("switchboard_choose_persona", "persona"),
-    ("switchboard_choose_other", None),
-    ("", None),
+@pytest.mark.parametrize(("action_id", "value", "channel", "asked"), [
+    ("switchboard_choose_model", "fast", "DU1", Asked("choose", "model", "fast")),
+    ("switchboard_choose_persona", "pirate", "DU1", Asked("choose", "persona", "pirate")),
+    ("switchboard_choose_model", "fast", "C1", Asked("choose outside a DM", "model", "fast")),
+    ("switchboard_choose_model", "", "DU1", None),
+    ("switchboard_choose_other", "fast", "DU1", None),
+    ("", "fast", "DU1", None),
 ])
-def test_which_menu_chose(action_id: str, kind: Kind | None) -> None:
-    assert kind_of(action_id) == kind
+def test_what_a_menu_choice_asks_for(action_id: str, value: str, channel: str,
+                                     asked: Asked | None) -> None:
+    assert picked(action_id, value, channel) == asked
 
 
 def test_the_menu_lists_options_with_the_current_one_selected() -> None:
@@ -227,3 +230,7 @@ async def test_the_menu_chooses_too(slack: Slack, presets: ChatService,
     await slack.send(menu_choice(slack.fake, "persona", "nobody"))
     await wait_for(lambda: len(slack.fake.responses) == 3)
     assert slack.fake.responses[-1]["text"].startswith("There is no persona called “nobody”")
+    await slack.send(menu_choice(slack.fake, "model", "smart", channel="C1"))
+    await wait_for(lambda: len(slack.fake.responses) == 4)
+    assert slack.fake.responses[-1]["text"] == CHOOSE_IN_DM
+    assert (await presets.choice(DM)).model == "fast"

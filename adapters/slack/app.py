@@ -17,10 +17,11 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import commands
+from adapters.commands import Kind
 from adapters.slack.conversation import Incoming, Responder, from_person, message_decision
 from adapters.slack.delivery import quietly
 from adapters.slack.settings import SlackSettings
-from adapters.slack.slash import CHOOSE_IN_DM, Asked, kind_of, menu_blocks, parse, slack_hint
+from adapters.slack.slash import CHOOSE_IN_DM, Asked, menu_blocks, parse, picked, slack_hint
 from adapters.slack.transport import web_client
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
@@ -105,8 +106,10 @@ class SlackBot:
     async def on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
                          respond: AsyncRespond) -> None:
         await ack()  # at once: the store may take longer than Slack's 3 seconds
+        asked = parse(str(command.get("text", "")), str(command.get("channel_id", "")))
+        user = UserKey.of("slack", str(command["team_id"]), str(command["user_id"]))
         blocks: Blocks = []
-        text = await commands.outcome(self._command(command, blocks),
+        text = await commands.outcome(self._command(asked, user, blocks),
                                       where="slack command /switchboard")
         await respond(text=text, blocks=blocks or None, response_type="ephemeral")
 
@@ -114,20 +117,18 @@ class SlackBot:
                              action: dict[str, Any], respond: AsyncRespond) -> None:
         """A choice made in the menu under `/switchboard model` (or `persona`)."""
         await ack()
-        kind, name = kind_of(str(action.get("action_id"))), action.get("selected_option")
-        if kind is None or not isinstance(name, dict):
+        option = action.get("selected_option") or {}
+        asked = picked(str(action.get("action_id", "")), str(option.get("value", "")),
+                       str((body.get("channel") or {}).get("id", "")))
+        if asked is None:
             return
-        command = {"team_id": (body.get("team") or {}).get("id") or body["user"].get("team_id"),
-                   "user_id": body["user"]["id"],
-                   "channel_id": (body.get("channel") or {}).get("id", ""),
-                   "text": f"{kind} {name.get('value', '')}"}
-        text = await commands.outcome(self._command(command, []),
+        team = (body.get("team") or {}).get("id") or body["user"].get("team_id")
+        user = UserKey.of("slack", str(team), str(body["user"]["id"]))
+        text = await commands.outcome(self._command(asked, user, []),
                                       where="slack menu /switchboard")
         await respond(text=text, response_type="ephemeral", replace_original=True)
 
-    async def _command(self, command: dict[str, Any], blocks: Blocks) -> str:
-        asked = parse(str(command.get("text", "")), str(command.get("channel_id", "")))
-        user = UserKey.of("slack", str(command["team_id"]), str(command["user_id"]))
+    async def _command(self, asked: Asked, user: UserKey, blocks: Blocks) -> str:
         service, dm = self.responder.service, SessionKey.direct(user)
         if asked.action == "forget":
             return await commands.forget(service, user)
@@ -136,14 +137,14 @@ class SlackBot:
         if asked.action == "choose" and asked.kind:
             return await commands.choose(service, dm, asked.kind, asked.name)
         if asked.action == "show" and asked.kind:
-            return await self._show(dm, asked, blocks)
+            return await self._show(dm, asked.kind, blocks)
         if asked.action == "choose outside a DM":
             return CHOOSE_IN_DM
         return IN_CHANNEL if asked.action == "reset outside a DM" else HELP
 
-    async def _show(self, session: SessionKey, asked: Asked, blocks: Blocks) -> str:
+    async def _show(self, session: SessionKey, kind: Kind, blocks: Blocks) -> str:
         """What is chosen and what may be, with a menu choosing among them."""
-        service, kind = self.responder.service, asked.kind or "model"
+        service = self.responder.service
         text = slack_hint(await commands.current(service, session, kind), kind)
         chosen = await service.choice(session)
         blocks.extend(menu_blocks(text, kind, commands.options(service, session, kind),

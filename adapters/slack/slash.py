@@ -51,9 +51,12 @@ def parse(text: str, channel: str) -> Asked:
     return Asked("reset") if dm else Asked("reset outside a DM")
 
 
-def kind_of(action_id: str) -> Kind | None:
-    """Which choice a menu's `static_select` makes, from its action id."""
-    return next((k for k, a in ACTION_IDS.items() if a == action_id), None)
+def picked(action_id: str, value: str, channel: str) -> Asked | None:
+    """What choosing `value` in a `/switchboard` menu asks for; None for another menu."""
+    kind = next((k for k, a in ACTION_IDS.items() if a == action_id), None)
+    if kind is None or not value:
+        return None
+    return Asked("choose" if channel.startswith("D") else "choose outside a DM", kind, value)
 
 
 def slack_hint(text: str, kind: Kind) -> str:
