@@ -6,13 +6,7 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.conversation import (
-    Choice,
-    Decision,
-    command_choice,
-    message_decision,
-    session_key,
-)
+from adapters.slack.conversation import Decision, message_decision, session_key
 from core.keys import SessionKey, UserKey
 
 BOT = "UBOT"
@@ -48,16 +42,3 @@ def test_which_messages_are_answered(fields: dict[str, Any], follow: bool,
 ])
 def test_whose_conversation_an_event_is(fields: dict[str, Any], session: SessionKey) -> None:
     assert session_key(event(**fields), "T1") == session
-
-
-@pytest.mark.parametrize(("text", "channel", "choice"), [
-    ("forget", "C1", "forget"),
-    (" Forget ", "D1", "forget"),
-    ("reset", "D1", "reset"),
-    ("RESET", "C1", "reset outside a DM"),  # a channel's threads are reset by starting anew
-    ("help", "D1", "help"),
-    ("", "D1", "help"),
-    ("reset everything", "D1", "help"),
-])
-def test_what_the_slash_command_asks_for(text: str, channel: str, choice: Choice) -> None:
-    assert command_choice(text, channel) == choice

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,15 +17,11 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import commands
-from adapters.slack.conversation import (
-    Incoming,
-    Responder,
-    command_choice,
-    from_person,
-    message_decision,
-)
+from adapters.commands import Kind
+from adapters.slack.conversation import Incoming, Responder, from_person, message_decision
 from adapters.slack.delivery import quietly
 from adapters.slack.settings import SlackSettings
+from adapters.slack.slash import CHOOSE_IN_DM, Asked, menu_blocks, parse, picked, slack_hint
 from adapters.slack.transport import web_client
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
@@ -35,10 +32,13 @@ HELP = ("Mention me in a channel and I answer in a thread; each thread is its ow
         "In a direct message we have one running conversation. You can also send me images, "
         "voice or audio clips, PDFs and text files.\n"
         "`/switchboard reset` starts our direct-message conversation over, "
-        f"`/switchboard forget` {commands.FORGET_HELP}, `/switchboard help` shows this.")
+        "`/switchboard model` and `/switchboard persona` show or (with a name) choose its "
+        f"model and my persona, `/switchboard forget` {commands.FORGET_HELP}, "
+        "`/switchboard help` shows this.")
 IN_CHANNEL = ("Each thread here is its own conversation: mention me in a new message to start "
               "over. `/switchboard reset` in a direct message resets that conversation.")
 Next = Callable[[], Awaitable[BoltResponse]]
+Blocks = list[dict[str, Any]]
 
 
 def build_app(service: ChatService, settings: SlackSettings) -> AsyncApp:
@@ -52,6 +52,7 @@ def build_app(service: ChatService, settings: SlackSettings) -> AsyncApp:
     app.event("app_mention")(bot.on_mention)
     app.event("message")(bot.on_message)
     app.command("/switchboard")(bot.on_command)
+    app.action(re.compile(r"^switchboard_choose_(model|persona)$"))(bot.on_menu_choice)
     return app
 
 
@@ -105,15 +106,47 @@ class SlackBot:
     async def on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
                          respond: AsyncRespond) -> None:
         await ack()  # at once: the store may take longer than Slack's 3 seconds
-        text = await commands.outcome(self._command(command), where="slack command /switchboard")
-        await respond(text=text, response_type="ephemeral")
-
-    async def _command(self, command: dict[str, Any]) -> str:
-        choice = command_choice(str(command.get("text", "")), str(command.get("channel_id", "")))
+        asked = parse(str(command.get("text", "")), str(command.get("channel_id", "")))
         user = UserKey.of("slack", str(command["team_id"]), str(command["user_id"]))
-        service = self.responder.service
-        if choice == "forget":
+        blocks: Blocks = []
+        text = await commands.outcome(self._command(asked, user, blocks),
+                                      where="slack command /switchboard")
+        await respond(text=text, blocks=blocks or None, response_type="ephemeral")
+
+    async def on_menu_choice(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
+                             action: dict[str, Any], respond: AsyncRespond) -> None:
+        """A choice made in the menu under `/switchboard model` (or `persona`)."""
+        await ack()
+        option = action.get("selected_option") or {}
+        asked = picked(str(action.get("action_id", "")), str(option.get("value", "")),
+                       str((body.get("channel") or {}).get("id", "")))
+        if asked is None:
+            return
+        team = (body.get("team") or {}).get("id") or body["user"].get("team_id")
+        user = UserKey.of("slack", str(team), str(body["user"]["id"]))
+        text = await commands.outcome(self._command(asked, user, []),
+                                      where="slack menu /switchboard")
+        await respond(text=text, response_type="ephemeral", replace_original=True)
+
+    async def _command(self, asked: Asked, user: UserKey, blocks: Blocks) -> str:
+        service, dm = self.responder.service, SessionKey.direct(user)
+        if asked.action == "forget":
             return await commands.forget(service, user)
-        if choice == "reset":
-            return await commands.reset(service, SessionKey.direct(user), user)
-        return IN_CHANNEL if choice == "reset outside a DM" else HELP
+        if asked.action == "reset":
+            return await commands.reset(service, dm, user)
+        if asked.action == "choose" and asked.kind:
+            return await commands.choose(service, dm, asked.kind, asked.name)
+        if asked.action == "show" and asked.kind:
+            return await self._show(dm, asked.kind, blocks)
+        if asked.action == "choose outside a DM":
+            return CHOOSE_IN_DM
+        return IN_CHANNEL if asked.action == "reset outside a DM" else HELP
+
+    async def _show(self, session: SessionKey, kind: Kind, blocks: Blocks) -> str:
+        """What is chosen and what may be, with a menu choosing among them."""
+        service = self.responder.service
+        text = slack_hint(await commands.current(service, session, kind), kind)
+        chosen = await service.choice(session)
+        blocks.extend(menu_blocks(text, kind, commands.options(service, session, kind),
+                                  chosen.model if kind == "model" else chosen.persona))
+        return text

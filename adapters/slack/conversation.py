@@ -23,7 +23,6 @@ from core.service import ChatService, Turn
 
 log = logging.getLogger("switchboard.slack")
 Decision = Literal["answer", "ignore", "if the thread is ours"]
-Choice = Literal["reset", "forget", "help", "reset outside a DM"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,16 +98,6 @@ def message_decision(event: Mapping[str, Any], bot_user: str | None,
     if bot_user and f"<@{bot_user}>" in str(event.get("text", "")):
         return "ignore"
     return "if the thread is ours"
-
-
-def command_choice(text: str, channel: str) -> Choice:
-    """What `/switchboard <text>` asks for; only the DM conversation can be reset."""
-    word = text.strip().lower()
-    if word == "forget":
-        return "forget"
-    if word != "reset":
-        return "help"
-    return "reset" if channel.startswith("D") else "reset outside a DM"
 
 
 class Responder:
