@@ -171,3 +171,6 @@ async def test_only_admins_change_a_shared_group(chooser: ChatService,
         assert {c["user_id"] for c in tg.called("getChatMember")} == {11, 22}
         tg.members[(GROUP["id"], BOB["id"])] = "creator"
         await say(tg, GROUP, BOB, "/model fast", "uses the model fast.")
+        tg.fail("getChatMember", 400, "Bad Request: chat not found")
+        await say(tg, GROUP, BOB, "/model smart", "Something went wrong on my side")
+        assert (await chooser.choice(SHARED)).model == "fast"
