@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import TextIO
 
+from adapters import commands
 from adapters.failures import notice
 from core.attachments import Limits, Upload, check_size
 from core.errors import InvalidText
@@ -14,7 +15,9 @@ from core.messages import StoredMessage
 from core.service import ChatService, Turn
 
 HELP = "Type a message and press Enter. /attach PATH sends a file with your next message, " \
-       "/reset starts over, /history shows this conversation, /quit leaves."
+       "/reset starts over, /history shows this conversation, /model and /persona show the " \
+       "model and persona (/model NAME, /persona NAME choose one), /quit leaves."
+CHOICES: dict[str, commands.Kind] = {"/model": "model", "/persona": "persona"}
 
 
 def session_key(speaker: Speaker) -> SessionKey:
@@ -59,6 +62,8 @@ class Terminal:
             self._show(await self.service.history(self.session))
         elif command in ("/help", "/?"):
             self.say(HELP)
+        elif command.split(maxsplit=1)[:1] in (["/model"], ["/persona"]):
+            await self._choice(text.strip())
         elif command.startswith("/attach"):
             await self._attach(text.strip()[len("/attach"):].strip())
         else:
@@ -71,6 +76,14 @@ class Terminal:
             await self._stream(turn)
         else:
             self.say(await self.service.reply(turn))
+
+    async def _choice(self, line: str) -> None:
+        """`/model` or `/persona` alone shows the choice; with a name, chooses it."""
+        word, *name = line.split(maxsplit=1)
+        kind = CHOICES[word.lower()]
+        work = commands.choose(self.service, self.session, kind, name[0]) if name \
+            else commands.current(self.service, self.session, kind)
+        self.say(await commands.outcome(work, where="terminal"))
 
     async def _attach(self, path: str) -> None:
         """Read a file now (its size checked first); it goes with the next message."""

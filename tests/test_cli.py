@@ -121,3 +121,24 @@ def test_attach_sends_a_file_with_the_next_message(project_root: Path, redis_url
     assert "Can't read" in out and "No such file" in out
     assert "I can't read .zip files" in out
     assert out.count("You sent 1 image") == 1, "a file goes with one message only"
+
+
+def test_model_and_persona_list_and_choose(project_root: Path, redis_url: str, prefix: str,
+                                           tmp_path: Path) -> None:
+    (tmp_path / "switchboard.toml").write_text(
+        '[models.fast]\nmodel = "fast-model"\ndescription = "Quick answers"\n'
+        '[personas.pirate]\ndescription = "Talks like a pirate"\nprompt = "Talk like a pirate."\n')
+    env = {"REDIS_URL": redis_url, "SWITCHBOARD_REDIS_PREFIX": prefix,
+           "SWITCHBOARD_CONFIG": str(tmp_path / "switchboard.toml")}
+    lines = b"/model\n/model fast\n/model\n/model nope\n/persona pirate\n/persona\n/help\n"
+    result = switchboard("chat", "--user", "ed", stdin=lines, env=env)
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr
+    assert "This conversation's model is default." in out
+    assert "• fast: Quick answers" in out
+    assert "From now on this conversation uses the model fast." in out
+    assert "This conversation's model is fast." in out
+    assert "There is no model called “nope” here. Choose one of: default, fast." in out
+    assert "From now on this conversation uses the persona pirate." in out
+    assert "This conversation's persona is pirate." in out
+    assert "/model NAME" in out

@@ -55,13 +55,14 @@ async def test_commands_are_registered_at_start_and_explained(
         methods = [c.method for c in tg.calls]
         assert methods.index("setMyCommands") < methods.index("getUpdates")
         names = [c["command"] for c in tg.called("setMyCommands")[0]["commands"]]
-        assert names == ["start", "help", "reset", "forget"]
+        assert names == ["start", "help", "reset", "forget", "model", "persona"]
         await say(tg, ALICE, "/start", HELP)
         await tg.send_text(chat_of(ALICE), ALICE, "/help")
         await wait_for(lambda: shown(tg, 11).count(HELP) == 2)
         await say(tg, ALICE, "/nope", UNKNOWN)
         assert shown(tg, 11) == [HELP, HELP, UNKNOWN] and openai_fake.requests == []
-        assert all(word in HELP for word in ("assistant", "/reset", "/forget", "mention"))
+        assert all(word in HELP for word in ("assistant", "/reset", "/forget", "/model",
+                                             "/persona", "mention"))
 
 
 async def test_only_allowed_users_are_answered(

@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram import flood
+from adapters.telegram.choices import BUTTON, Choices
 from adapters.telegram.handlers import COMMANDS, HELP, UNKNOWN, TelegramChat
 from adapters.telegram.inbox import (
     REPLAY_AFTER,
@@ -51,13 +52,16 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
     if settings.webhook_url:
         builder = builder.updater(None)  # the HTTP app feeds updates in webhook mode
     app: TelegramApp = builder.build()
-    chat = TelegramChat(service, settings)
+    chat, choices = TelegramChat(service, settings), Choices(service, settings)
     app.add_handler(TypeHandler(Update, chat.gate), group=-1)
     app.add_handlers([
         CommandHandler(("start", "help"), chat.saying(HELP)),
         CommandHandler("reset", chat.on_reset),
         CommandHandler("forget", chat.on_forget),
         CallbackQueryHandler(chat.on_forget_button, pattern=r"^forget:(yes|no):\d+$"),
+        CommandHandler("model", choices.command("model")),
+        CommandHandler("persona", choices.command("persona")),
+        CallbackQueryHandler(choices.on_button, pattern=BUTTON),
         MessageHandler(_MESSAGES & filters.TEXT & ~filters.COMMAND, chat.on_text),
         MessageHandler(_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE,
                        chat.saying(UNKNOWN)),

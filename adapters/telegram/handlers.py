@@ -39,11 +39,14 @@ Context = ContextTypes.DEFAULT_TYPE
 PLATFORM = "telegram"
 COMMANDS = (BotCommand("start", "What this bot does"), BotCommand("help", "How to use it"),
             BotCommand("reset", "Start a fresh conversation"),
-            BotCommand("forget", "Erase everything kept about you"))
+            BotCommand("forget", "Erase everything kept about you"),
+            BotCommand("model", "Show or choose the model for this conversation"),
+            BotCommand("persona", "Show or choose the bot's persona here"))
 HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember our "
         "conversation. I also read photos, voice notes, PDFs and text files.\n"
         "In groups, mention me or reply to one of my messages.\n"
-        "/reset starts a fresh conversation. /forget erases everything I keep about you.")
+        "/reset starts a fresh conversation. /forget erases everything I keep about you.\n"
+        "/model and /persona show or choose the model and persona of this conversation.")
 NOT_TEXT = ("Sorry, I can't read that kind of message. Send text, photos, voice notes, "
             "PDFs or text files.")
 UNKNOWN = "I don't know that command. Try /help."

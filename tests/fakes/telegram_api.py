@@ -188,6 +188,7 @@ class FakeTelegram:
         self.changes: list[Change] = []  # every successful send, edit and delete, in order
         self._raw: dict[tuple[int, int], str] = {}  # the last text as sent, markup included
         self._updates: list[dict[str, Any]] = []
+        self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> status; else "member"
         self._arrived = asyncio.Event()
         self._ids = itertools.count(1)
         self._message_ids = itertools.count(5000)
@@ -397,6 +398,22 @@ class FakeTelegram:
 
     async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
         return True
+
+    async def _m_getChatMember(self, params: dict[str, Any]) -> Any:
+        """A ChatMember: "creator" and "administrator" as set in `members`, else "member"."""
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        status = self.members.get((chat_id, user_id), "member")
+        who = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        if status == "creator":
+            return {"status": status, "user": who, "is_anonymous": False}
+        if status == "administrator":
+            rights = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                      "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                      "can_change_info", "can_invite_users", "can_post_stories",
+                      "can_edit_stories", "can_delete_stories")
+            return {"status": status, "user": who, **dict.fromkeys(rights, False),
+                    "can_manage_chat": True}
+        return {"status": status, "user": who}
 
     async def _m_sendChatAction(self, params: dict[str, Any]) -> Any:
         return True
