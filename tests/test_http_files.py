@@ -41,6 +41,9 @@ async def test_multipart_files_and_a_streamed_voice_note(
         assert sent.status_code == 200, sent.text
         assert "Budget is 40k" in str(openai_fake.requests[-1]["messages"])
         assert len(image_parts(openai_fake.requests[-1])) == 1
+        sid = sent.json()["session_id"]
+        [asked, _] = (await api.get(f"/v1/sessions/{sid}/messages")).json()["messages"]
+        assert (asked["text"], asked["files"], asked["images"]) == ("read these", ["notes.pdf"], 1)
         streamed = await api.post("/v1/chat/stream", data={"message": ""},
                                   files={"files": ("voice.ogg", note, "audio/ogg")})
         tokens = "".join(data["text"] for event, data in parse_sse(streamed.text)

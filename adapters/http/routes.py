@@ -18,7 +18,9 @@ from adapters.http.errors import from_core
 from adapters.http.render_web import web
 from adapters.http.sse import EventStream, Relay, events
 from core.errors import SwitchboardError
+from core.inputs import as_sent
 from core.keys import SessionKey, Speaker, UserKey
+from core.messages import StoredMessage
 from core.service import ChatService, Turn
 
 # Declares the bearer scheme in OpenAPI; the Verifier does the checking.
@@ -128,8 +130,15 @@ async def messages(session_id: SessionId, user: Caller, service: Service,
     if not stored:
         raise _not_found()
     return s.MessagesOut(session_id=session_id, messages=[
-        s.MessageOut(role="human", text=m.text, at=m.at) if m.role == "human" else
+        _human(m) if m.role == "human" else
         s.MessageOut(role="ai", text=m.text, at=m.at, rendered=web(m.text)) for m in stored])
+
+
+def _human(message: StoredMessage) -> s.MessageOut:
+    """What the user sent: their words, and the files by name (not their extracted text)."""
+    sent = as_sent(message.text, len(message.files))
+    return s.MessageOut(role="human", text=sent.text, at=message.at, files=list(sent.files),
+                        images=sent.images)
 
 
 async def regenerate(session_id: SessionId, user: Caller, service: Service,

@@ -82,6 +82,9 @@ class MessageOut(BaseModel):
     at: int = Field(description="Unix seconds.")
     rendered: list[dict[str, Any]] | None = Field(
         None, description="An answer's Markdown as the web page's block tree (`render_web`).")
+    files: list[str] = Field(default_factory=list, description="A user message's documents, "
+                             "by name; their text is not repeated here.")
+    images: int = Field(0, description="How many images came with a user message.")
 
 
 class MessagesOut(BaseModel):
