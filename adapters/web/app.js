@@ -9,6 +9,7 @@ const state = {
   busy: false,
   files: [],        // pending: { file, url } where url is an object URL for images, else ""
   shown: new Set(), // object URLs of thumbnails in the conversation, freed when it is cleared
+  menu: false,      // the model and persona pickers are filled
 };
 
 function headers(extra) {
@@ -122,6 +123,121 @@ function clearConversation() {
   state.shown.clear();
 }
 
+// Model and persona: two pickers filled from GET /v1/models. The server keeps a choice with the
+// conversation, so a picker's value is sent only when it differs from what this page last sent
+// for the conversation (remembered per conversation in this browser; a new one has "default").
+
+const CHOICES = ["model", "persona"];
+
+function sentFor(id) {
+  const had = { model: "default", persona: "default" };
+  if (!id) return had;
+  try { return Object.assign(had, JSON.parse(localStorage.getItem("sb.choice." + id) || "{}")); }
+  catch (_) { return had; }
+}
+
+function remember(id, choice) {
+  if (id) localStorage.setItem("sb.choice." + id, JSON.stringify(choice));
+}
+
+function fillPicker(name, options) {
+  const select = $(name);
+  select.replaceChildren();
+  for (const o of options) {
+    const option = document.createElement("option");
+    option.value = o.name;
+    option.textContent = o.name;  // the operator's text: never markup
+    if (o.description) option.title = o.description;
+    select.appendChild(option);
+  }
+  $(name + "-choice").hidden = options.length <= 1;  // just the default: nothing to choose
+}
+
+function showChoices(choice) {
+  for (const name of CHOICES) {
+    const select = $(name);
+    if (Array.from(select.options).some((o) => o.value === choice[name])) select.value = choice[name];
+    else if (select.options.length) select.selectedIndex = 0;
+  }
+}
+
+async function loadModels() {
+  const data = await (await api("/v1/models")).json();
+  fillPicker("model", data.models);
+  fillPicker("persona", data.personas);
+  showChoices(sentFor(state.session));
+  state.menu = true;
+}
+
+function picked() {
+  // { all: what the conversation will use, send: the part it does not have yet }
+  const all = sentFor(state.session), send = {};
+  for (const name of CHOICES) {
+    const select = $(name);
+    if (select.options.length > 1 && select.value && select.value !== all[name]) {
+      send[name] = all[name] = select.value;
+    }
+  }
+  return { all, send };
+}
+
+// Regenerate: one button under the last answer, with a fresh Idempotency-Key each time it is
+// drawn, so a double click (or a retried request) is one regeneration.
+
+function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));  // randomUUID needs https
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function dropRegenerate() {
+  for (const old of document.querySelectorAll("#messages .actions")) old.remove();
+}
+
+function placeRegenerate() {
+  dropRegenerate();
+  const last = $("messages").lastElementChild;
+  if (!last || !last.classList.contains("ai") || !state.session) return;
+  const bar = document.createElement("div");
+  bar.className = "actions";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "regenerate";
+  button.textContent = "Regenerate";
+  button.title = "Answer the last message again, in place of this answer";
+  const key = newKey();
+  button.addEventListener("click", () => regenerate(last, button, key));
+  bar.appendChild(button);
+  $("messages").appendChild(bar);
+}
+
+async function regenerate(bubble, button, key) {
+  if (button.disabled || state.busy) return;
+  button.disabled = true;
+  state.busy = true;
+  $("send").disabled = true;
+  showError("");
+  bubble.classList.add("regenerating");
+  const id = state.session;
+  const path = "/v1/sessions/" + encodeURIComponent(id);
+  try {
+    const res = await api(path + "/regenerate", { method: "POST", headers: { "Idempotency-Key": key } });
+    const reply = (await res.json()).reply;
+    let tree = null;  // the server's tree, as for every finished answer
+    try {
+      const last = (await (await api(path + "/messages?limit=1")).json()).messages.pop();
+      if (last && last.role === "ai" && last.text === reply) tree = last.rendered;
+    } catch (_) { /* rendered here instead */ }
+    if (bubble.isConnected) setText(bubble, reply, tree);
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    bubble.classList.remove("regenerating");
+    state.busy = false;
+    $("send").disabled = false;
+    if (bubble.isConnected && state.session === id) placeRegenerate();
+  }
+}
+
 function appendText(div, text) {
   // Re-rendered at most once a frame, however fast the tokens arrive.
   div.raw += text;
@@ -154,6 +270,7 @@ async function api(path, options) {
 async function loadSessions() {
   const data = await (await api("/v1/sessions")).json();
   $("status").textContent = state.token ? "Signed in with a token" : "Local development user";
+  if (!state.menu) loadModels().catch(() => {});
   const list = $("sessions");
   list.replaceChildren();
   for (const s of data.sessions) {
@@ -178,6 +295,8 @@ async function openSession(id) {
   try {
     const data = await (await api("/v1/sessions/" + encodeURIComponent(id) + "/messages")).json();
     for (const m of data.messages) addMessage(m.role, m.text, m.rendered);
+    placeRegenerate();
+    showChoices(sentFor(id));
   } catch (err) {
     if (err.status === 404) setSession(null); else showError(err.message);
   }
@@ -218,16 +337,17 @@ async function streamReply(res, bubble) {
   if (!bubble.ended) showError("The connection dropped before the reply was complete.");
 }
 
-function requestBody(text, files) {
+function requestBody(text, files, choice) {
   // Files go as multipart/form-data (the browser sets its boundary); text alone as JSON.
   if (!files.length) {
-    const body = { message: text };
+    const body = Object.assign({ message: text }, choice);
     if (state.session) body.session_id = state.session;
     return { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } };
   }
   const form = new FormData();
   form.append("message", text);
   if (state.session) form.append("session_id", state.session);
+  for (const [name, value] of Object.entries(choice)) form.append(name, value);
   for (const item of files) form.append("files", item.file, item.file.name);
   return { body: form };
 }
@@ -236,12 +356,16 @@ async function send(text, files) {
   state.busy = true;
   $("send").disabled = true;
   showError("");
+  dropRegenerate();
   const mine = addMessage("human", text, null, files);
+  const choice = picked();
   try {
-    const res = await api("/v1/chat/stream", Object.assign({ method: "POST" }, requestBody(text, files)));
+    const res = await api("/v1/chat/stream",
+                          Object.assign({ method: "POST" }, requestBody(text, files, choice.send)));
     const bubble = addMessage("ai", "");
     bubble.classList.add("streaming");
     await streamReply(res, bubble);
+    remember(state.session, choice.all);  // the server took it before the stream began
   } catch (err) {
     mine.remove();
     $("input").value = text;  // keep what was typed, and the files, so it can be sent again
@@ -252,6 +376,7 @@ async function send(text, files) {
   } finally {
     state.busy = false;
     $("send").disabled = false;
+    placeRegenerate();
     await loadSessions().catch(() => {});
   }
 }
@@ -293,6 +418,7 @@ function start() {
     state.token = $("token").value.trim();
     $("token").value = "";
     if (state.token) sessionStorage.setItem("sb.token", state.token); else sessionStorage.removeItem("sb.token");
+    state.menu = false;  // another user may be offered other choices
     openSession(state.session).catch((err) => showError(err.message));
   });
   $("composer").addEventListener("submit", (e) => {
