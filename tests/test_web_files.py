@@ -111,6 +111,12 @@ async def test_dropped_pdf_is_read_and_named_in_the_bubble(
         assert await mine.locator("b, img").count() == 0
         assert "Budget is 40k" in str(openai_fake.requests[-1]["messages"])
         assert image_parts(openai_fake.requests[-1]) == []
+        await page.locator(".msg.ai").last.wait_for()
+        await page.reload()  # the history names the file; its text stays with the model
+        await page.locator(".msg.human .file .name").wait_for()
+        shown = await page.locator(".msg.human .file .name").text_content() or ""
+        assert shown.startswith("<b>Budget</b>") and shown.endswith(".pdf")  # as text
+        assert "Budget is 40k" not in (await page.locator(".msg.human").text_content() or "")
 
 
 async def test_a_refused_file_shows_the_servers_error_and_stays_pending(

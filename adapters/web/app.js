@@ -52,6 +52,7 @@ function fileIcon(file) {
   // A small badge with the name's extension (PDF, MD, OGG...); no emoji font needed.
   const ext = /\.([a-z0-9]{1,5})$/i.exec(file.name);
   if (ext) return ext[1].toUpperCase();
+  if (isImage(file)) return "IMG";
   return /^audio\//.test(file.type) ? "AUDIO" : "FILE";
 }
 
@@ -75,6 +76,13 @@ function fileBadge(item, tag) {
     el.append(icon, name);
   }
   return el;
+}
+
+// A stored message's files, as the history API names them (images are kept, not shown again).
+function sentFiles(m) {
+  const named = (m.files || []).map((name) => ({ file: { name: name, type: "" } }));
+  const images = Array.from({ length: m.images || 0 }, () => ({ file: { name: "image", type: "image/" } }));
+  return named.concat(images);
 }
 
 function fileList(items) {
@@ -294,7 +302,7 @@ async function openSession(id) {
   if (!id) return loadSessions();
   try {
     const data = await (await api("/v1/sessions/" + encodeURIComponent(id) + "/messages")).json();
-    for (const m of data.messages) addMessage(m.role, m.text, m.rendered);
+    for (const m of data.messages) addMessage(m.role, m.text, m.rendered, sentFiles(m));
     placeRegenerate();
     showChoices(sentFor(id));
   } catch (err) {
