@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import TextIO
 
@@ -15,8 +18,9 @@ from core.messages import StoredMessage
 from core.service import ChatService, Turn
 
 HELP = "Type a message and press Enter. /attach PATH sends a file with your next message, " \
-       "/reset starts over, /history shows this conversation, /model and /persona show the " \
-       "model and persona (/model NAME, /persona NAME choose one), /quit leaves."
+       "/retry answers your last message again, /reset starts over, /history shows this " \
+       "conversation, /model and /persona show the model and persona (/model NAME, " \
+       "/persona NAME choose one), /quit leaves."
 CHOICES: dict[str, commands.Kind] = {"/model": "model", "/persona": "persona"}
 
 
@@ -58,6 +62,8 @@ class Terminal:
         if command == "/reset":
             await self.service.reset(self.session, self.speaker.user)
             self.say("Started a fresh conversation.")
+        elif command == "/retry":
+            await self._retry()
         elif command == "/history":
             self._show(await self.service.history(self.session))
         elif command in ("/help", "/?"):
@@ -73,9 +79,18 @@ class Terminal:
         files, self.attached = tuple(self.attached), []  # sent once, whatever the outcome
         turn = Turn(self.session, self.speaker, text, uploads=files)
         if self.interactive:
-            await self._stream(turn)
+            await self._stream(self.service.stream(turn))
         else:
             self.say(await self.service.reply(turn))
+
+    async def _retry(self) -> None:
+        """Answer the last message again, in place of its answer."""
+        stream = self.service.regenerate(self.session, self.speaker, None, uuid.uuid4().hex)
+        if self.interactive:
+            await self._stream(stream)
+            return
+        async with contextlib.aclosing(stream):
+            self.say("".join([piece async for piece in stream]))
 
     async def _choice(self, line: str) -> None:
         """`/model` or `/persona` alone shows the choice; with a name, chooses it."""
@@ -99,12 +114,13 @@ class Terminal:
         self.say(f"Attached {upload.name} ({len(upload.data) // 1024 + 1} KB): it goes with "
                  "your next message.")
 
-    async def _stream(self, turn: Turn) -> None:
+    async def _stream(self, stream: AsyncGenerator[str, None]) -> None:
         self.out.write("switchboard> ")
         try:
-            async for piece in self.service.stream(turn):
-                self.out.write(piece)
-                self.out.flush()
+            async with contextlib.aclosing(stream):
+                async for piece in stream:
+                    self.out.write(piece)
+                    self.out.flush()
         finally:
             self.say("")
 

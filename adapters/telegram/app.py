@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram import flood
+from adapters.telegram.answer import BUTTON as REGENERATE
 from adapters.telegram.choices import BUTTON, Choices
 from adapters.telegram.handlers import COMMANDS, HELP, UNKNOWN, TelegramChat
 from adapters.telegram.inbox import (
@@ -30,6 +31,7 @@ from adapters.telegram.inbox import (
     InboxProcessor,
     replaying,
 )
+from adapters.telegram.regen import Regenerate
 from adapters.telegram.settings import TelegramSettings
 from core.service import ChatService
 
@@ -62,6 +64,7 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
         CommandHandler("model", choices.command("model")),
         CommandHandler("persona", choices.command("persona")),
         CallbackQueryHandler(choices.on_button, pattern=BUTTON),
+        CallbackQueryHandler(Regenerate(service, settings).on_button, pattern=REGENERATE),
         MessageHandler(_MESSAGES & filters.TEXT & ~filters.COMMAND, chat.on_text),
         MessageHandler(_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE,
                        chat.saying(UNKNOWN)),

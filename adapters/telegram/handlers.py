@@ -25,10 +25,9 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from adapters import commands
 from adapters.files import Remote, fetch
-from adapters.pager import answer
 from adapters.telegram import media
+from adapters.telegram.answer import deliver
 from adapters.telegram.outbox import Outbox
-from adapters.telegram.sender import pager
 from adapters.telegram.settings import TelegramSettings
 from core.attachments import Limits
 from core.keys import SessionKey, Speaker, UserKey
@@ -46,7 +45,8 @@ HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember 
         "conversation. I also read photos, voice notes, PDFs and text files.\n"
         "In groups, mention me or reply to one of my messages.\n"
         "/reset starts a fresh conversation. /forget erases everything I keep about you.\n"
-        "/model and /persona show or choose the model and persona of this conversation.")
+        "/model and /persona show or choose the model and persona of this conversation.\n"
+        "↻ Regenerate under my latest answer asks me for another one.")
 NOT_TEXT = ("Sorry, I can't read that kind of message. Send text, photos, voice notes, "
             "PDFs or text files.")
 UNKNOWN = "I don't know that command. Try /help."
@@ -162,8 +162,8 @@ class TelegramChat:
         session, box = session_key(update, self.settings.shared_groups), outbox(message, bot)
         turn = Turn(session, speaker(user), text, turn_id=f"{message.chat.id}:{message.message_id}")
         stream = self._fetched(turn, files) if files else self.service.stream(turn)
-        await answer(pager(box, self.settings.edit_interval), stream, box.say,
-                     where=f"telegram session={session}")
+        await deliver(box, self.settings.edit_interval, stream, question=message.message_id,
+                      asker=user.id, where=f"telegram session={session}")
 
     async def _fetched(self, turn: Turn, files: tuple[Remote, ...]
                        ) -> AsyncGenerator[str, None]:

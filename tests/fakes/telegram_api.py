@@ -188,6 +188,7 @@ class FakeTelegram:
         self.changes: list[Change] = []  # every successful send, edit and delete, in order
         self._raw: dict[tuple[int, int], str] = {}  # the last text as sent, markup included
         self._updates: list[dict[str, Any]] = []
+        self.markups: dict[tuple[int, int], dict[str, Any]] = {}  # inline keyboards shown
         self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> status; else "member"
         self._arrived = asyncio.Event()
         self._ids = itertools.count(1)
@@ -425,7 +426,23 @@ class FakeTelegram:
         chat_id, text = int(params["chat_id"]), _checked(params)
         message_id = next(self._message_ids)
         self._show(chat_id, message_id, params)
+        if params.get("reply_markup"):
+            self.markups[(chat_id, message_id)] = params["reply_markup"]
         return _message(chat_id, message_id, text)
+
+    async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.texts:
+            raise ValueError("message to edit not found")
+        markup = params.get("reply_markup") or None
+        if self.markups.get(key) == markup:
+            raise ValueError("message is not modified: specified new message content and "
+                             "reply markup are exactly the same")
+        if markup is None:
+            self.markups.pop(key, None)
+        else:
+            self.markups[key] = markup
+        return _message(*key, self.texts[key])
 
     async def _m_sendMessageDraft(self, params: dict[str, Any]) -> Any:
         chat_id, draft_id = params.get("chat_id"), params.get("draft_id")
