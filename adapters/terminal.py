@@ -13,6 +13,7 @@ from adapters import commands
 from adapters.failures import notice
 from core.attachments import Limits, Upload, check_size
 from core.errors import InvalidText
+from core.inputs import as_sent
 from core.keys import SessionKey, Speaker, UserKey
 from core.messages import StoredMessage
 from core.service import ChatService, Turn
@@ -128,8 +129,13 @@ class Terminal:
         if not messages:
             self.say("No messages yet in this conversation.")
         for message in messages:
-            who = (message.name or "you") if message.role == "human" else "switchboard"
-            self.say(f"{who}: {message.text}")
+            if message.role != "human":
+                self.say(f"switchboard: {message.text}")
+                continue
+            sent = as_sent(message.text, len(message.files))
+            files = [*sent.files, *(["an image"] * sent.images)]
+            extra = f" [sent {', '.join(files)}]" if files else ""
+            self.say(f"{message.name or 'you'}: {sent.text}{extra}")
 
 
 def _read(path: str, limits: Limits) -> Upload:

@@ -114,13 +114,14 @@ def test_attach_sends_a_file_with_the_next_message(project_root: Path, redis_url
     (tmp_path / "notes.zip").write_bytes(media.zip_named_png())
     env = {"REDIS_URL": redis_url, "SWITCHBOARD_REDIS_PREFIX": prefix}
     lines = (f"/attach {tmp_path / 'photo.png'}\nwhat is this?\n/attach {tmp_path}/nope.png\n"
-             f"/attach {tmp_path / 'notes.zip'}\nand this?\nplain again\n").encode()
+             f"/attach {tmp_path / 'notes.zip'}\nand this?\nplain again\n/history\n").encode()
     out = switchboard("chat", "--user", "di", stdin=lines, env=env).stdout.decode()
     assert "Attached photo.png" in out
     assert "You sent 1 image" in out  # the offline model saw it
     assert "Can't read" in out and "No such file" in out
     assert "I can't read .zip files" in out
     assert out.count("You sent 1 image") == 1, "a file goes with one message only"
+    assert "di: what is this? [sent an image]" in out
 
 
 def test_model_and_persona_list_and_choose(project_root: Path, redis_url: str, prefix: str,
