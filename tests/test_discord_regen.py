@@ -125,3 +125,15 @@ async def test_only_the_asker_may_press(
     assert refusal["data"]["flags"] == EPHEMERAL
     assert len(openai_fake.requests) == 1 and len(answers(api)) == 1
     assert api.buttons(int(first["id"]))  # still there for the asker
+
+
+async def test_a_button_still_works_after_a_restart(
+        discord_api: FakeDiscord, llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    numbered(openai_fake)
+    async with running(discord_api, llm_service) as api:
+        await asked(api, "hello", 1, channel=DM_ALICE)
+    first = answers(discord_api, DM_ALICE)[0]
+    async with running(discord_api, llm_service) as api:  # a new process: no view in memory
+        await api.press(int(first["id"]), button(api, first), ALICE, guild=False)
+        await wait_for(lambda: len(answers(api, DM_ALICE)) == 2)
+    assert answers(discord_api, DM_ALICE)[1]["content"] == "take 2"

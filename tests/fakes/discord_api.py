@@ -269,7 +269,7 @@ class FakeDiscord:
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
         self._log.append(frame)
         self.last_seq = frame["s"]
-        for socket in list(self._sockets):
+        for socket in [s for s in self._sockets if not s.closed]:  # a stopped bot's is closed
             await socket.send_str(json.dumps(frame))
 
     # REST
