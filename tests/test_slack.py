@@ -187,7 +187,7 @@ async def test_assistant_pane(slack: Slack, fake: FakeSlack, service: ChatServic
     names = [n for n, _ in fake.calls if n.startswith(("assistant.threads.set", "chat."))]
     assert names[:4] == ["assistant.threads.setSuggestedPrompts", "assistant.threads.setStatus",
                          "assistant.threads.setTitle", "chat.startStream"]
-    assert names[-1] == "chat.stopStream"
+    assert names[-2:] == ["chat.stopStream", "chat.update"]  # the update adds the button
     assert fake.called("assistant.threads.setTitle")[0]["title"] == "What is a haiku?"
     user = UserKey.of("slack", "T1", "U1")
     await stored(service, SessionKey.channel_member("slack", "T1", "DU1", thread, user=user), 2)

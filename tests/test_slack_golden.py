@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from adapters import render
@@ -13,6 +15,11 @@ from tests.golden import GOLDEN
 from tests.test_slack import dm, mention, running
 
 POSTED_LIMIT = 3900  # SLACK_MAX_MESSAGE_CHARS' default
+
+
+def updates(fake: FakeSlack) -> list[dict[str, Any]]:
+    """The `chat.update`s showing the answer, without the one adding the Regenerate button."""
+    return [u for u in fake.called("chat.update") if "blocks" not in u]
 
 
 async def _answer(fake: FakeSlack, service: ChatService, where: str, expected: list[str]) -> None:
@@ -34,7 +41,7 @@ async def test_slack_receives_the_rendered_answer(name: str, where: str, llm_ser
     limit = POSTED_LIMIT if where == "dm" else render.SLACK_BLOCK_LIMIT
     async with fake_slack() as fake:
         await _answer(fake, llm_service, where, render.slack_markdown(markdown, limit))
-        posted = fake.called("chat.postMessage") + fake.called("chat.update")
+        posted = fake.called("chat.postMessage") + updates(fake)
         assert all(p.get("markdown_text") and "text" not in p for p in posted)
 
 
@@ -46,7 +53,7 @@ async def test_a_streamed_block_that_changes_is_corrected(llm_service: ChatServi
     openai_fake.chunks = lambda text: text.splitlines(keepends=True)  # blocks settle
     async with fake_slack() as fake:
         await _answer(fake, llm_service, "thread", render.slack_markdown(markdown))
-        [update] = fake.called("chat.update")
+        [update] = updates(fake)
         [start] = fake.called("chat.startStream")
     assert start["chunks"] == [{"type": "markdown_text", "text": "- a\n- b"}]  # tight, at first
     assert update["markdown_text"] == render.slack_markdown(markdown)[0]
@@ -59,6 +66,6 @@ async def test_prose_streams_by_words_and_a_late_heading_is_corrected(
     async with fake_slack() as fake:
         await _answer(fake, llm_service, "thread", render.slack_markdown(markdown))
         [start] = fake.called("chat.startStream")
-        [update] = fake.called("chat.update")
+        [update] = updates(fake)
     assert start["chunks"][0]["text"] == "Plain"  # the first word, before the line was done
     assert update["markdown_text"].startswith("## Plain words arrive one after another")

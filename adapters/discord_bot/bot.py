@@ -13,6 +13,7 @@ from discord import app_commands
 from adapters.discord_bot.commands import SlashCommands
 from adapters.discord_bot.files import remotes
 from adapters.discord_bot.inflight import Inflight
+from adapters.discord_bot.regen import Regenerator, Watched
 from adapters.discord_bot.reply import Channel, pager, pages
 from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
 from adapters.discord_bot.settings import DiscordSettings
@@ -33,6 +34,7 @@ class DiscordBot:
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
         SlashCommands(service, settings).install(self.tree)
         self.inflight = Inflight()
+        self.regen = Regenerator(service, settings, client, self.inflight, render)
         client.event(self.on_message)
         client.event(self.on_ready)
 
@@ -52,10 +54,13 @@ class DiscordBot:
     async def _answer(self, message: discord.Message, turn: Turn) -> None:
         channel = Channel(message.channel, message if message.guild else None)
         show = pager(channel, self.settings.edit_interval, self.render)
+        watched = Watched(self._stream(message, turn))
         async with message.channel.typing():
             # A file that can't be fetched fails the stream: told like any other failure.
-            await answer(show, self._stream(message, turn), channel.send,
+            await answer(show, watched.pieces(), channel.send,
                          where=f"discord session={turn.session}")
+        if watched.done and show.message_ids:  # a finished answer may be answered again
+            await self.regen.offer(show.message_ids[-1], message.id, message.author.id)
 
     async def _stream(self, message: discord.Message, turn: Turn
                       ) -> AsyncGenerator[str, None]:

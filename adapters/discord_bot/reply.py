@@ -19,7 +19,7 @@ class Channel:
     """Where one answer goes: a channel, the first message replying to the question (in guilds)."""
 
     def __init__(self, channel: discord.abc.Messageable,
-                 reference: discord.Message | None) -> None:
+                 reference: discord.Message | discord.PartialMessage | None) -> None:
         self.channel, self.reference = channel, reference
 
     async def send(self, part: str) -> discord.Message:

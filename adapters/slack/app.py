@@ -20,9 +20,11 @@ from adapters import commands
 from adapters.commands import Kind
 from adapters.slack.conversation import Incoming, Responder, from_person, message_decision
 from adapters.slack.delivery import quietly
+from adapters.slack.regen import ACTION_ID, NOT_YOURS, Press, unoffer
 from adapters.slack.settings import SlackSettings
 from adapters.slack.slash import CHOOSE_IN_DM, Asked, menu_blocks, parse, picked, slack_hint
 from adapters.slack.transport import web_client
+from core.errors import NotLastAnswer
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
 
@@ -53,6 +55,7 @@ def build_app(service: ChatService, settings: SlackSettings) -> AsyncApp:
     app.event("message")(bot.on_message)
     app.command("/switchboard")(bot.on_command)
     app.action(re.compile(r"^switchboard_choose_(model|persona)$"))(bot.on_menu_choice)
+    app.action(ACTION_ID)(bot.on_regenerate)
     return app
 
 
@@ -127,6 +130,26 @@ class SlackBot:
         text = await commands.outcome(self._command(asked, user, []),
                                       where="slack menu /switchboard")
         await respond(text=text, response_type="ephemeral", replace_original=True)
+
+    async def on_regenerate(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
+                            action: dict[str, Any], client: AsyncWebClient,
+                            respond: AsyncRespond) -> None:
+        """The Regenerate button: the asker's press answers again in the same thread."""
+        await ack()  # at once: the answer streams long after Slack's 3 seconds
+        press, user = Press.parse(str(action.get("value", ""))), str(body["user"]["id"])
+        if press is None:
+            return
+        if user != press.asker:
+            await respond(text=NOT_YOURS, response_type="ephemeral", replace_original=False)
+            return
+        team = str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
+        channel, message = str((body.get("channel") or {}).get("id", "")), body["message"]
+        # Where the pressed answer is tells the conversation, as its question did.
+        event = {"user": user, "channel": channel, "ts": message["ts"],
+                 "thread_ts": message.get("thread_ts")}
+        watched = await self.responder.regenerate(client, Incoming.of(event, team, None), press)
+        if watched and (watched.done or isinstance(watched.error, NotLastAnswer)):
+            await unoffer(client, channel, message)  # replaced, or never again the last
 
     async def _command(self, asked: Asked, user: UserKey, blocks: Blocks) -> str:
         service, dm = self.responder.service, SessionKey.direct(user)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,6 +15,7 @@ from adapters.files import fetch
 from adapters.slack.delivery import deliver, tell
 from adapters.slack.files import SlackFile, described, remotes, shared_files
 from adapters.slack.names import Names
+from adapters.slack.regen import Press, Watched, offer
 from adapters.slack.reply import Target
 from adapters.slack.settings import SlackSettings
 from adapters.slack.stream import sink
@@ -108,22 +110,45 @@ class Responder:
 
     async def answer(self, client: AsyncWebClient, msg: Incoming) -> bool:
         """Answer one message; False when nothing was sent (a redelivered message)."""
-        target = Target(msg.channel, msg.reply_thread, msg.team, msg.user)
         speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
-        where = f"slack channel={msg.channel} ts={msg.ts}"
-        try:
+
+        async def stream() -> AsyncGenerator[str, None]:
             uploads = await self.uploads(client, msg)
             turn = Turn(msg.session, speaker, msg.text, msg.turn_id, uploads)
             # The user sees the answer grow: if they stop it, what they saw is kept as the answer.
-            await deliver(self.service.stream(turn, keep_partial=True),
-                          sink(client, target, self.settings), where)
+            async with contextlib.aclosing(self.service.stream(turn, keep_partial=True)) as got:
+                async for piece in got:
+                    yield piece
+
+        return await self._show(client, msg, stream(), msg.turn_id) is not None
+
+    async def regenerate(self, client: AsyncWebClient, msg: Incoming, press: Press
+                         ) -> Watched | None:
+        """Answer `press.target`'s question again, under the pressed answer; told privately."""
+        speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
+        again = self.service.regenerate(msg.session, speaker, press.target, press.nonce,
+                                        keep_partial=True)
+        return await self._show(client, msg, again, press.target, private=True)
+
+    async def _show(self, client: AsyncWebClient, msg: Incoming,
+                    stream: AsyncGenerator[str, None], question: str, *,
+                    private: bool = False) -> Watched | None:
+        """Deliver an answer, then offer its button; None when nothing was sent."""
+        target = Target(msg.channel, msg.reply_thread, msg.team, msg.user)
+        where = f"slack channel={msg.channel} ts={msg.ts}"
+        watched = Watched(stream)
+        shown = sink(client, target, self.settings)
+        try:
+            await deliver(watched.pieces(), shown, where)
         except Exception as exc:
             said = notice(exc, where=where)
             if said.silent:
                 log.info("redelivered message ignored %s", where)
-                return False
-            await tell(client, target, said)
-        return True
+                return None
+            await tell(client, target, replace(said, private=said.private or private))
+        if watched.done:
+            await offer(client, msg.channel, shown, question, msg.user)
+        return watched
 
     async def uploads(self, client: AsyncWebClient, msg: Incoming) -> tuple[Upload, ...]:
         """The message's files, downloaded once the limits allow; AttachmentError otherwise."""

@@ -215,10 +215,25 @@ class FakeDiscord:
         focused = [{"name": option, "type": 3, "value": typed, "focused": True}]
         return await self._interaction(4, name, focused, who, channel, guild, 0)
 
+    def buttons(self, message_id: int) -> list[str]:
+        """The `custom_id`s of the buttons under one of the bot's messages."""
+        rows = self.messages[message_id].get("components", [])
+        return [c["custom_id"] for row in rows for c in row.get("components", [])
+                if c.get("type") == 2 and "custom_id" in c]
+
+    async def press(self, message_id: int, custom_id: str, who: Json, *,
+                    guild: bool = True) -> int:
+        """Dispatch a component interaction (type 3): `who` pressed a button on a bot message."""
+        message = self.messages[message_id]
+        component: Json = {"custom_id": custom_id, "component_type": 2}
+        return await self._interaction(3, "", [], who, int(message["channel_id"]), guild, 0,
+                                       component=component, message=message)
+
     async def _interaction(self, kind: int, name: str, options: list[Json], who: Json,
-                           channel: int, guild: bool, permissions: int) -> int:
+                           channel: int, guild: bool, permissions: int, *,
+                           component: Json | None = None, message: Json | None = None) -> int:
         iid = next(self._ids)
-        command: Json = {"id": "1", "name": name, "type": 1}
+        command: Json = component or {"id": "1", "name": name, "type": 1}
         if options:
             command["options"] = options
         data: Json = {"id": str(iid), "application_id": str(APP), "type": kind,
@@ -227,6 +242,8 @@ class FakeDiscord:
                       "entitlements": [], "attachment_size_limit": 8_000_000,
                       "channel_id": str(channel), "context": 0 if guild else 1,
                       "channel": {"id": str(channel), "type": _channel_type(channel, guild)}}
+        if message is not None:
+            data["message"] = message | ({"guild_id": str(GUILD)} if guild else {})
         if guild:  # member.permissions: the member's resolved permissions in this channel
             data |= {"guild_id": str(GUILD), "member": _member(who, permissions)}
         else:
@@ -252,7 +269,7 @@ class FakeDiscord:
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
         self._log.append(frame)
         self.last_seq = frame["s"]
-        for socket in list(self._sockets):
+        for socket in [s for s in self._sockets if not s.closed]:  # a stopped bot's is closed
             await socket.send_str(json.dumps(frame))
 
     # REST
@@ -291,7 +308,8 @@ class FakeDiscord:
         return {"id": str(next(self._ids)), "channel_id": channel, "type": 0, "author": BOT_USER,
                 "content": body.get("content", ""), "timestamp": TS, "edited_timestamp": None,
                 "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
-                "attachments": [], "embeds": [], "pinned": False, "flags": 0}
+                "attachments": [], "embeds": [], "pinned": False, "flags": 0,
+                "components": body.get("components", [])}
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await self._record(request)
@@ -303,6 +321,7 @@ class FakeDiscord:
         body = await self._record(request)
         message = self.messages[int(request.match_info["mid"])]
         message["content"] = body.get("content", message["content"])
+        message["components"] = body.get("components", message["components"])
         return _json(message)
 
     async def _typing(self, request: web.Request) -> web.Response:

@@ -193,7 +193,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
         return dict(json.loads(raw or "{}"))
     params: dict[str, Any] = dict(parse_qsl(raw))
     params.update(request.query)
-    for key in ("chunks", "prompts"):  # form-encoded lists arrive as JSON strings
+    for key in ("chunks", "prompts", "blocks"):  # form-encoded lists arrive as JSON strings
         if isinstance(params.get(key), str):
             params[key] = json.loads(params[key])
     return params
