@@ -129,6 +129,24 @@ async def _stop(reader: asyncio.Task[None]) -> None:
         reader.exception()  # retrieved: reader.result() or the step's error already reports it
 
 
+class Watched:
+    """A stream that notes whether it ran to its end, or the error that ended it."""
+
+    def __init__(self, stream: AsyncGenerator[str, None]) -> None:
+        self.stream, self.done = stream, False
+        self.error: Exception | None = None
+
+    async def pieces(self) -> AsyncGenerator[str, None]:
+        try:
+            async with contextlib.aclosing(self.stream) as pieces:
+                async for piece in pieces:
+                    yield piece
+        except Exception as exc:
+            self.error = exc
+            raise
+        self.done = True
+
+
 async def answer(pager: Pager[P, M], stream: AsyncGenerator[str, None],
                  say: Callable[[str], Awaitable[object]], *, where: str) -> None:
     """Show one turn's answer; a failure ends it with a notice after whatever was shown.

@@ -13,12 +13,12 @@ from discord import app_commands
 from adapters.discord_bot.commands import SlashCommands
 from adapters.discord_bot.files import remotes
 from adapters.discord_bot.inflight import Inflight
-from adapters.discord_bot.regen import Regenerator, Watched
+from adapters.discord_bot.regen import Regenerator
 from adapters.discord_bot.reply import Channel, pager, pages
 from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
 from adapters.discord_bot.settings import DiscordSettings
 from adapters.files import fetch
-from adapters.pager import answer
+from adapters.pager import Watched, answer
 from adapters.paging import Render
 from core.service import ChatService, Turn
 

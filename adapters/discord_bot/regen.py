@@ -7,11 +7,10 @@ the press to the core, so the same button pressed twice is answered once.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import secrets
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -22,7 +21,7 @@ from adapters.discord_bot.inflight import Inflight
 from adapters.discord_bot.reply import NO_PINGS, Channel, pager, pages
 from adapters.discord_bot.routing import PLATFORM, allowed_place, session_for, speaker
 from adapters.discord_bot.settings import DiscordSettings
-from adapters.pager import answer
+from adapters.pager import Watched, answer
 from adapters.paging import Render
 from core.errors import NotLastAnswer
 from core.keys import UserKey
@@ -34,24 +33,6 @@ LABEL = "Regenerate"
 NOT_YOURS = "Only the person who asked can regenerate this answer."
 Press = Callable[[discord.Interaction, int, int, str], Awaitable[None]]
 Item = DynamicItem[Button[View]]
-
-
-class Watched:
-    """A stream that notes whether it ran to its end, or the error that ended it."""
-
-    def __init__(self, stream: AsyncGenerator[str, None]) -> None:
-        self.stream, self.done = stream, False
-        self.error: Exception | None = None
-
-    async def pieces(self) -> AsyncGenerator[str, None]:
-        try:
-            async with contextlib.aclosing(self.stream) as pieces:
-                async for piece in pieces:
-                    yield piece
-        except Exception as exc:
-            self.error = exc
-            raise
-        self.done = True
 
 
 def custom_id(target: int, asker: int, nonce: str) -> str:

@@ -12,10 +12,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.failures import notice
 from adapters.files import fetch
+from adapters.pager import Watched
 from adapters.slack.delivery import deliver, tell
 from adapters.slack.files import SlackFile, described, remotes, shared_files
 from adapters.slack.names import Names
-from adapters.slack.regen import Press, Watched, offer
+from adapters.slack.regen import Press, offer
 from adapters.slack.reply import Target
 from adapters.slack.settings import SlackSettings
 from adapters.slack.stream import sink

@@ -11,10 +11,9 @@ last message once it stopped, so both paths share one way (see README).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import secrets
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,24 +56,6 @@ def blocks(part: str, target: str, asker: str) -> Blocks:
               "text": {"type": "plain_text", "text": LABEL}}
     return [{"type": "markdown", "text": part},
             {"type": "actions", "block_id": ACTION_ID, "elements": [button]}]
-
-
-class Watched:
-    """A stream that notes whether it ran to its end, or the error that ended it."""
-
-    def __init__(self, stream: AsyncGenerator[str, None]) -> None:
-        self.stream, self.done = stream, False
-        self.error: Exception | None = None
-
-    async def pieces(self) -> AsyncGenerator[str, None]:
-        try:
-            async with contextlib.aclosing(self.stream) as pieces:
-                async for piece in pieces:
-                    yield piece
-        except Exception as exc:
-            self.error = exc
-            raise
-        self.done = True
 
 
 def last_shown(shown: Sink) -> tuple[str, str] | None:
