@@ -71,8 +71,15 @@ class Toolbox:
         return next((tool for tool in self.tools if tool.name == name), None)
 
     async def __aenter__(self) -> Self:
-        loaded = await asyncio.gather(*(self._start(name, server)
-                                        for name, server in self.servers.items()))
+        try:
+            loaded = await asyncio.gather(*(self._start(name, server)
+                                            for name, server in self.servers.items()))
+        except BaseException:  # cancelled while starting: stop every server, started or not
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
+            raise
         self.tools = tuple(tool for tools in loaded for tool in tools)
         return self
 
@@ -88,16 +95,18 @@ class Toolbox:
 
     async def _start(self, name: str, server: McpServer) -> list[Tool]:
         ready: asyncio.Future[list[BaseTool]] = asyncio.get_running_loop().create_future()
+        ready.add_done_callback(_seen)  # its error is logged here, not as "never retrieved"
         task = asyncio.create_task(self._hold(name, connection(server), ready),
                                    name=f"mcp:{name}")
+        self._tasks.append(task)
         try:
             found = await asyncio.wait_for(asyncio.shield(ready), self.start_timeout)
         except Exception as exc:
             log.warning("mcp server left out name=%s error=%s", name, error_class(exc))
+            self._tasks.remove(task)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             return []
-        self._tasks.append(task)
         writes = set(server.write_tools)
         tools = [Tool(model_name(name, t.name), name, t.name in writes,
                       t.model_copy(update={"name": model_name(name, t.name)})) for t in found]
@@ -120,6 +129,11 @@ class Toolbox:
         finally:
             if not ready.done():
                 ready.cancel()
+
+
+def _seen(future: asyncio.Future[list[BaseTool]]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def describe(toolbox: Toolbox) -> str:

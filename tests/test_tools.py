@@ -99,12 +99,34 @@ async def test_toolbox_loads_stdio_and_http_and_leaves_out_a_broken_server(
     assert "sk-secret-value" not in caplog.text
 
 
+def silent(pidfile: Path) -> McpServer:
+    """A process that never speaks MCP: it notes its pid and sleeps."""
+    code = (f"import os, time; open({str(pidfile)!r}, 'a').write(f'{{os.getpid()}}\\n'); "
+            "time.sleep(60)")
+    return McpServer(command=sys.executable, args=["-c", code])
+
+
 async def test_a_server_that_never_answers_is_left_out_in_bounded_time(tmp_path: Path) -> None:
-    silent = McpServer(command=sys.executable, args=["-c", "import time; time.sleep(60)"])
     started = asyncio.get_running_loop().time()
-    async with Toolbox({"silent": silent, "docs": stdio()}, start_timeout=2) as box:
+    servers = {"silent": silent(tmp_path / "silent"), "docs": stdio()}
+    async with Toolbox(servers, start_timeout=2) as box:
         assert {tool.server for tool in box.tools} == {"docs"}
+        [pid] = pids(tmp_path / "silent")
+        assert not alive(pid)  # left out and stopped, not left behind
     assert asyncio.get_running_loop().time() - started < 15
+
+
+async def test_cancelling_the_start_leaves_no_process(tmp_path: Path) -> None:
+    box = Toolbox({"silent": silent(tmp_path / "silent"), "docs": stdio(tmp_path / "pids")},
+                  start_timeout=30)
+    task = asyncio.create_task(box.__aenter__())
+    async with asyncio.timeout(10):
+        while not (pids(tmp_path / "silent") and pids(tmp_path / "pids")):
+            await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not [pid for pid in pids(tmp_path / "silent") + pids(tmp_path / "pids") if alive(pid)]
 
 
 async def test_a_tool_call_on_cue_runs_and_its_output_goes_back_as_a_tool_message(
