@@ -134,8 +134,10 @@ async def _stream(work: Work, model: Any, messages: list[BaseMessage], end: floa
             # A per-chunk wait, not asyncio.timeout: a timeout spanning `yield` would cancel
             # the consumer's task wherever it happens to be.
             remaining = end - asyncio.get_running_loop().time()
+            if remaining <= 0:  # spent on tools: no new model call starts past the deadline
+                raise TimeoutError("deadline")
             try:
-                chunk = await asyncio.wait_for(anext(chunks), max(remaining, 0.001))
+                chunk = await asyncio.wait_for(anext(chunks), remaining)
             except StopAsyncIteration:
                 break
             said[:] = [said[0] + chunk] if said else [chunk]

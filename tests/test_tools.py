@@ -223,3 +223,13 @@ async def test_a_model_without_tools_support_just_answers(toolbox: Toolbox) -> N
     out = await collect(ToolTurn(toolbox.tools), w := work(OfflineChatModel()))
     assert out and all(isinstance(p, str) for p in out) and "".join(w.parts)
 
+
+
+async def test_the_whole_turn_stays_inside_its_deadline(
+        toolbox: Toolbox, llm: ChatOpenAI, openai_fake: FakeOpenAI) -> None:
+    openai_fake.answer = on_cue(ToolCalls.of("docs__slow", topic="x"), "late")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(TimeoutError):  # the service maps it to ModelTimeout
+        await collect(ToolTurn(toolbox.tools, ToolLimits(timeout=20)), work(llm), deadline=1.5)
+    assert loop.time() - started < 3
