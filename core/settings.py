@@ -118,6 +118,9 @@ class CoreSettings(EnvSettings):
     vision: Annotated[bool | None, Blank] = Field(None, alias="SWITCHBOARD_VISION")
     transcribe_model: str = Field(
         "whisper-1", alias="SWITCHBOARD_TRANSCRIBE_MODEL", min_length=1)
+    tool_timeout: float = Field(20.0, alias="SWITCHBOARD_TOOL_TIMEOUT", gt=0)
+    tool_steps: int = Field(4, alias="SWITCHBOARD_TOOL_STEPS", ge=1, le=20)
+    tool_output_chars: int = Field(4000, alias="SWITCHBOARD_TOOL_OUTPUT_CHARS", ge=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", alias="SWITCHBOARD_LOG_LEVEL")
 

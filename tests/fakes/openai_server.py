@@ -47,6 +47,27 @@ class Transcription:
     language: str | None
 
 
+@dataclass(frozen=True)
+class ToolCalls:
+    """An answer that asks for tools: `(name, arguments)` pairs, as `tool_calls` on the wire."""
+
+    calls: tuple[tuple[str, dict[str, Any]], ...]
+
+    @classmethod
+    def of(cls, name: str, **arguments: Any) -> ToolCalls:
+        return cls(((name, arguments),))
+
+    def wire(self) -> list[dict[str, Any]]:
+        return [{"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+                 "function": {"name": name, "arguments": json.dumps(args)}}
+                for name, args in self.calls]
+
+
+def tool_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `tool` role messages of a recorded chat request, in order."""
+    return [m for m in body.get("messages", []) if m.get("role") == "tool"]
+
+
 def echo(body: dict[str, Any]) -> str:
     """The default answer: echo the last user message."""
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
@@ -59,7 +80,8 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.base_url = ""
         self.requests: list[dict[str, Any]] = []
-        self.answer: Callable[[dict[str, Any]], str] = echo
+        # A text, or `ToolCalls` to answer with tool calls (finish_reason "tool_calls").
+        self.answer: Callable[[dict[str, Any]], str | ToolCalls] = echo
         self.transcriptions: list[Transcription] = []
         self.hear: Callable[[bytes], str] = heard  # the transcript of the uploaded audio
         self.chunk_delay = 0.0  # seconds between streamed chunks
@@ -111,21 +133,31 @@ class FakeOpenAI:
                 await asyncio.wait_for(self._closing.wait(), self._hangs.pop(0))
         if self._failures["chat"]:
             return _error(*self._failures["chat"].pop(0))
-        text = self.answer(body)
+        answer = self.answer(body)
+        calls = answer.wire() if isinstance(answer, ToolCalls) else []
+        text = "" if isinstance(answer, ToolCalls) else answer
         base = {"id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "created": int(time.time()),
                 "model": body.get("model", "fake"), "system_fingerprint": "fp_fake"}
-        usage = {"prompt_tokens": 10, "completion_tokens": len(self.chunks(text)),
-                 "total_tokens": 10 + len(self.chunks(text))}
+        completion = len(self.chunks(text)) + len(calls)
+        usage = {"prompt_tokens": 10, "completion_tokens": completion,
+                 "total_tokens": 10 + completion}
+        finish = "tool_calls" if calls else "stop"
         if not body.get("stream"):
-            message = {"role": "assistant", "content": text, "refusal": None}
+            message = {"role": "assistant", "content": text if not calls else None,
+                       "refusal": None, **({"tool_calls": calls} if calls else {})}
             return web.json_response({
                 **base, "object": "chat.completion", "usage": usage,
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop",
+                "choices": [{"index": 0, "message": message, "finish_reason": finish,
                              "logprobs": None}]})
+        return await self._stream(request, body, {**base, "object": "chat.completion.chunk"},
+                                  text, calls, usage)
+
+    async def _stream(self, request: web.Request, body: dict[str, Any], chunk: dict[str, Any],
+                      text: str, calls: list[dict[str, Any]], usage: dict[str, Any]
+                      ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                                "Cache-Control": "no-cache"})
         await response.prepare(request)
-        chunk = {**base, "object": "chat.completion.chunk"}
 
         async def send(data: dict[str, Any] | str) -> None:
             line = data if isinstance(data, str) else json.dumps(data)
@@ -135,12 +167,19 @@ class FakeOpenAI:
             return {**chunk, "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
                                           "logprobs": None}]}
 
-        await send(choice({"role": "assistant", "content": ""}))
+        await send(choice({"role": "assistant", "content": None if calls else ""}))
         for piece in self.chunks(text):
             if self.chunk_delay:
                 await asyncio.sleep(self.chunk_delay)
             await send(choice({"content": piece}))
-        await send(choice({}, "stop"))
+        for index, call in enumerate(calls):  # the name first, then the arguments in pieces
+            head = {"index": index, "id": call["id"], "type": "function",
+                    "function": {"name": call["function"]["name"], "arguments": ""}}
+            await send(choice({"tool_calls": [head]}))
+            for piece in self.chunks(call["function"]["arguments"]):
+                await send(choice({"tool_calls": [{"index": index,
+                                                   "function": {"arguments": piece}}]}))
+        await send(choice({}, "tool_calls" if calls else "stop"))
         if (body.get("stream_options") or {}).get("include_usage"):
             await send({**chunk, "choices": [], "usage": usage})
         await send("[DONE]")
