@@ -19,6 +19,8 @@ from core.redis_store import RedisStore
 from core.service import ChatService, TurnRecord
 from core.settings import CoreSettings
 from core.store import HistoryStore
+from core.tools import Toolbox
+from core.tools import describe as describe_tools
 
 if TYPE_CHECKING:  # FastAPI is loaded only by the platforms that serve HTTP
     from fastapi import APIRouter
@@ -64,7 +66,10 @@ async def core_on(redis: AnyRedis, settings: CoreSettings,
             stack.push_async_callback(lc_store.aclose)
             store = lc_store
         log.info("model: %s", describe(settings))
-        catalog = Catalog(settings, load_file(settings.config_file),
-                          await stack.enter_async_context(http_client(settings)))
+        file = load_file(settings.config_file)
+        catalog = Catalog(settings, file, await stack.enter_async_context(http_client(settings)))
         transcriber = await stack.enter_async_context(transcribe.opened(settings))
-        yield ChatService(store, catalog, settings, observers, transcriber)
+        toolbox = await stack.enter_async_context(Toolbox(file.mcp))
+        if file.mcp:
+            log.info("tools: %s", describe_tools(toolbox))
+        yield ChatService(store, catalog, settings, observers, transcriber, toolbox)

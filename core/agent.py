@@ -69,7 +69,7 @@ class ToolTurn:
     tools: Sequence[Tool]
     limits: ToolLimits = ToolLimits()
     ran: list[ToolRun] = field(default_factory=list)
-
+    record: list[str] | None = None  # `name {args}` per call, as the turn stores them
     async def pieces(self, work: Work, deadline: float
                      ) -> AsyncGenerator[str | ToolStatus, None]:
         """The answer's text pieces and tool statuses, all within `deadline` seconds."""
@@ -113,6 +113,8 @@ class ToolTurn:
     def _record(self, call: ToolCall, state: State) -> None:
         args = json.dumps(call["args"], ensure_ascii=False, default=str)
         self.ran.append(ToolRun(call["name"], args[:ARGS_CHARS], state))
+        if self.record is not None:
+            self.record.append(f"{call['name']} {args[:ARGS_CHARS]} ({state})")
 
 
 def _bind(model: Any, tools: Sequence[Tool]) -> Any:

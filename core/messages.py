@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 # Said in place of an image the turn did not read: an old one, or one the store let go.
 IMAGE_GONE = "[an image sent earlier, not shown again]"
+TOOLS_USED = "tools used for this answer:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class StoredMessage:
     name: str = ""  # display name of a human speaker
     user: str = ""  # user key of a human speaker, for erasure in shared conversations
     files: tuple[str, ...] = ()  # ids of images kept beside the history (`SessionKeys.files`)
+    tools: tuple[str, ...] = ()  # an answer's tool calls, `name {args}`, clipped: not outputs
 
     def encode(self) -> str:
         # Short field names: at 200 characters of text a message must stay under 320 bytes.
@@ -33,6 +35,8 @@ class StoredMessage:
             data["u"] = self.user
         if self.files:
             data["f"] = list(self.files)
+        if self.tools:
+            data["x"] = list(self.tools)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -63,7 +67,7 @@ def _decode(raw: str) -> StoredMessage:
     data = json.loads(raw)
     role = "human" if data["r"] == "h" else "ai"
     return StoredMessage(role, data["c"], int(data["t"]), data.get("n", ""), data.get("u", ""),
-                         tuple(data.get("f", ())))
+                         tuple(data.get("f", ())), tuple(data.get("x", ())))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -71,6 +75,8 @@ def _to_langchain(message: StoredMessage) -> BaseMessage:
     # Shared between turns: nothing downstream (trim_messages, ChatOpenAI) mutates messages.
     if message.role == "human":
         return HumanMessage(message.text, name=_safe_name(message.name) or None)
+    if message.tools:  # what was done, so the next turn knows; the outputs are not kept
+        return AIMessage(f"{message.text}\n\n[{TOOLS_USED} {'; '.join(message.tools)}]")
     return AIMessage(message.text)
 
 

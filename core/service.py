@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import replace
 
 from core import context, inputs, locks
+from core.agent import ToolLimits, ToolStatus, ToolTurn
 from core.config import DEFAULT
 from core.errors import ModelError, SwitchboardError
 from core.keys import SessionKey, Speaker, UserKey
@@ -19,6 +20,7 @@ from core.model import ChatModel, classify
 from core.presets import Catalog, Menu
 from core.settings import CoreSettings
 from core.store import Choice, HistoryStore, Loaded, SessionInfo, TurnWrite
+from core.tools import Toolbox
 from core.transcribe import OfflineTranscriber, Transcriber
 from core.turn import Turn, TurnRecord, Work, again, cost, human, pieces
 
@@ -32,9 +34,10 @@ class ChatService:
 
     def __init__(self, store: HistoryStore, model: ChatModel | Catalog, settings: CoreSettings,
                  observers: Iterable[Callable[[TurnRecord], None]] = (),
-                 transcriber: Transcriber | None = None) -> None:
+                 transcriber: Transcriber | None = None, toolbox: Toolbox | None = None) -> None:
         """`model` is the one model to use, or a `Catalog` of presets to choose from."""
         self.store, self.settings = store, settings
+        self.tools, self.tool_limits = (toolbox.tools if toolbox else ()), ToolLimits.of(settings)
         self.catalog = model if isinstance(model, Catalog) else Catalog.of(model, settings)
         self.observers = list(observers)
         self.transcriber = transcriber or OfflineTranscriber()
@@ -48,8 +51,10 @@ class ChatService:
     async def reply(self, turn: Turn) -> str:
         """Answer one message and store the turn."""
         async with self._turn(turn) as work:
-            async with asyncio.timeout(self._deadline(work)):
-                return work.heard + work.add(await work.model.ainvoke(work.prompt.messages))
+            if not self.tools:
+                async with asyncio.timeout(self._deadline(work)):
+                    return work.heard + work.add(await work.model.ainvoke(work.prompt.messages))
+            return "".join([p async for p in self._answer(work) if isinstance(p, str)])
         raise AssertionError("unreachable")  # pragma: no cover - the context re-raises
 
     async def stream(self, turn: Turn, *, keep_partial: bool = False
@@ -59,8 +64,16 @@ class ChatService:
         With `keep_partial`, a stream the consumer stops (the user pressed stop) or that fails
         midway stores the text yielded so far, since the user saw it; otherwise nothing.
         """
+        async with contextlib.aclosing(self.events(turn, keep_partial=keep_partial)) as events:
+            async for piece in events:
+                if isinstance(piece, str):
+                    yield piece
+
+    async def events(self, turn: Turn, *, keep_partial: bool = False
+                     ) -> AsyncGenerator[str | ToolStatus, None]:
+        """`stream`, with the tools' progress between the pieces, for adapters that show it."""
         async with self._turn(turn, keep_partial) as work:
-            async for piece in pieces(work, self._deadline(work)):
+            async for piece in self._answer(work):
                 yield piece
 
     async def regenerate(self, session: SessionKey, speaker: Speaker, target: str | None,
@@ -73,8 +86,17 @@ class ChatService:
         """
         turn = Turn(session, speaker, "", f"re:{target or 'last'}:{press}")
         async with self._turn(turn, keep_partial, redo=target or "") as work:
-            async for piece in pieces(work, self._deadline(work)):
-                yield piece
+            async for piece in self._answer(work):
+                if isinstance(piece, str):
+                    yield piece
+
+    def _answer(self, work: Work) -> AsyncGenerator[str | ToolStatus, None]:
+        """The model's answer: straight, or through the tool loop when tools are configured."""
+        if not self.tools:
+            return pieces(work, self._deadline(work))
+        limits = self.tool_limits
+        loop = ToolTurn(self.tools, limits, record=work.tools)
+        return loop.pieces(work, self._deadline(work) + limits.steps * limits.timeout)
 
     @property
     def model(self) -> ChatModel:
@@ -211,7 +233,7 @@ class ChatService:
         answer = "".join(work.parts)
         if not answer.strip():
             raise ModelError("empty answer")
-        reply = StoredMessage("ai", answer, user_msg.at)
+        reply = StoredMessage("ai", answer, user_msg.at, tools=tuple(work.tools))
         if work.redo is not None:
             if not await self.store.replace_answer(turn.session, loaded.lock_token, turn.turn_id,
                                                    work.redo, reply):

@@ -57,6 +57,7 @@ class Work:
     heard: str = ""  # transcripts of voice notes, quoted: shown before the answer, not stored
     files: tuple[tuple[str, str], ...] = ()  # the message's new images, for the store
     redo: str | None = None  # regenerating: the turn whose answer this one replaces
+    tools: list[str] = field(default_factory=list)  # the tool calls made, as stored
     parts: list[str] = field(default_factory=list)
     tokens: int = 0
     answered_by: str = ""

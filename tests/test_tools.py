@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -237,32 +237,28 @@ async def test_the_whole_turn_stays_inside_its_deadline(
     assert loop.time() - started < 3
 
 
-async def events(service: ChatService, turn: Turn, loop: ToolTurn
-                 ) -> AsyncGenerator[str | ToolStatus, None]:
-    """How `ChatService` is meant to run the loop: inside its one turn (lock, atomic save)."""
-    async with service._turn(turn) as w:
-        budget = service._deadline(w) + loop.limits.steps * loop.limits.timeout
-        async for piece in loop.pieces(w, budget):
-            yield piece
-
-
 async def test_inside_a_service_turn_only_the_answer_is_stored_and_cancel_frees_the_lock(
         toolbox: Toolbox, openai_fake: FakeOpenAI,
         make_llm_service: Callable[..., Awaitable[ChatService]]) -> None:
     service = await make_llm_service()
+    service.tools = toolbox.tools
     ana = Speaker(UserKey.of("cli", "ana"), "Ana", "a terminal")
     session = SessionKey.direct(ana.user)
     openai_fake.answer = on_cue(ToolCalls.of("docs__lookup", topic="x"), "It is 42.",
                                 ToolCalls.of("docs__slow", topic="x"), "late", "again")
-    out = [p async for p in events(service, Turn(session, ana, "answer?"), ToolTurn(toolbox.tools))]
+    out = [p async for p in service.events(Turn(session, ana, "answer?"))]
+    assert ToolStatus("docs__lookup", "done") in out
     assert "It is 42." in "".join(p for p in out if isinstance(p, str))
     stored = await service.history(session)
     assert [(m.role, m.text) for m in stored] == [("human", "answer?"), ("ai", "It is 42.")]
+    assert stored[1].tools == ('docs__lookup {"topic": "x"} (done)',)  # what ran, not its output
 
-    gen = events(service, Turn(session, ana, "slowly?"), ToolTurn(toolbox.tools))
+    gen = service.events(Turn(session, ana, "slowly?"))
     async for piece in gen:
         if piece == ToolStatus("docs__slow", "running"):
             break
     await gen.aclose()  # the user left mid-tool: nothing stored, the lock given back
     assert len(await service.history(session)) == 2
     assert await asyncio.wait_for(service.reply(Turn(session, ana, "still there?")), 10)
+    earlier = [m for m in openai_fake.requests[-1]["messages"] if m["role"] == "assistant"]
+    assert 'tools used for this answer: docs__lookup {"topic": "x"} (done)' in earlier[0]["content"]
