@@ -10,11 +10,13 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from adapters.failures import notice
 from adapters.paging import Action, Edit, Pace, Render, Send, SentState, Wait, applied, plan, wait
+from core.agent import ToolStatus
 
 P = TypeVar("P")
 M = TypeVar("M")
 P_contra = TypeVar("P_contra", contravariant=True)
 Busy = Callable[[], Coroutine[Any, Any, None]]
+Piece = str | ToolStatus  # the answer's text, and its tools' progress between the pieces
 
 
 class Platform(Protocol[P_contra, M]):
@@ -51,7 +53,7 @@ class Pager(Generic[P, M]):
         while await self._step(text, final=True):
             pass
 
-    async def run(self, stream: AsyncIterator[str]) -> str:
+    async def run(self, stream: AsyncIterator[Piece]) -> str:
         """Show a stream as it grows, finish it, and return the whole answer.
 
         The model is read in its own task, so a platform's pace (flood limits, slow edits)
@@ -65,7 +67,7 @@ class Pager(Generic[P, M]):
             while growing:  # once more after the end: a failed answer shows what came first
                 growing = await answer.grown(reader)
                 await self.sleep(max(0.0, wait(self.sent, self.pace, self.clock())))
-                await self.show(answer.text)
+                await self.show(answer.shown)
                 if busy and self.sent.messages:
                     busy.cancel()
             reader.result()  # the model's error, if it failed midway
@@ -99,17 +101,31 @@ class Pager(Generic[P, M]):
         self.sent = applied(self.sent, action, self.clock(), new_id)
 
 
+def status_line(status: ToolStatus) -> str:
+    """What a growing answer shows under it while a tool runs: `_Using docs lookup…_`."""
+    if status.state != "running":
+        return ""
+    return f"_Using {status.name.replace('__', ' ').replace('_', ' ')}…_"
+
+
 class _Answer:
     """The answer so far, as the reader task received it; `grew` is also set when it ends."""
 
     def __init__(self) -> None:
-        self.text = ""
+        self.text, self.status = "", ""
         self.grew = asyncio.Event()
 
-    async def read(self, stream: AsyncIterator[str]) -> None:
+    @property
+    def shown(self) -> str:
+        """The text, and while a tool runs, a line saying so (never part of the answer)."""
+        return f"{self.text}\n\n{self.status}" if self.status else self.text
+
+    async def read(self, stream: AsyncIterator[Piece]) -> None:
         try:
             async for piece in stream:
-                self.text += piece
+                if isinstance(piece, str):
+                    self.text += piece
+                self.status = "" if isinstance(piece, str) else status_line(piece)
                 self.grew.set()
         finally:
             self.grew.set()
@@ -132,11 +148,11 @@ async def _stop(reader: asyncio.Task[None]) -> None:
 class Watched:
     """A stream that notes whether it ran to its end, or the error that ended it."""
 
-    def __init__(self, stream: AsyncGenerator[str, None]) -> None:
+    def __init__(self, stream: AsyncGenerator[Piece, None]) -> None:
         self.stream, self.done = stream, False
         self.error: Exception | None = None
 
-    async def pieces(self) -> AsyncGenerator[str, None]:
+    async def pieces(self) -> AsyncGenerator[Piece, None]:
         try:
             async with contextlib.aclosing(self.stream) as pieces:
                 async for piece in pieces:
@@ -147,7 +163,7 @@ class Watched:
         self.done = True
 
 
-async def answer(pager: Pager[P, M], stream: AsyncGenerator[str, None],
+async def answer(pager: Pager[P, M], stream: AsyncGenerator[Piece, None],
                  say: Callable[[str], Awaitable[object]], *, where: str) -> None:
     """Show one turn's answer; a failure ends it with a notice after whatever was shown.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import textwrap
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
@@ -9,6 +10,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 import pytest
 
 from adapters.pager import Pager, Platform, answer
+from adapters.pager import status_line as pager_status
 from adapters.paging import (
     Action,
     Delete,
@@ -21,6 +23,7 @@ from adapters.paging import (
     Wait,
     plan,
 )
+from core.agent import ToolStatus
 from core.errors import DuplicateTurn, ModelError
 
 NOW = 100.0
@@ -230,3 +233,31 @@ async def test_answer_of_a_bug_apologises_with_a_request_id() -> None:
 
     await answer(pager(Chat(), Clock()), failing("", KeyError("x"), []), say, where="test")
     assert len(events) == 1 and "(ref " in events[0]
+
+
+async def test_a_running_tool_shows_under_the_answer_and_is_gone_from_its_final_form() -> None:
+    chat, clock = Chat(), Clock()
+
+    async def shown(views: int) -> None:  # the model is slower than the chat: let it catch up
+        for _ in range(100):
+            if len(chat.views) >= views:
+                return
+            await asyncio.sleep(0)
+
+    async def events() -> AsyncIterator[str | ToolStatus]:
+        yield "Let me look."
+        await shown(1)
+        clock.now += 2
+        yield ToolStatus("docs__lookup_topic", "running")
+        await shown(2)
+        clock.now += 2
+        yield ToolStatus("docs__lookup_topic", "done")
+        clock.now += 2
+        yield " Found it."
+
+    box: Pager[str, int] = Pager(chat, lambda text, limit: same(text), limit=4000,
+                                 pace=Pace(1.0), clock=clock, sleep=clock.sleep)
+    assert await box.run(events()) == "Let me look. Found it."
+    assert ["Let me look.\n\n_Using docs lookup topic…_"] in chat.views
+    assert list(chat.messages.values()) == ["Let me look. Found it."]
+    assert pager_status(ToolStatus("x", "failed")) == ""

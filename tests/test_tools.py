@@ -23,6 +23,7 @@ from core.offline import OfflineChatModel
 from core.service import ChatService
 from core.tools import Toolbox
 from core.turn import Turn, Work
+from tests.fakes.http_api import parse_sse, served
 from tests.fakes.mcp_server import LOOKUP, serve_http
 from tests.fakes.openai_server import FakeOpenAI, ToolCalls, tool_messages
 
@@ -262,3 +263,15 @@ async def test_inside_a_service_turn_only_the_answer_is_stored_and_cancel_frees_
     assert await asyncio.wait_for(service.reply(Turn(session, ana, "still there?")), 10)
     earlier = [m for m in openai_fake.requests[-1]["messages"] if m["role"] == "assistant"]
     assert 'tools used for this answer: docs__lookup {"topic": "x"} (done)' in earlier[0]["content"]
+
+
+async def test_the_stream_api_tells_of_each_tool_between_the_tokens(
+        toolbox: Toolbox, openai_fake: FakeOpenAI, llm_service: ChatService) -> None:
+    llm_service.tools = toolbox.tools
+    openai_fake.answer = on_cue(ToolCalls.of("docs__lookup", topic="x"), "It is 42.")
+    async with served(llm_service) as api:
+        body = (await api.post("/v1/chat/stream", json={"message": "answer?"})).text
+    events = parse_sse(body)
+    assert ("tool", {"name": "docs__lookup", "state": "running"}) in events
+    assert ("tool", {"name": "docs__lookup", "state": "done"}) in events
+    assert events[-1][0] == "done" and events[-1][1]["reply"] == "It is 42."

@@ -18,7 +18,7 @@ from adapters.discord_bot.reply import Channel, pager, pages
 from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
 from adapters.discord_bot.settings import DiscordSettings
 from adapters.files import fetch
-from adapters.pager import Watched, answer
+from adapters.pager import Piece, Watched, answer
 from adapters.paging import Render
 from core.service import ChatService, Turn
 
@@ -63,12 +63,13 @@ class DiscordBot:
             await self.regen.offer(show.message_ids[-1], message.id, message.author.id)
 
     async def _stream(self, message: discord.Message, turn: Turn
-                      ) -> AsyncGenerator[str, None]:
-        """The answer to `turn`, after fetching the message's files (limits checked first)."""
+                      ) -> AsyncGenerator[Piece, None]:
+        """The answer to `turn` (and its tools' progress), after fetching the message's files
+        (limits checked first)."""
         if message.attachments:
             files = remotes(message.attachments, self.settings.api_url)
             uploads = await fetch(files, self.service.settings.limits)
             turn = dataclasses.replace(turn, uploads=uploads)
-        async with contextlib.aclosing(self.service.stream(turn)) as pieces:
+        async with contextlib.aclosing(self.service.events(turn)) as pieces:
             async for piece in pieces:
                 yield piece

@@ -88,13 +88,14 @@ async def chat(user: Caller, body: Body, service: Service,
 
 async def chat_stream(user: Caller, body: Body, service: Service,
                       idempotency_key: IdemKey = None) -> Response:
-    """Send a message; the reply streams as Server-Sent Events `session`, `token`*, `done`.
+    """Send a message; the reply streams as Server-Sent Events `session`, `token`*, `done`;
+    `tool` events (`{"name", "state"}`) tell of the tools it uses, between the tokens.
 
     A failure after the stream began arrives as an `error` event; one before, as a JSON error.
     """
     turn, sid = _turn(user, body, idempotency_key)
     await _chosen(service, turn, body)
-    relay = Relay(service.stream(turn))
+    relay = Relay(service.events(turn))
     try:
         first = await relay.next()
     except BaseException as exc:

@@ -12,6 +12,8 @@ from starlette.types import Receive, Scope, Send
 from adapters.failures import notice
 from adapters.http.errors import DUPLICATE
 from adapters.http.render_web import web
+from adapters.pager import Piece
+from core.agent import ToolStatus
 
 _END = object()
 
@@ -24,11 +26,11 @@ def event(name: str, data: object) -> str:
 class Relay:
     """Runs one reply stream in a task of its own, so a disconnect cancels it exactly once."""
 
-    def __init__(self, source: AsyncIterator[str]) -> None:
+    def __init__(self, source: AsyncIterator[Piece]) -> None:
         self.queue: asyncio.Queue[object] = asyncio.Queue(maxsize=256)
         self.task = asyncio.create_task(self._pump(source))
 
-    async def _pump(self, source: AsyncIterator[str]) -> None:
+    async def _pump(self, source: AsyncIterator[Piece]) -> None:
         try:
             async for piece in source:
                 await self.queue.put(piece)
@@ -37,12 +39,12 @@ class Relay:
             return
         await self.queue.put(_END)
 
-    async def next(self) -> str | None:
+    async def next(self) -> Piece | None:
         """The next piece; None once the turn is stored; raises what the stream raised."""
         item = await self.queue.get()
         if isinstance(item, Exception):
             raise item
-        return item if isinstance(item, str) else None
+        return item if isinstance(item, str | ToolStatus) else None
 
     async def cancel(self) -> None:
         """Stop the turn (the core then stores nothing) and wait until its lock is given back."""
@@ -50,15 +52,19 @@ class Relay:
         await asyncio.wait([self.task])
 
 
-async def events(relay: Relay, session_id: str, first: str | None,
+async def events(relay: Relay, session_id: str, first: Piece | None,
                  finish: Callable[[], Awaitable[int]]) -> AsyncIterator[str]:
-    """`session`, then `token`s, then `done` with the full reply (and its tree), or `error`."""
+    """`session`, then `token`s (and `tool` progress), then `done` with the full reply (and its
+    tree), or `error`."""
     yield event("session", {"session_id": session_id})
     parts, piece = [], first
     try:
         while piece is not None:
-            parts.append(piece)
-            yield event("token", {"text": piece})
+            if isinstance(piece, ToolStatus):
+                yield event("tool", {"name": piece.name, "state": piece.state})
+            else:
+                parts.append(piece)
+                yield event("token", {"text": piece})
             piece = await relay.next()
         reply = "".join(parts)
         done = {"session_id": session_id, "reply": reply, "turn_count": await finish(),

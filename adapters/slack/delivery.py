@@ -15,18 +15,21 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.failures import Notice, notice
+from adapters.pager import Piece
 from adapters.slack.reply import Sink, Target
 from adapters.slack.stream import Stopped
 
 log = logging.getLogger("switchboard.slack")
 
 
-async def deliver(pieces: AsyncGenerator[str, None], sink: Sink, where: str) -> None:
+async def deliver(pieces: AsyncGenerator[Piece, None], sink: Sink, where: str) -> None:
     """Show the answer as it grows; raise only when nothing of it was shown."""
     answer = ""
     async with contextlib.aclosing(pieces):
         try:
             async for piece in pieces:
+                if not isinstance(piece, str):
+                    continue  # a tool's progress: the assistant status shows "is thinking…"
                 answer += piece
                 await sink.show(answer)
             await sink.finish(answer)

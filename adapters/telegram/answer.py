@@ -13,7 +13,6 @@ is a new one.
 from __future__ import annotations
 
 import base64
-import contextlib
 import logging
 import re
 import secrets
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from adapters.pager import answer
+from adapters.pager import Piece, Watched, answer
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.sender import Drafts, pager
 
@@ -67,21 +66,13 @@ def button(question: int, asker: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(LABEL, callback_data=press.data)]])
 
 
-async def deliver(box: Outbox, interval: float, stream: AsyncGenerator[str, None], *,
+async def deliver(box: Outbox, interval: float, stream: AsyncGenerator[Piece, None], *,
                   question: int, asker: int, where: str) -> bool:
     """Show one answer on the shared pager (a failure ends it with its notice); once it is
     complete, put a Regenerate button on its last message. True if the answer completed."""
-    shown = pager(box, interval)
-    done = False
-
-    async def watched() -> AsyncGenerator[str, None]:
-        nonlocal done
-        async with contextlib.aclosing(stream):
-            async for piece in stream:
-                yield piece
-        done = True
-
-    await answer(shown, watched(), box.say, where=where)
+    shown, watched = pager(box, interval), Watched(stream)
+    await answer(shown, watched.pieces(), box.say, where=where)
+    done = watched.done
     ids = shown.message_ids
     last = ids[-1] if ids else None
     if isinstance(shown.platform, Drafts) and last is not None:

@@ -25,6 +25,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from adapters import commands
 from adapters.files import Remote, fetch
+from adapters.pager import Piece
 from adapters.telegram import media
 from adapters.telegram.answer import deliver
 from adapters.telegram.outbox import Outbox
@@ -161,16 +162,16 @@ class TelegramChat:
             return
         session, box = session_key(update, self.settings.shared_groups), outbox(message, bot)
         turn = Turn(session, speaker(user), text, turn_id=f"{message.chat.id}:{message.message_id}")
-        stream = self._fetched(turn, files) if files else self.service.stream(turn)
+        stream = self._fetched(turn, files) if files else self.service.events(turn)
         await deliver(box, self.settings.edit_interval, stream, question=message.message_id,
                       asker=user.id, where=f"telegram session={session}")
 
     async def _fetched(self, turn: Turn, files: tuple[Remote, ...]
-                       ) -> AsyncGenerator[str, None]:
+                       ) -> AsyncGenerator[Piece, None]:
         """The turn's answer once its files are downloaded; a refused or failed download ends
         the stream with its error, so the user hears of it on the one failure path (`answer`)."""
         uploads = await fetch(files, self.limits)
-        stream = self.service.stream(dataclasses.replace(turn, uploads=uploads))
+        stream = self.service.events(dataclasses.replace(turn, uploads=uploads))
         async with contextlib.aclosing(stream):
             async for piece in stream:
                 yield piece

@@ -321,11 +321,18 @@ function parseEvent(block) {
   return { name, data: data.length ? JSON.parse(data.join("\n")) : null };
 }
 
+// A tool the answer is using, by name ("docs__lookup" shows as "Using docs lookup…").
+function showTool(tool) {
+  const running = tool && tool.state === "running";
+  $("tool-status").textContent = running ? "Using " + tool.name.replace(/_+/g, " ") + "…" : "";
+}
+
 function handleEvent(ev, bubble) {
   if (ev.name === "session") setSession(ev.data.session_id);
-  else if (ev.name === "token") appendText(bubble, ev.data.text);
-  else if (ev.name === "done") { bubble.ended = true; finish(bubble, ev.data.reply, ev.data.rendered); }
-  else if (ev.name === "error") { bubble.ended = true; bubble.remove(); showError(ev.data.error); }
+  else if (ev.name === "token") { showTool(null); appendText(bubble, ev.data.text); }
+  else if (ev.name === "tool") showTool(ev.data);
+  else if (ev.name === "done") { showTool(null); bubble.ended = true; finish(bubble, ev.data.reply, ev.data.rendered); }
+  else if (ev.name === "error") { showTool(null); bubble.ended = true; bubble.remove(); showError(ev.data.error); }
 }
 
 async function streamReply(res, bubble) {
