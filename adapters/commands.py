@@ -61,14 +61,16 @@ def options(service: ChatService, session: SessionKey, kind: Kind) -> list[Optio
     return list(menu.models if kind == "model" else menu.personas)
 
 
-async def current(service: ChatService, session: SessionKey, kind: Kind) -> str:
-    """`/model` or `/persona` alone: what is chosen here, and what else may be."""
+async def current(service: ChatService, session: SessionKey, kind: Kind,
+                  how: str = "") -> str:
+    """`/model` or `/persona` alone: what is chosen here, and what else may be; `how` is the
+    platform's way to choose (default `/model NAME`)."""
     choice = await service.choice(session)
     now = choice.model if kind == "model" else choice.persona
     listed = "\n".join(f"• {o.name}: {o.description}" if o.description else f"• {o.name}"
                        for o in options(service, session, kind))
-    return f"This conversation's {kind} is {now}. To change it, send /{kind} NAME with one " \
-           f"of:\n{listed}"
+    return f"This conversation's {kind} is {now}. To change it, send {how or f'/{kind} NAME'} " \
+           f"with one of:\n{listed}"
 
 
 async def choose(service: ChatService, session: SessionKey, kind: Kind, name: str) -> str:

@@ -16,8 +16,10 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from core import transcribe
+from core.config import load_file
 from core.model import build_model, http_client
 from core.offline import OfflineChatModel
+from core.presets import Catalog
 from core.redis_store import RedisStore
 from core.service import ChatService
 from core.settings import CoreSettings
@@ -151,3 +153,23 @@ async def make_llm_service(redis: Redis, make_settings: Callable[..., CoreSettin
 async def llm_service(make_llm_service: Callable[..., Awaitable[ChatService]]) -> ChatService:
     """The core with the real `ChatOpenAI` client pointed at `openai_fake`."""
     return await make_llm_service()
+
+
+@pytest.fixture
+def make_presets(tmp_path: Path, make_settings: Callable[..., CoreSettings], redis: Redis,
+                 openai_fake: FakeOpenAI, model_http: AsyncClient,
+                 monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Awaitable[ChatService]]:
+    """Build a core from a configuration file's text: its presets on the real ChatOpenAI,
+    pointed at `openai_fake` (`SMART_API_KEY` set for presets that name it)."""
+    async def make(text: str) -> ChatService:
+        monkeypatch.setenv("SMART_API_KEY", "sk-smart-secret-456")
+        path = tmp_path / "switchboard.toml"
+        path.write_text(text)
+        settings = make_settings(OPENAI_API_KEY="sk-test-fake-key-123",
+                                 OPENAI_BASE_URL=openai_fake.base_url,
+                                 SWITCHBOARD_MODEL_MAX_RETRIES="0", SWITCHBOARD_CONFIG=str(path))
+        store = RedisStore(redis, settings.redis_prefix, settings.history_ttl, 200)
+        await store.scripts.load(redis)
+        catalog = Catalog(settings, load_file(settings.config_file), model_http)
+        return ChatService(store, catalog, settings)
+    return make

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from httpx import AsyncClient
-from redis.asyncio import Redis
 
 from adapters.discord_bot.commands import NAME_HELP, SHARED_CHOICE
-from core.config import load_file
 from core.keys import SessionKey, UserKey
-from core.presets import Catalog
-from core.redis_store import RedisStore
 from core.service import ChatService
-from core.settings import CoreSettings
 from tests.fakes.common import wait_for
 from tests.fakes.discord_api import (
     CHANNEL,
@@ -30,7 +23,7 @@ from tests.fakes.discord_api import (
 from tests.fakes.openai_server import FakeOpenAI
 from tests.test_discord import ALICE, BOB, DM_ALICE, callbacks, running
 from tests.test_discord_commands import DEFERRED, followups
-from tests.test_presets import FILE, config
+from tests.test_presets import FILE
 
 # The fake guild may use the `fast` preset only (not even `default`); DMs may use every one.
 GUILD_RULE = f'[platforms."discord:{GUILD}"]\nmodels = ["fast"]\n'
@@ -46,20 +39,9 @@ async def discord_api() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def presets(tmp_path: Path, make_settings: Callable[..., CoreSettings], redis: Redis,
-                  openai_fake: FakeOpenAI, model_http: AsyncClient,
-                  monkeypatch: pytest.MonkeyPatch) -> ChatService:
+async def presets(make_presets: Callable[[str], Awaitable[ChatService]]) -> ChatService:
     """The core with the presets and personas of `tests.test_presets.FILE`, and a guild rule."""
-    monkeypatch.setenv("SMART_API_KEY", "sk-smart-secret-456")
-    settings = make_settings(OPENAI_API_KEY="sk-test-fake-key-123",
-                             OPENAI_BASE_URL=openai_fake.base_url,
-                             SWITCHBOARD_MODEL_MAX_RETRIES="0",
-                             SWITCHBOARD_CONFIG=str(config(tmp_path, FILE + GUILD_RULE)))
-    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl, 200)
-    await store.scripts.load(redis)
-    return ChatService(store, Catalog(settings, load_file(settings.config_file), model_http),
-                       settings)
-
+    return await make_presets(FILE + GUILD_RULE)
 
 def suggested(api: FakeDiscord, iid: int) -> list[str]:
     """The values the bot offered in its autocomplete answer."""

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from httpx import AsyncClient
-from redis.asyncio import Redis
 
 from core.config import load_file
 from core.errors import ConfigError, UnknownChoice
 from core.keys import SessionKey, Speaker, UserKey
 from core.metrics import TurnMetrics
-from core.presets import Catalog
-from core.redis_store import RedisStore
 from core.service import ChatService, Turn, TurnRecord
-from core.settings import CoreSettings
 from tests.fakes.http_api import served
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -49,19 +44,8 @@ models = ["fast"]
 
 
 @pytest.fixture
-async def presets(tmp_path: Path, make_settings: Callable[..., CoreSettings], redis: Redis,
-                  openai_fake: FakeOpenAI, model_http: AsyncClient,
-                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ChatService]:
-    monkeypatch.setenv("SMART_API_KEY", "sk-smart-secret-456")
-    settings = make_settings(OPENAI_API_KEY="sk-test-fake-key-123",
-                             OPENAI_BASE_URL=openai_fake.base_url,
-                             SWITCHBOARD_MODEL_MAX_RETRIES="0",
-                             SWITCHBOARD_CONFIG=str(config(tmp_path, FILE)))
-    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl, 200)
-    await store.scripts.load(redis)
-    catalog = Catalog(settings, load_file(settings.config_file), model_http)
-    yield ChatService(store, catalog, settings)
-
+async def presets(make_presets: Callable[[str], Awaitable[ChatService]]) -> ChatService:
+    return await make_presets(FILE)
 
 def turn(text: str, session: SessionKey = DM) -> Turn:
     return Turn(session, Speaker(ANA, "Ana", "Discord"), text)

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from httpx import AsyncClient
-from redis.asyncio import Redis
 
 from adapters.commands import Kind
 from adapters.slack.app import HELP
@@ -24,18 +21,14 @@ from adapters.slack.slash import (
     menu_blocks,
     parse,
     picked,
-    slack_hint,
 )
-from core.config import load_file
 from core.keys import SessionKey, UserKey
-from core.presets import Catalog, Option
-from core.redis_store import RedisStore
+from core.presets import Option
 from core.service import ChatService
-from core.settings import CoreSettings
 from tests.fakes.common import wait_for
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack, fake_slack
-from tests.test_presets import FILE, config
+from tests.test_presets import FILE
 from tests.test_slack import Slack, dm, running, stored
 
 DM = SessionKey.direct(UserKey.of("slack", "T1", "U1"))
@@ -95,30 +88,15 @@ def test_the_menu_lists_options_with_the_current_one_selected() -> None:
     assert len(menu_blocks("Many", "model", many, "m0")[1]["elements"][0]["options"]) == 100
 
 
-def test_the_shared_hint_is_spelled_for_slack() -> None:
-    assert slack_hint("send /persona NAME with one of", "persona") == \
-        "send `/switchboard persona NAME` with one of"
-
-
 @pytest.fixture
 def config_text() -> str:
     return FILE
 
 
 @pytest.fixture
-async def presets(tmp_path: Path, make_settings: Callable[..., CoreSettings], redis: Redis,
-                  openai_fake: FakeOpenAI, model_http: AsyncClient,
-                  monkeypatch: pytest.MonkeyPatch, config_text: str) -> ChatService:
-    monkeypatch.setenv("SMART_API_KEY", "sk-smart-secret-456")
-    settings = make_settings(OPENAI_API_KEY="sk-test-fake-key-123",
-                             OPENAI_BASE_URL=openai_fake.base_url,
-                             SWITCHBOARD_MODEL_MAX_RETRIES="0",
-                             SWITCHBOARD_CONFIG=str(config(tmp_path, config_text)))
-    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl, 200)
-    await store.scripts.load(redis)
-    return ChatService(store, Catalog(settings, load_file(settings.config_file), model_http),
-                       settings)
-
+async def presets(make_presets: Callable[[str], Awaitable[ChatService]],
+                  config_text: str) -> ChatService:
+    return await make_presets(config_text)
 
 @pytest.fixture
 async def slack(presets: ChatService) -> AsyncIterator[Slack]:

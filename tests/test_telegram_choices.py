@@ -3,22 +3,15 @@ ChatOpenAI against the fake OpenAI, presets and personas from a configuration fi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from httpx import AsyncClient
-from redis.asyncio import Redis
 
 from adapters.telegram.choices import refusal
 from adapters.telegram.handlers import NOT_YOURS
-from core.config import load_file
 from core.keys import SessionKey
-from core.presets import Catalog
-from core.redis_store import RedisStore
 from core.service import ChatService
-from core.settings import CoreSettings
 from tests.fakes.common import wait_for
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_api import (
@@ -30,7 +23,7 @@ from tests.fakes.telegram_api import (
     telegram_bot,
     user,
 )
-from tests.test_presets import FILE, config
+from tests.test_presets import FILE
 
 ALICE, BOB = user(11, "Alice"), user(22, "Bob")
 GROUP: dict[str, Any] = {"id": -100123, "type": "supergroup", "title": "Team"}
@@ -39,20 +32,9 @@ SHARED = SessionKey.channel("telegram", GROUP["id"])
 
 
 @pytest.fixture
-async def chooser(tmp_path: Path, make_settings: Callable[..., CoreSettings], redis: Redis,
-                  openai_fake: FakeOpenAI, model_http: AsyncClient,
-                  monkeypatch: pytest.MonkeyPatch) -> ChatService:
+async def chooser(make_presets: Callable[[str], Awaitable[ChatService]]) -> ChatService:
     """The core with presets `default`, `fast`, `smart` and personas `default`, `pirate`."""
-    monkeypatch.setenv("SMART_API_KEY", "sk-smart-secret-456")
-    settings = make_settings(OPENAI_API_KEY="sk-test-fake-key-123",
-                             OPENAI_BASE_URL=openai_fake.base_url,
-                             SWITCHBOARD_MODEL_MAX_RETRIES="0",
-                             SWITCHBOARD_CONFIG=str(config(tmp_path, FILE)))
-    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl, 200)
-    await store.scripts.load(redis)
-    return ChatService(store, Catalog(settings, load_file(settings.config_file), model_http),
-                       settings)
-
+    return await make_presets(FILE)
 
 async def say(tg: FakeTelegram, chat: dict[str, Any], who: dict[str, Any], text: str,
               expect: str) -> None:

@@ -22,7 +22,7 @@ from adapters.slack.conversation import Incoming, Responder, from_person, messag
 from adapters.slack.delivery import quietly
 from adapters.slack.regen import ACTION_ID, NOT_YOURS, Press, unoffer
 from adapters.slack.settings import SlackSettings
-from adapters.slack.slash import CHOOSE_IN_DM, Asked, menu_blocks, parse, picked, slack_hint
+from adapters.slack.slash import CHOOSE_IN_DM, Asked, menu_blocks, parse, picked
 from adapters.slack.transport import web_client
 from core.errors import NotLastAnswer
 from core.keys import SessionKey, UserKey
@@ -168,7 +168,7 @@ class SlackBot:
     async def _show(self, session: SessionKey, kind: Kind, blocks: Blocks) -> str:
         """What is chosen and what may be, with a menu choosing among them."""
         service = self.responder.service
-        text = slack_hint(await commands.current(service, session, kind), kind)
+        text = await commands.current(service, session, kind, f"`/switchboard {kind} NAME`")
         chosen = await service.choice(session)
         blocks.extend(menu_blocks(text, kind, commands.options(service, session, kind),
                                   chosen.model if kind == "model" else chosen.persona))

@@ -59,11 +59,6 @@ def picked(action_id: str, value: str, channel: str) -> Asked | None:
     return Asked("choose" if channel.startswith("D") else "choose outside a DM", kind, value)
 
 
-def slack_hint(text: str, kind: Kind) -> str:
-    """The shared answer's `/model NAME` as Slack spells it."""
-    return text.replace(f"/{kind} NAME", f"`/switchboard {kind} NAME`")
-
-
 def menu_blocks(text: str, kind: Kind, options: Sequence[Option],
                 chosen: str) -> list[dict[str, Any]]:
     """The shared answer, then a menu choosing among `options` with `chosen` selected."""
