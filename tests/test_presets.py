@@ -137,3 +137,13 @@ async def test_the_api_lists_takes_and_keeps_model_and_persona(
         assert "pirate" in sent(openai_fake)["messages"][0]["content"]
         unknown = await api.post("/v1/chat", json={"message": "x", "model": "nope"})
         assert unknown.status_code == 422 and "no model called “nope”" in unknown.json()["error"]
+
+
+def test_the_readme_example_is_a_valid_file(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    monkeypatch.setenv("SMART_API_KEY", "sk-from-the-environment")
+    loaded = load_file(config(tmp_path, example))
+    assert set(loaded.models) == {"fast", "smart"} and set(loaded.mcp) == {"docs", "search"}
+    assert loaded.mcp["docs"].write_tools == ["delete_note"]
