@@ -12,14 +12,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.failures import notice
 from adapters.files import fetch
-from adapters.pager import Watched
-from adapters.slack.delivery import deliver, tell
+from adapters.pager import Piece, Watched, status_line
+from adapters.slack.delivery import deliver, quietly, tell
 from adapters.slack.files import SlackFile, described, remotes, shared_files
 from adapters.slack.names import Names
 from adapters.slack.regen import Press, offer
 from adapters.slack.reply import Target
 from adapters.slack.settings import SlackSettings
 from adapters.slack.stream import sink
+from core.agent import ToolStatus
 from core.attachments import Upload
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
@@ -103,6 +104,12 @@ def message_decision(event: Mapping[str, Any], bot_user: str | None,
     return "if the thread is ours"
 
 
+def assistant_status(status: ToolStatus) -> str:
+    """The assistant pane's status while a tool runs ("is using docs lookup…")."""
+    line = status_line(status).strip("_")
+    return f"is {line[0].lower()}{line[1:]}" if line else "is thinking…"
+
+
 class Responder:
     """Streams the core's answer to Slack; errors become short notices, redeliveries silence."""
 
@@ -113,12 +120,16 @@ class Responder:
         """Answer one message; False when nothing was sent (a redelivered message)."""
         speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
 
-        async def stream() -> AsyncGenerator[str, None]:
+        async def stream() -> AsyncGenerator[Piece, None]:
             uploads = await self.uploads(client, msg)
             turn = Turn(msg.session, speaker, msg.text, msg.turn_id, uploads)
             # The user sees the answer grow: if they stop it, what they saw is kept as the answer.
-            async with contextlib.aclosing(self.service.stream(turn, keep_partial=True)) as got:
+            async with contextlib.aclosing(self.service.events(turn, keep_partial=True)) as got:
                 async for piece in got:
+                    if not isinstance(piece, str):  # a tool's progress: the pane's status
+                        await quietly(client.assistant_threads_setStatus(
+                            channel_id=msg.channel, thread_ts=msg.reply_thread or msg.ts,
+                            status=assistant_status(piece)))
                     yield piece
 
         return await self._show(client, msg, stream(), msg.turn_id) is not None
@@ -132,7 +143,7 @@ class Responder:
         return await self._show(client, msg, again, press.target, private=True)
 
     async def _show(self, client: AsyncWebClient, msg: Incoming,
-                    stream: AsyncGenerator[str, None], question: str, *,
+                    stream: AsyncGenerator[Piece, None], question: str, *,
                     private: bool = False) -> Watched | None:
         """Deliver an answer, then offer its button; None when nothing was sent."""
         target = Target(msg.channel, msg.reply_thread, msg.team, msg.user)
