@@ -31,6 +31,7 @@ from core.redis_modes import SENTINEL_SCHEMES
 from core.redis_store import RedisStore
 from core.settings import CoreSettings, Rate
 from core.store import Choice, Loaded, SessionInfo, TurnWrite
+from core.usage import Budget, Usage
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -82,14 +83,18 @@ class LangChainRedisStore:
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), 3))
         return cls(rstore, client, settings.redis_prefix)
 
-    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1) -> None:
-        await self.rstore.admit(user, turn_id, rate, cost)
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1,
+                    budget: Budget | None = None) -> None:
+        await self.rstore.admit(user, turn_id, rate, cost, budget)
+
+    async def usage(self, user: UserKey, budget: Budget | None) -> Usage:
+        return await self.rstore.usage(user, budget)
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0, cost: int = 1) -> Loaded:
+                        images: int = 0, cost: int = 1, budget: Budget | None = None) -> Loaded:
         loaded = await self.rstore.open_turn(session, user, turn_id, rate, window, admitted,
-                                             cost=cost)
+                                             cost=cost, budget=budget)
         try:
             messages = await self.read(session, window)
             files = await self._files(session, messages, images)
@@ -123,6 +128,7 @@ class LangChainRedisStore:
             pipe.hset(keys.files, mapping=dict(write.files))
         for key in (turns, index, keys.files):
             pipe.expire(key, ttl)
+        self.rstore.count_tokens(pipe, user, write.turn_id, write.tokens)
         if not (await self._guard(pipe.execute()))[0]:
             await self.rstore.release(session, lock_token)
             return False

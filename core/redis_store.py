@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from redis.exceptions import NoScriptError, RedisError
 
-from core import lua
+from core import lua, usage
 from core.connect import guard
 from core.errors import ConversationBusy, DuplicateTurn, RateLimited, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
@@ -19,6 +19,7 @@ from core.messages import StoredMessage
 from core.redis_modes import AnyRedis
 from core.settings import Rate
 from core.store import Choice, Loaded, SessionInfo, TurnWrite
+from core.usage import Budget, Usage
 
 META = ("title", "n", "c", "at")  # the meta hash fields a listing shows
 SPENT = ("n", "c", "at", "title", "sum", "upto", "lt")  # what a reset clears (the choice stays)
@@ -37,8 +38,8 @@ class Scripts:
 
     def __init__(self) -> None:
         self.source = {name: getattr(lua, name) for name in
-                       ("RATE", "OPEN", "COMMIT", "REPLACE", "KEEP", "RELEASE",
-                                   "ERASE_SHARED")}
+                       ("RATE", "USE", "OPEN", "COMMIT", "REPLACE", "KEEP",
+                                   "RELEASE", "ERASE_SHARED")}
         self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
 
     async def load(self, redis: AnyRedis) -> None:
@@ -51,8 +52,10 @@ class RedisStore:
     """The real `HistoryStore`; every method is one round trip on the happy path."""
 
     def __init__(self, redis: AnyRedis, prefix: str, ttl: int, max_messages: int,
-                 busy_timeout: float = 120.0, lock_ms: int = LOCK_MS) -> None:
+                 busy_timeout: float = 120.0, lock_ms: int = LOCK_MS,
+                 clock: Callable[[], float] = time.time) -> None:
         self.redis, self.keys, self.ttl = redis, KeySpace(prefix), ttl
+        self.clock = clock  # wall time (epoch seconds): which day and month tokens count in
         self.max_messages, self.busy_timeout, self.lock_ms = max_messages, busy_timeout, lock_ms
         self.scripts = Scripts()
         # Lock tokens of this process's finished turns, oldest first. A failover can lose the
@@ -84,28 +87,37 @@ class RedisStore:
     def _eval(self, pipe: Any, name: str, keys: tuple[str, ...], *args: str | int) -> None:
         pipe.evalsha(self.scripts.sha[name], len(keys), *keys, *args)
 
-    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1) -> None:
-        """Count one message against its sender's rate, once per turn id; RateLimited if over."""
-        result = await self._run(lambda p: self._rate(p, user, turn_id, rate, cost))
-        if result[0]:
-            raise RateLimited(int(result[0]) / 1000)
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1,
+                    budget: Budget | None = None) -> None:
+        """Count one message against its sender's rate, once per turn id; RateLimited if over,
+        BudgetExceeded if the sender's tokens reached `budget`."""
+        now = self.clock()
+        result = await self._run(lambda p: self._rate(p, user, turn_id, rate, cost, budget, now))
+        self._refuse(int(result[0]), budget, now)
+
+    def _refuse(self, code: int, budget: Budget | None, now: float) -> None:
+        if code < 0 and budget is not None:
+            raise usage.refusal(code, budget, now)
+        if code > 0:
+            raise RateLimited(code / 1000)
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0, cost: int = 1) -> Loaded:
+                        images: int = 0, cost: int = 1, budget: Budget | None = None) -> Loaded:
         token, stale = secrets.token_hex(8), ""
         deadline = time.monotonic() + self.busy_timeout
         while True:
-            counting = None if admitted else rate
-            results = await self._run(lambda p, r=counting, s=stale: self._open(  # type: ignore[misc]
-                p, session, user, turn_id, r, (window, images, cost), token, s))
-            opened, wait_ms = results[-1], (int(results[0]) if counting else 0)
-            if opened[0] == 1 and wait_ms:
+            # Admitted already: only the budget is checked again (RATE counts a turn id once).
+            skip = admitted and budget is None
+            counting, now = (None, 0.0) if skip else ((rate, budget), self.clock())
+            results = await self._run(lambda p, r=counting, s=stale, t=now: self._open(  # type: ignore[misc]
+                p, session, user, turn_id, r, (window, images, cost), token, s, t))
+            opened, code = results[-1], (int(results[0]) if counting else 0)
+            if opened[0] == 1 and code:
                 await self.release(session, token)
             if opened[0] == 2:
                 raise DuplicateTurn(turn_id)
-            if wait_ms:
-                raise RateLimited(wait_ms / 1000)
+            self._refuse(code, budget, now)
             if opened[0] == 1:
                 return _loaded(opened, token)
             # Counted once: while it waits for the conversation, only the lock is retried.
@@ -117,17 +129,21 @@ class RedisStore:
                 raise ConversationBusy(str(session))
             await asyncio.sleep(min(0.05 + max(int(opened[1]), 0) / 4000, 0.5))
 
-    def _rate(self, pipe: Any, user: UserKey, turn_id: str, rate: Rate, cost: int) -> None:
+    def _rate(self, pipe: Any, user: UserKey, turn_id: str, rate: Rate, cost: int,
+              budget: Budget | None, now: float) -> None:
         keys = self.keys.user(str(user))
+        day, month = (keys.usage(w.label) for w in usage.windows(now))
         # More than the burst could never pass: a message with many files costs at most that.
-        self._eval(pipe, "RATE", (keys.rate, keys.admitted), rate.interval_ms, rate.count,
-                   turn_id, ADMITTED_MS, min(cost, rate.count))
+        self._eval(pipe, "RATE", (keys.rate, keys.admitted, day, month), rate.interval_ms,
+                   rate.count, turn_id, ADMITTED_MS, min(cost, rate.count),
+                   *usage.limits(budget))
 
     def _open(self, pipe: Any, session: SessionKey, user: UserKey, turn_id: str,
-              rate: Rate | None, reads: tuple[int, int, int], token: str, stale: str) -> None:
+              limits: tuple[Rate, Budget | None] | None, reads: tuple[int, int, int],
+              token: str, stale: str, now: float) -> None:
         window, images, cost = reads
-        if rate is not None:
-            self._rate(pipe, user, turn_id, rate, cost)
+        if limits is not None:
+            self._rate(pipe, user, turn_id, limits[0], cost, limits[1], now)
         self._eval(pipe, "OPEN", self.keys.session(str(session)).all, token, self.lock_ms,
                    window, turn_id, stale, images)
 
@@ -154,11 +170,28 @@ class RedisStore:
             self._eval(pipe, "COMMIT", self.keys.session(sid).all, *args)
             pipe.hset(index, sid, session.scope.value)
             pipe.expire(index, self.ttl)
+            self.count_tokens(pipe, user, write.turn_id, write.tokens)
 
         try:
             return bool((await self._run(fill))[0])
         finally:
             self.ended(lock_token)
+
+    def count_tokens(self, pipe: Any, user: UserKey, turn_id: str,
+                     tokens: tuple[int, int]) -> None:
+        """Add a turn's tokens (in, out) to its sender's day and month, once per turn id."""
+        if not any(tokens):
+            return
+        keys, now = self.keys.user(str(user)), self.clock()
+        day, month = usage.windows(now)
+        self._eval(pipe, "USE", (keys.counted, keys.usage(day.label), keys.usage(month.label)),
+                   turn_id, int(now * 1000), *tokens, day.expire_at, month.expire_at)
+
+    async def usage(self, user: UserKey, budget: Budget | None) -> Usage:
+        keys, now = self.keys.user(str(user)), self.clock()
+        counts = await self._run(lambda p: [p.hmget(keys.usage(w.label), "in", "out")
+                                            for w in usage.windows(now)])
+        return usage.tally(now, budget, counts)
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
                              target: str, answer: StoredMessage) -> bool:
@@ -226,7 +259,9 @@ class RedisStore:
         if scopes:
             await self._run(fill)
         # Last, so that an erase cut short finds the index again when it is retried.
-        await guard(self.redis.delete(*keys.all))  # one user, one slot
+        # Token counts stay: they hold no content, expire with their month, and a /forget must
+        # not reset a budget.
+        await guard(self.redis.delete(*keys.all, keys.counted))  # one user, one slot
         return len(scopes)
 
     def _erase_from(self, pipe: Any, sid: str, scope: Scope, user: str) -> None:
