@@ -11,24 +11,22 @@ from typing import Any, cast
 
 from redis.exceptions import NoScriptError, RedisError
 
-from core import lua, usage
+from core import lua
 from core.connect import guard
-from core.errors import ConversationBusy, DuplicateTurn, RateLimited, StoreUnavailable
+from core.errors import ConversationBusy, DuplicateTurn, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
+from core.person_limits import PersonLimits
 from core.redis_modes import AnyRedis
 from core.settings import Rate
 from core.store import Choice, Loaded, SessionInfo, TurnWrite
-from core.usage import Budget, Usage
+from core.usage import Budget
 
 META = ("title", "n", "c", "at")  # the meta hash fields a listing shows
 SPENT = ("n", "c", "at", "title", "sum", "upto", "lt")  # what a reset clears (the choice stays)
 DEFAULT_CHOICE = Choice()
 # Renewed while a reply runs, so it can be short: a crashed holder frees the conversation fast.
 LOCK_MS = 30_000
-# How long a counted message is remembered: longer than it can wait for a busy conversation
-# and than the platforms' redelivery windows.
-ADMITTED_MS = 3_600_000
 # Images kept per conversation; past it the oldest go (their messages say so to the model).
 MAX_IMAGES = 16
 
@@ -48,14 +46,14 @@ class Scripts:
             await redis.script_load(source)
 
 
-class RedisStore:
+class RedisStore(PersonLimits):
     """The real `HistoryStore`; every method is one round trip on the happy path."""
 
     def __init__(self, redis: AnyRedis, prefix: str, ttl: int, max_messages: int,
                  busy_timeout: float = 120.0, lock_ms: int = LOCK_MS,
                  clock: Callable[[], float] = time.time) -> None:
         self.redis, self.keys, self.ttl = redis, KeySpace(prefix), ttl
-        self.clock = clock  # wall time (epoch seconds): which day and month tokens count in
+        self.clock = clock
         self.max_messages, self.busy_timeout, self.lock_ms = max_messages, busy_timeout, lock_ms
         self.scripts = Scripts()
         # Lock tokens of this process's finished turns, oldest first. A failover can lose the
@@ -87,20 +85,6 @@ class RedisStore:
     def _eval(self, pipe: Any, name: str, keys: tuple[str, ...], *args: str | int) -> None:
         pipe.evalsha(self.scripts.sha[name], len(keys), *keys, *args)
 
-    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1,
-                    budget: Budget | None = None) -> None:
-        """Count one message against its sender's rate, once per turn id; RateLimited if over,
-        BudgetExceeded if the sender's tokens reached `budget`."""
-        now = self.clock()
-        result = await self._run(lambda p: self._rate(p, user, turn_id, rate, cost, budget, now))
-        self._refuse(int(result[0]), budget, now)
-
-    def _refuse(self, code: int, budget: Budget | None, now: float) -> None:
-        if code < 0 and budget is not None:
-            raise usage.refusal(code, budget, now)
-        if code > 0:
-            raise RateLimited(code / 1000)
-
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
                         images: int = 0, cost: int = 1, budget: Budget | None = None) -> Loaded:
@@ -128,15 +112,6 @@ class RedisStore:
             if time.monotonic() > deadline:
                 raise ConversationBusy(str(session))
             await asyncio.sleep(min(0.05 + max(int(opened[1]), 0) / 4000, 0.5))
-
-    def _rate(self, pipe: Any, user: UserKey, turn_id: str, rate: Rate, cost: int,
-              budget: Budget | None, now: float) -> None:
-        keys = self.keys.user(str(user))
-        day, month = (keys.usage(w.label) for w in usage.windows(now))
-        # More than the burst could never pass: a message with many files costs at most that.
-        self._eval(pipe, "RATE", (keys.rate, keys.admitted, day, month), rate.interval_ms,
-                   rate.count, turn_id, ADMITTED_MS, min(cost, rate.count),
-                   *usage.limits(budget))
 
     def _open(self, pipe: Any, session: SessionKey, user: UserKey, turn_id: str,
               limits: tuple[Rate, Budget | None] | None, reads: tuple[int, int, int],
@@ -176,22 +151,6 @@ class RedisStore:
             return bool((await self._run(fill))[0])
         finally:
             self.ended(lock_token)
-
-    def count_tokens(self, pipe: Any, user: UserKey, turn_id: str,
-                     tokens: tuple[int, int]) -> None:
-        """Add a turn's tokens (in, out) to its sender's day and month, once per turn id."""
-        if not any(tokens):
-            return
-        keys, now = self.keys.user(str(user)), self.clock()
-        day, month = usage.windows(now)
-        self._eval(pipe, "USE", (keys.counted, keys.usage(day.label), keys.usage(month.label)),
-                   turn_id, int(now * 1000), *tokens, day.expire_at, month.expire_at)
-
-    async def usage(self, user: UserKey, budget: Budget | None) -> Usage:
-        keys, now = self.keys.user(str(user)), self.clock()
-        counts = await self._run(lambda p: [p.hmget(keys.usage(w.label), "in", "out")
-                                            for w in usage.windows(now)])
-        return usage.tally(now, budget, counts)
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
                              target: str, answer: StoredMessage) -> bool:

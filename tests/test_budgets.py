@@ -20,6 +20,7 @@ from core.settings import CoreSettings, load
 from core.usage import Budget
 from tests.fakes.http_api import served
 from tests.fakes.openai_server import FakeOpenAI, approx_prompt_tokens
+from tests.fakes.redis_proxy import FlightProxy
 
 ANA = Speaker(UserKey.of("api", "ana"), "ana", "the HTTP API")
 BEN = Speaker(UserKey.of("slack", "T1", "ben"), "ben", "slack")
@@ -192,3 +193,26 @@ async def test_the_usage_command_text(make_llm_service: Make, openai_fake: FakeO
     assert await commands.usage(service, BEN.user) == (
         "Today: 11 of 200,000 tokens (resets at 00:00 UTC).\n"
         "This month: 11 tokens (resets on January 1 at 00:00 UTC).")
+
+
+@pytest.mark.parametrize("budget", ["", "200000/day, 3000000/month"])
+async def test_a_turn_is_still_two_round_trips(make_llm_service: Make, openai_fake: FakeOpenAI,
+                                               redis_url: str, budget: str) -> None:
+    # The budget check rides with the rate limit and the token count with the commit.
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    proxy = FlightProxy("127.0.0.1", port)
+    await proxy.start()
+    client = Redis.from_url(f"redis://127.0.0.1:{proxy.port}/0", decode_responses=True)
+    try:
+        service = await make_llm_service(client, SWITCHBOARD_TOKEN_BUDGET=budget)
+        session = SessionKey.direct(ANA.user)
+        await service.reply(Turn(session, ANA, "warm up"))  # connect outside the count
+        proxy.flights = 0
+        for i in range(5):
+            await service.reply(Turn(session, ANA, f"counted {i}"))
+        assert proxy.flights == 10
+        assert (await service.usage(ANA.user)).day.tokens == sum(
+            u["total_tokens"] for u in openai_fake.usages)
+    finally:
+        await client.aclose()
+        await proxy.stop()
