@@ -147,13 +147,16 @@ class LangChainRedisStore:
         return True
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
-                             target: str, answer: StoredMessage) -> bool:
+                             target: str, answer: StoredMessage, user: UserKey | None = None,
+                             tokens: tuple[int, int] = (0, 0)) -> bool:
         keys, sid = self.rstore.keys.session(str(session)), str(session)
         try:
             pipe = self.rstore.redis.pipeline(transaction=False)
             pipe.zadd(keys.turns, {turn_id: int(time.time() * 1000)}, nx=True)
             pipe.hget(keys.meta, "lt")
-            claimed, last = await self._guard(pipe.execute())
+            if user is not None:
+                self.rstore.count_tokens(pipe, user, turn_id, tokens)
+            claimed, last, *_ = await self._guard(pipe.execute())
             return bool(claimed and last == target
                         and await self._thread(self._replace_last, sid, answer))
         finally:

@@ -153,12 +153,18 @@ class RedisStore(PersonLimits):
             self.ended(lock_token)
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
-                             target: str, answer: StoredMessage) -> bool:
+                             target: str, answer: StoredMessage, user: UserKey | None = None,
+                             tokens: tuple[int, int] = (0, 0)) -> bool:
         keys = self.keys.session(str(session))
         args = (turn_id, lock_token, self.ttl, target, answer.encode(), int(time.time() * 1000))
+
+        def fill(pipe: Any) -> None:
+            self._eval(pipe, "REPLACE", keys.all, *args)
+            if user is not None:
+                self.count_tokens(pipe, user, turn_id, tokens)
+
         try:
-            result = await self._run(lambda p: self._eval(p, "REPLACE", keys.all, *args))
-            return bool(result[0])
+            return bool((await self._run(fill))[0])
         finally:
             self.ended(lock_token)
 

@@ -241,12 +241,13 @@ class ChatService:
         reply = StoredMessage("ai", answer, user_msg.at, tools=tuple(work.tools))
         if work.redo is not None:
             if not await self.store.replace_answer(turn.session, loaded.lock_token, turn.turn_id,
-                                                   work.redo, reply):
+                                                   work.redo, reply, turn.speaker.user,
+                                                   work.spent.pair):
                 log.warning("regenerated answer not stored session=%s", turn.session)
             return
         summary = await self._fold(work, loaded.summary) if fold else None
         write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
-                          work.files, (work.spent.tokens_in, work.spent.tokens_out))
+                          work.files, work.spent.pair)  # the summary's tokens too
         await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
 
     async def _fold(self, work: Work, summary: str) -> str | None:

@@ -100,9 +100,11 @@ class HistoryStore(Protocol):
         ...
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
-                             target: str, answer: StoredMessage) -> bool:
+                             target: str, answer: StoredMessage, user: UserKey | None = None,
+                             tokens: tuple[int, int] = (0, 0)) -> bool:
         """Put `answer` in place of the last one if it still answers turn `target`, once per
-        `turn_id`, and release the lock; False when nothing was replaced."""
+        `turn_id`, and release the lock; False when nothing was replaced. The `tokens` (in,
+        out) it took count for `user` either way, once per `turn_id`."""
         ...
 
     async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:

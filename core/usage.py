@@ -115,6 +115,11 @@ class Tokens:
     tokens_in: int = 0
     tokens_out: int = 0
 
+    @property
+    def pair(self) -> tuple[int, int]:
+        """(in, out), as the store takes them."""
+        return self.tokens_in, self.tokens_out
+
     def add(self, message: BaseMessage) -> int:
         """Count one model reply (or stream chunk) that reports usage; returns its total."""
         usage = getattr(message, "usage_metadata", None)

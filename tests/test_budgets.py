@@ -216,3 +216,17 @@ async def test_a_turn_is_still_two_round_trips(make_llm_service: Make, openai_fa
     finally:
         await client.aclose()
         await proxy.stop()
+
+
+async def test_a_regenerated_answer_counts_and_is_refused_at_the_budget(
+        make_llm_service: Make, openai_fake: FakeOpenAI) -> None:
+    service = await make_llm_service(SWITCHBOARD_TOKEN_BUDGET="30/day")
+    openai_fake.answer = lambda body: "ok"  # every call: 10 in + 1 out = 11 tokens
+    session = SessionKey.direct(ANA.user)
+    await service.reply(Turn(session, ANA, "question"))
+    assert "".join([p async for p in service.regenerate(session, ANA, None, "press-1")])
+    assert (await service.usage(ANA.user)).day.tokens == 22
+    assert "".join([p async for p in service.regenerate(session, ANA, None, "press-2")])
+    with pytest.raises(BudgetExceeded):  # 33: refused before the model is asked again
+        assert not [p async for p in service.regenerate(session, ANA, None, "press-3")]
+    assert len(openai_fake.requests) == 3 and (await service.usage(ANA.user)).day.tokens == 33
