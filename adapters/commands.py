@@ -14,6 +14,7 @@ from adapters.failures import notice
 from core.keys import SessionKey, UserKey
 from core.presets import Option
 from core.service import ChatService
+from core.usage import Period
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,21 @@ async def choose(service: ChatService, session: SessionKey, kind: Kind, name: st
     else:
         await service.choose(session, persona=name)
     return f"From now on this conversation uses the {kind} {name}."
+
+
+def _period(period: Period) -> str:
+    """`Today: 1,234 of 200,000 tokens (resets at 00:00 UTC).`"""
+    at = period.resets_at
+    span, reset = (("Today", f"at {at:%H:%M} UTC") if period.name == "day" else
+                   ("This month", f"on {at:%B} {at.day} at 00:00 UTC"))
+    limit = f" of {period.limit:,}" if period.limit is not None else ""
+    return f"{span}: {period.tokens:,}{limit} tokens (resets {reset})."
+
+
+async def usage(service: ChatService, user: UserKey) -> str:
+    """`/usage`: the model tokens `user` used today and this month, against their budget."""
+    used = await service.usage(user)
+    return f"{_period(used.day)}\n{_period(used.month)}"
 
 
 async def outcome(work: Awaitable[str], *, where: str) -> str:

@@ -20,8 +20,9 @@ from core.service import ChatService, Turn
 
 HELP = "Type a message and press Enter. /attach PATH sends a file with your next message, " \
        "/retry answers your last message again, /reset starts over, /history shows this " \
-       "conversation, /model and /persona show the model and persona (/model NAME, " \
-       "/persona NAME choose one), /quit leaves."
+       "conversation, /usage shows the tokens you used today and this month, /model and " \
+       "/persona show the model and persona (/model NAME, /persona NAME choose one), " \
+       "/quit leaves."
 CHOICES: dict[str, commands.Kind] = {"/model": "model", "/persona": "persona"}
 
 
@@ -65,6 +66,8 @@ class Terminal:
             self.say("Started a fresh conversation.")
         elif command == "/retry":
             await self._retry()
+        elif command == "/usage":
+            self.say(await commands.usage(self.service, self.speaker.user))
         elif command == "/history":
             self._show(await self.service.history(self.session))
         elif command in ("/help", "/?"):

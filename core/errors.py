@@ -7,6 +7,7 @@
     │   ├── MessageTooLong     .limit
     │   ├── InvalidText        control characters, undecodable bytes
     │   ├── RateLimited        .retry_after (seconds)
+    │   ├── BudgetExceeded     .period, .limit, .resets_at; .retry_after (seconds)
     │   ├── AttachmentError    a file the user sent; .http_status for the HTTP adapter
     │   │   ├── FileTooLarge   .limit_bytes (413)
     │   │   ├── TooManyFiles   .limit (413)
@@ -33,6 +34,7 @@ traceback and a request id and shown to the user as `UNEXPECTED` with that id.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Final, Literal
 
 UNEXPECTED = "Something went wrong on my side. Please try again in a moment."
@@ -78,6 +80,19 @@ class RateLimited(UserError):
         wait = max(1, math.ceil(retry_after))
         unit = "second" if wait == 1 else "seconds"
         self.user_message = f"You're sending messages a bit fast. Try again in {wait} {unit}."
+
+
+class BudgetExceeded(UserError):
+    """The sender used their token budget for the UTC day or month; `resets_at` is its end."""
+
+    def __init__(self, period: str, limit: int, resets_at: datetime, retry_after: float) -> None:
+        super().__init__(f"{period} token budget of {limit} reached")
+        self.period, self.limit, self.resets_at = period, limit, resets_at
+        self.retry_after = retry_after
+        span, reset = (("today", f"at {resets_at:%H:%M} UTC") if period == "day" else
+                       ("this month", f"on {resets_at:%B} {resets_at.day} at 00:00 UTC"))
+        self.user_message = (f"You've used your token budget for {span} ({limit:,} tokens). "
+                             f"It resets {reset}.")
 
 
 class DuplicateTurn(SwitchboardError):

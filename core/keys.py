@@ -121,10 +121,16 @@ class UserKeys:
     rate: str  # hash: GCRA state
     admitted: str  # zset: turn ids already counted by the rate limit
     index: str  # hash: the person's session ids and their scopes
+    counted: str  # zset: turn ids whose tokens were counted (each once)
+    tag: str  # the shared prefix and hash tag
 
     @property
     def all(self) -> tuple[str, str, str]:
         return self.rate, self.admitted, self.index
+
+    def usage(self, label: str) -> str:
+        """hash `in`, `out`: the tokens of one period (`d:2026-12-04`, `m:2026-12`)."""
+        return f"{self.tag}:use:{label}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,4 +145,4 @@ class KeySpace:
 
     def user(self, user_id: str) -> UserKeys:
         tag = f"{self.prefix}{{u:{user_id}}}"
-        return UserKeys(f"{tag}:r", f"{tag}:a", f"{tag}:s")
+        return UserKeys(f"{tag}:r", f"{tag}:a", f"{tag}:s", f"{tag}:uc", tag)

@@ -31,6 +31,7 @@ from core.redis_modes import SENTINEL_SCHEMES
 from core.redis_store import RedisStore
 from core.settings import CoreSettings, Rate
 from core.store import Choice, Loaded, SessionInfo, TurnWrite
+from core.usage import Budget, Usage
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -82,14 +83,18 @@ class LangChainRedisStore:
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), 3))
         return cls(rstore, client, settings.redis_prefix)
 
-    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1) -> None:
-        await self.rstore.admit(user, turn_id, rate, cost)
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1,
+                    budget: Budget | None = None) -> None:
+        await self.rstore.admit(user, turn_id, rate, cost, budget)
+
+    async def usage(self, user: UserKey, budget: Budget | None) -> Usage:
+        return await self.rstore.usage(user, budget)
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0, cost: int = 1) -> Loaded:
+                        images: int = 0, cost: int = 1, budget: Budget | None = None) -> Loaded:
         loaded = await self.rstore.open_turn(session, user, turn_id, rate, window, admitted,
-                                             cost=cost)
+                                             cost=cost, budget=budget)
         try:
             messages = await self.read(session, window)
             files = await self._files(session, messages, images)
@@ -123,6 +128,7 @@ class LangChainRedisStore:
             pipe.hset(keys.files, mapping=dict(write.files))
         for key in (turns, index, keys.files):
             pipe.expire(key, ttl)
+        self.rstore.count_tokens(pipe, user, write.turn_id, write.tokens)
         if not (await self._guard(pipe.execute()))[0]:
             await self.rstore.release(session, lock_token)
             return False
@@ -141,13 +147,16 @@ class LangChainRedisStore:
         return True
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
-                             target: str, answer: StoredMessage) -> bool:
+                             target: str, answer: StoredMessage, user: UserKey | None = None,
+                             tokens: tuple[int, int] = (0, 0)) -> bool:
         keys, sid = self.rstore.keys.session(str(session)), str(session)
         try:
             pipe = self.rstore.redis.pipeline(transaction=False)
             pipe.zadd(keys.turns, {turn_id: int(time.time() * 1000)}, nx=True)
             pipe.hget(keys.meta, "lt")
-            claimed, last = await self._guard(pipe.execute())
+            if user is not None:
+                self.rstore.count_tokens(pipe, user, turn_id, tokens)
+            claimed, last, *_ = await self._guard(pipe.execute())
             return bool(claimed and last == target
                         and await self._thread(self._replace_last, sid, answer))
         finally:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-# GCRA rate limit. KEYS: rate hash, admitted zset. ARGV: interval_ms, burst, turn_id,
-# remember_ms, cost (messages this one counts as: 1, plus one per attached file). Returns 0
-# when allowed, else milliseconds to wait. Every admitted turn id is remembered for
-# remember_ms, so a message counts once however often it is checked: while it waits for a
-# busy conversation, or when the platform redelivers it to another process.
+# GCRA rate limit and token budget. KEYS: rate hash, admitted zset, the day's and the month's
+# usage hashes. ARGV: interval_ms, burst, turn_id, remember_ms, cost (messages this one counts
+# as: 1, plus one per attached file), day and month token limits (0: none). Returns 0 when
+# allowed, -1 (-2) when the day's (month's) tokens reached its limit, else milliseconds to
+# wait. Every admitted turn id is remembered for remember_ms, so a message counts once however
+# often it is checked: while it waits for a busy conversation, or when the platform
+# redelivers it to another process. The budget is checked first, each time: a message that
+# waited while earlier turns spent the rest is refused before its model call.
 RATE = """
+for i = 2, 1, -1 do
+  local limit = tonumber(ARGV[5 + i])
+  if limit > 0 then
+    local used = redis.call('HMGET', KEYS[2 + i], 'in', 'out')
+    if (tonumber(used[1]) or 0) + (tonumber(used[2]) or 0) >= limit then return -i end
+  end
+end
 if redis.call('ZSCORE', KEYS[2], ARGV[3]) then return 0 end
 local st = redis.call('HGET', KEYS[1], 'tat')
 local t = redis.call('TIME')
@@ -23,6 +33,20 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - keep)
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1025)
 redis.call('PEXPIRE', KEYS[2], keep)
 return 0
+"""
+
+# Count one turn's tokens, once per turn id. KEYS: counted zset, the day's and the month's
+# usage hashes. ARGV: turn_id, now_ms, tokens in, tokens out, day and month expiry (epoch s).
+USE = """
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -1025)
+redis.call('PEXPIRE', KEYS[1], 86400000)
+for i = 2, 3 do
+  redis.call('HINCRBY', KEYS[i], 'in', ARGV[3])
+  redis.call('HINCRBY', KEYS[i], 'out', ARGV[4])
+  redis.call('EXPIREAT', KEYS[i], ARGV[3 + i])
+end
+return 1
 """
 
 # Take the conversation lock and read it. KEYS: history, meta, turns, lock, files.

@@ -13,21 +13,20 @@ from redis.exceptions import NoScriptError, RedisError
 
 from core import lua
 from core.connect import guard
-from core.errors import ConversationBusy, DuplicateTurn, RateLimited, StoreUnavailable
+from core.errors import ConversationBusy, DuplicateTurn, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
+from core.person_limits import PersonLimits
 from core.redis_modes import AnyRedis
 from core.settings import Rate
 from core.store import Choice, Loaded, SessionInfo, TurnWrite
+from core.usage import Budget
 
 META = ("title", "n", "c", "at")  # the meta hash fields a listing shows
 SPENT = ("n", "c", "at", "title", "sum", "upto", "lt")  # what a reset clears (the choice stays)
 DEFAULT_CHOICE = Choice()
 # Renewed while a reply runs, so it can be short: a crashed holder frees the conversation fast.
 LOCK_MS = 30_000
-# How long a counted message is remembered: longer than it can wait for a busy conversation
-# and than the platforms' redelivery windows.
-ADMITTED_MS = 3_600_000
 # Images kept per conversation; past it the oldest go (their messages say so to the model).
 MAX_IMAGES = 16
 
@@ -37,8 +36,8 @@ class Scripts:
 
     def __init__(self) -> None:
         self.source = {name: getattr(lua, name) for name in
-                       ("RATE", "OPEN", "COMMIT", "REPLACE", "KEEP", "RELEASE",
-                                   "ERASE_SHARED")}
+                       ("RATE", "USE", "OPEN", "COMMIT", "REPLACE", "KEEP",
+                                   "RELEASE", "ERASE_SHARED")}
         self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
 
     async def load(self, redis: AnyRedis) -> None:
@@ -47,12 +46,14 @@ class Scripts:
             await redis.script_load(source)
 
 
-class RedisStore:
+class RedisStore(PersonLimits):
     """The real `HistoryStore`; every method is one round trip on the happy path."""
 
     def __init__(self, redis: AnyRedis, prefix: str, ttl: int, max_messages: int,
-                 busy_timeout: float = 120.0, lock_ms: int = LOCK_MS) -> None:
+                 busy_timeout: float = 120.0, lock_ms: int = LOCK_MS,
+                 clock: Callable[[], float] = time.time) -> None:
         self.redis, self.keys, self.ttl = redis, KeySpace(prefix), ttl
+        self.clock = clock
         self.max_messages, self.busy_timeout, self.lock_ms = max_messages, busy_timeout, lock_ms
         self.scripts = Scripts()
         # Lock tokens of this process's finished turns, oldest first. A failover can lose the
@@ -84,28 +85,23 @@ class RedisStore:
     def _eval(self, pipe: Any, name: str, keys: tuple[str, ...], *args: str | int) -> None:
         pipe.evalsha(self.scripts.sha[name], len(keys), *keys, *args)
 
-    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1) -> None:
-        """Count one message against its sender's rate, once per turn id; RateLimited if over."""
-        result = await self._run(lambda p: self._rate(p, user, turn_id, rate, cost))
-        if result[0]:
-            raise RateLimited(int(result[0]) / 1000)
-
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0, cost: int = 1) -> Loaded:
+                        images: int = 0, cost: int = 1, budget: Budget | None = None) -> Loaded:
         token, stale = secrets.token_hex(8), ""
         deadline = time.monotonic() + self.busy_timeout
         while True:
-            counting = None if admitted else rate
-            results = await self._run(lambda p, r=counting, s=stale: self._open(  # type: ignore[misc]
-                p, session, user, turn_id, r, (window, images, cost), token, s))
-            opened, wait_ms = results[-1], (int(results[0]) if counting else 0)
-            if opened[0] == 1 and wait_ms:
+            # Admitted already: only the budget is checked again (RATE counts a turn id once).
+            skip = admitted and budget is None
+            counting, now = (None, 0.0) if skip else ((rate, budget), self.clock())
+            results = await self._run(lambda p, r=counting, s=stale, t=now: self._open(  # type: ignore[misc]
+                p, session, user, turn_id, r, (window, images, cost), token, s, t))
+            opened, code = results[-1], (int(results[0]) if counting else 0)
+            if opened[0] == 1 and code:
                 await self.release(session, token)
             if opened[0] == 2:
                 raise DuplicateTurn(turn_id)
-            if wait_ms:
-                raise RateLimited(wait_ms / 1000)
+            self._refuse(code, budget, now)
             if opened[0] == 1:
                 return _loaded(opened, token)
             # Counted once: while it waits for the conversation, only the lock is retried.
@@ -117,17 +113,12 @@ class RedisStore:
                 raise ConversationBusy(str(session))
             await asyncio.sleep(min(0.05 + max(int(opened[1]), 0) / 4000, 0.5))
 
-    def _rate(self, pipe: Any, user: UserKey, turn_id: str, rate: Rate, cost: int) -> None:
-        keys = self.keys.user(str(user))
-        # More than the burst could never pass: a message with many files costs at most that.
-        self._eval(pipe, "RATE", (keys.rate, keys.admitted), rate.interval_ms, rate.count,
-                   turn_id, ADMITTED_MS, min(cost, rate.count))
-
     def _open(self, pipe: Any, session: SessionKey, user: UserKey, turn_id: str,
-              rate: Rate | None, reads: tuple[int, int, int], token: str, stale: str) -> None:
+              limits: tuple[Rate, Budget | None] | None, reads: tuple[int, int, int],
+              token: str, stale: str, now: float) -> None:
         window, images, cost = reads
-        if rate is not None:
-            self._rate(pipe, user, turn_id, rate, cost)
+        if limits is not None:
+            self._rate(pipe, user, turn_id, limits[0], cost, limits[1], now)
         self._eval(pipe, "OPEN", self.keys.session(str(session)).all, token, self.lock_ms,
                    window, turn_id, stale, images)
 
@@ -154,6 +145,7 @@ class RedisStore:
             self._eval(pipe, "COMMIT", self.keys.session(sid).all, *args)
             pipe.hset(index, sid, session.scope.value)
             pipe.expire(index, self.ttl)
+            self.count_tokens(pipe, user, write.turn_id, write.tokens)
 
         try:
             return bool((await self._run(fill))[0])
@@ -161,12 +153,18 @@ class RedisStore:
             self.ended(lock_token)
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
-                             target: str, answer: StoredMessage) -> bool:
+                             target: str, answer: StoredMessage, user: UserKey | None = None,
+                             tokens: tuple[int, int] = (0, 0)) -> bool:
         keys = self.keys.session(str(session))
         args = (turn_id, lock_token, self.ttl, target, answer.encode(), int(time.time() * 1000))
+
+        def fill(pipe: Any) -> None:
+            self._eval(pipe, "REPLACE", keys.all, *args)
+            if user is not None:
+                self.count_tokens(pipe, user, turn_id, tokens)
+
         try:
-            result = await self._run(lambda p: self._eval(p, "REPLACE", keys.all, *args))
-            return bool(result[0])
+            return bool((await self._run(fill))[0])
         finally:
             self.ended(lock_token)
 
@@ -226,7 +224,9 @@ class RedisStore:
         if scopes:
             await self._run(fill)
         # Last, so that an erase cut short finds the index again when it is retried.
-        await guard(self.redis.delete(*keys.all))  # one user, one slot
+        # Token counts stay: they hold no content, expire with their month, and a /forget must
+        # not reset a budget.
+        await guard(self.redis.delete(*keys.all, keys.counted))  # one user, one slot
         return len(scopes)
 
     def _erase_from(self, pipe: Any, sid: str, scope: Scope, user: str) -> None:

@@ -23,6 +23,7 @@ from core.store import Choice, HistoryStore, Loaded, SessionInfo, TurnWrite
 from core.tools import Toolbox
 from core.transcribe import OfflineTranscriber, Transcriber
 from core.turn import Turn, TurnRecord, Work, again, cost, human, pieces
+from core.usage import Usage
 
 __all__ = ["PROMPT_IMAGES", "ChatService", "Turn", "TurnRecord"]  # adapters import these here
 log = logging.getLogger("switchboard.turn")
@@ -134,6 +135,10 @@ class ChatService:
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         return await self.store.sessions(user)
 
+    async def usage(self, user: UserKey) -> Usage:
+        """The person's tokens today and this month (UTC), with the budget's limits."""
+        return await self.store.usage(user, self.settings.token_budget)
+
     async def drain(self, seconds: float) -> bool:
         """Wait for turns in flight to finish (at shutdown); False if some are still running."""
         with contextlib.suppress(TimeoutError):
@@ -164,7 +169,7 @@ class ChatService:
             async def count() -> None:  # behind a local sibling: over the limit is told at once
                 nonlocal admitted
                 await self.store.admit(turn.speaker.user, turn.turn_id, self.settings.rate_limit,
-                                       cost(turn))
+                                       cost(turn), self.settings.token_budget)
                 admitted = True
 
             async with self._queues.hold(str(turn.session), count):
@@ -192,7 +197,7 @@ class ChatService:
     async def _open(self, turn: Turn, admitted: bool) -> Loaded:
         return await self.store.open_turn(turn.session, turn.speaker.user, turn.turn_id,
                                           self.settings.rate_limit, context.WINDOW, admitted,
-                                          PROMPT_IMAGES, cost(turn))
+                                          PROMPT_IMAGES, cost(turn), self.settings.token_budget)
 
     async def _given(self, turn: Turn, vision: bool) -> inputs.Input:
         limits = replace(self.settings.limits, vision=vision)
@@ -236,12 +241,13 @@ class ChatService:
         reply = StoredMessage("ai", answer, user_msg.at, tools=tuple(work.tools))
         if work.redo is not None:
             if not await self.store.replace_answer(turn.session, loaded.lock_token, turn.turn_id,
-                                                   work.redo, reply):
+                                                   work.redo, reply, turn.speaker.user,
+                                                   work.spent.pair):
                 log.warning("regenerated answer not stored session=%s", turn.session)
             return
         summary = await self._fold(work, loaded.summary) if fold else None
         write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
-                          work.files)
+                          work.files, work.spent.pair)  # the summary's tokens too
         await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
 
     async def _fold(self, work: Work, summary: str) -> str | None:
@@ -252,6 +258,7 @@ class ChatService:
             async with asyncio.timeout(self._deadline(work)):
                 result = await work.model.ainvoke(
                     context.fold_request(summary, work.prompt.to_fold))
+            work.spent.add(result)
         except Exception as exc:  # a failed summary must not lose the turn; retried next turn
             log.warning("summary skipped: %s", type(exc).__name__)
             return None

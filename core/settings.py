@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from core.attachments import Limits
 from core.errors import ConfigError
 from core.redis_modes import SCHEMES, SENTINEL_SCHEMES, parse_sentinel
+from core.usage import Budget, parse_budget
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are Switchboard, a helpful, concise assistant. Answer in the language the user writes in. "
@@ -103,6 +104,8 @@ class CoreSettings(EnvSettings):
     history_ttl: int = Field(7 * 86400, alias="SWITCHBOARD_HISTORY_TTL", gt=0)
     rate_limit: Annotated[Rate, NoDecode, BeforeValidator(_rate)] = Field(
         Rate(20, 60.0), alias="SWITCHBOARD_RATE_LIMIT")
+    token_budget: Annotated[Budget | None, NoDecode, BeforeValidator(parse_budget)] = Field(
+        None, alias="SWITCHBOARD_TOKEN_BUDGET")
     max_input_chars: int = Field(4000, alias="SWITCHBOARD_MAX_INPUT_CHARS", gt=0)
     history_backend: Literal["redis", "langchain-redis"] = Field(
         "redis", alias="SWITCHBOARD_HISTORY_BACKEND")

@@ -8,6 +8,7 @@ from typing import Protocol
 from core.keys import SessionKey, UserKey
 from core.messages import StoredMessage
 from core.settings import Rate
+from core.usage import Budget, Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class TurnWrite:
     summary: str | None = None  # new rolling summary, when older turns were folded
     summarized: int = 0
     files: tuple[tuple[str, str], ...] = ()  # new images: (id, "mime;base64")
+    tokens: tuple[int, int] = (0, 0)  # the turn's model calls: tokens in and out
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +64,16 @@ class HistoryStore(Protocol):
         """How long a turn lock lives unless renewed with `keep_lock`."""
         ...
 
-    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1) -> None:
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1,
+                    budget: Budget | None = None) -> None:
         """Count a message (as `cost` messages) against its sender's rate, once per `turn_id`;
-        RateLimited if over."""
+        RateLimited if over, BudgetExceeded if their tokens reached `budget`."""
         ...
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0, cost: int = 1) -> Loaded:
-        """Check the rate, take the conversation's lock and read it, in one round trip.
+                        images: int = 0, cost: int = 1, budget: Budget | None = None) -> Loaded:
+        """Check the rate and budget, take the conversation's lock and read it, in one round trip.
 
         The message counts as `cost` messages (one, plus one per attached file).
         The read includes the data of up to `images` of the newest images its messages
@@ -78,22 +81,30 @@ class HistoryStore(Protocol):
 
         With `admitted` the rate was already counted by `admit`. While the conversation is
         busy only the lock is retried: a message is counted once, however long it waits.
-        Raises RateLimited, DuplicateTurn (turn_id already stored) or ConversationBusy.
+        Raises RateLimited, BudgetExceeded, DuplicateTurn (turn_id already stored) or
+        ConversationBusy.
         """
         ...
 
     async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
                           write: TurnWrite) -> bool:
-        """Append the turn, cap the history, refresh every TTL and release the lock.
+        """Append the turn, cap the history, refresh every TTL and release the lock; add
+        `write.tokens` to the user's day and month (once per turn id, even if stored before).
 
         Returns False when the turn id was already stored (nothing written twice).
         """
         ...
 
+    async def usage(self, user: UserKey, budget: Budget | None) -> Usage:
+        """The user's tokens today and this month (UTC), with `budget`'s limits."""
+        ...
+
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
-                             target: str, answer: StoredMessage) -> bool:
+                             target: str, answer: StoredMessage, user: UserKey | None = None,
+                             tokens: tuple[int, int] = (0, 0)) -> bool:
         """Put `answer` in place of the last one if it still answers turn `target`, once per
-        `turn_id`, and release the lock; False when nothing was replaced."""
+        `turn_id`, and release the lock; False when nothing was replaced. The `tokens` (in,
+        out) it took count for `user` either way, once per `turn_id`."""
         ...
 
     async def keep_lock(self, session: SessionKey, lock_token: str) -> bool:

@@ -19,6 +19,7 @@ from core.keys import SessionKey, Speaker
 from core.messages import StoredMessage
 from core.model import ChatModel
 from core.store import Loaded
+from core.usage import Tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +60,12 @@ class Work:
     redo: str | None = None  # regenerating: the turn whose answer this one replaces
     tools: list[str] = field(default_factory=list)  # the tool calls made, as stored
     parts: list[str] = field(default_factory=list)
-    tokens: int = 0
+    tokens: int = 0  # the answer's
     answered_by: str = ""
+    spent: Tokens = field(default_factory=Tokens)  # every model call's, the summary's too
 
     def add(self, message: BaseMessage) -> str:
-        usage = getattr(message, "usage_metadata", None)
-        self.tokens += int(usage["total_tokens"]) if usage else 0
+        self.tokens += self.spent.add(message)
         self.answered_by = str(message.response_metadata.get("model_name") or self.answered_by)
         self.parts.append(message.text)
         return message.text

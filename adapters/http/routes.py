@@ -22,6 +22,7 @@ from core.inputs import as_sent
 from core.keys import SessionKey, Speaker, UserKey
 from core.messages import StoredMessage
 from core.service import ChatService, Turn
+from core.usage import Period
 
 # Declares the bearer scheme in OpenAPI; the Verifier does the checking.
 _bearer = HTTPBearer(auto_error=False, description="A JWT: `switchboard token --user NAME`")
@@ -172,6 +173,16 @@ async def forget_me(user: Caller, service: Service) -> s.ErasedOut:
     return s.ErasedOut(erased=await service.forget(user))
 
 
+async def my_usage(user: Caller, service: Service) -> s.UsageOut:
+    """The caller's model tokens today and this month (UTC), their limits and resets."""
+    used = await service.usage(user)
+    return s.UsageOut(day=_period(used.day), month=_period(used.month))
+
+
+def _period(period: Period) -> s.PeriodOut:
+    return s.PeriodOut(tokens=period.tokens, limit=period.limit, resets_at=period.resets_at)
+
+
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["chat"])
     router.add_api_route("/chat", chat, methods=["POST"], responses=s.TURN_ERRORS,
@@ -187,4 +198,6 @@ def api_router() -> APIRouter:
     router.add_api_route("/sessions/{session_id}", delete_session, methods=["DELETE"],
                          status_code=204, responses=s.FOUND_ERRORS)
     router.add_api_route("/me", forget_me, methods=["DELETE"], responses=s.AUTH_ERRORS)
+    router.add_api_route("/me/usage", my_usage, methods=["GET"],
+                         responses={**s.AUTH_ERRORS, 503: s.ERROR})
     return router

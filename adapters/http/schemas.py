@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
@@ -106,6 +107,20 @@ class ModelsOut(BaseModel):
 
 class ErasedOut(BaseModel):
     erased: int = Field(description="Conversations removed.")
+
+
+class PeriodOut(BaseModel):
+    tokens: int = Field(description="Tokens used in this UTC period (prompt and completion).")
+    limit: int | None = Field(description="SWITCHBOARD_TOKEN_BUDGET for it; null: none.")
+    resets_at: datetime = Field(description="When the period ends (UTC).")
+
+
+class UsageOut(BaseModel):
+    """The caller's model tokens today and this month; `cost` is not priced yet (null)."""
+
+    day: PeriodOut
+    month: PeriodOut
+    cost: None = None
 
 
 class ErrorOut(BaseModel):

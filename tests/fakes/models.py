@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
-from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, UsageMetadata
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field
 
 from core.offline import OfflineChatModel
@@ -34,3 +35,25 @@ class CountingModel(OfflineChatModel):
             return self._generate(messages, stop)
         finally:
             self.running[key] -= 1
+
+
+USAGE: UsageMetadata = {"input_tokens": 10, "output_tokens": 1, "total_tokens": 11}
+
+
+class MeteredModel(OfflineChatModel):
+    """The offline model's answers, each reporting 10 tokens in and 1 out, whole or streamed."""
+
+    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                       run_manager: Any = None, **kwargs: Any
+                       ) -> AsyncIterator[ChatGenerationChunk]:
+        async for chunk in super()._astream(messages, stop):
+            yield chunk
+        yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=USAGE))
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        result = super()._generate(messages, stop)
+        message = result.generations[0].message
+        assert isinstance(message, AIMessage)
+        message.usage_metadata = USAGE.copy()
+        return result

@@ -68,6 +68,11 @@ def tool_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in body.get("messages", []) if m.get("role") == "tool"]
 
 
+def approx_prompt_tokens(body: dict[str, Any]) -> int:
+    """Prompt tokens as a provider would roughly count them: ~4 characters each, plus framing."""
+    return 3 + sum(4 + len(_text(m.get("content"))) // 4 for m in body.get("messages", []))
+
+
 def echo(body: dict[str, Any]) -> str:
     """The default answer: echo the last user message."""
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
@@ -85,6 +90,9 @@ class FakeOpenAI:
         self.transcriptions: list[Transcription] = []
         self.hear: Callable[[bytes], str] = heard  # the transcript of the uploaded audio
         self.chunk_delay = 0.0  # seconds between streamed chunks
+        # Prompt tokens a request reports (`prompt_tokens(body)`), and every usage reported.
+        self.prompt_tokens: Callable[[dict[str, Any]], int] = lambda body: 10
+        self.usages: list[dict[str, int]] = []
         self._failures: dict[str, list[tuple[int, float | None]]] = {"chat": [], "audio": []}
         self._hangs: list[float] = []
         self._closing = asyncio.Event()
@@ -138,9 +146,11 @@ class FakeOpenAI:
         text = "" if isinstance(answer, ToolCalls) else answer
         base = {"id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "created": int(time.time()),
                 "model": body.get("model", "fake"), "system_fingerprint": "fp_fake"}
-        completion = len(self.chunks(text)) + len(calls)
-        usage = {"prompt_tokens": 10, "completion_tokens": completion,
-                 "total_tokens": 10 + completion}
+        completion, prompt = len(self.chunks(text)) + len(calls), self.prompt_tokens(body)
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion,
+                 "total_tokens": prompt + completion}
+        if not body.get("stream") or (body.get("stream_options") or {}).get("include_usage"):
+            self.usages.append(usage)
         finish = "tool_calls" if calls else "stop"
         if not body.get("stream"):
             message = {"role": "assistant", "content": text if not calls else None,

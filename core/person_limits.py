@@ -1,0 +1,74 @@
+"""The per-person side of `RedisStore`: message rate, token budget and token counts.
+
+A person's keys share one hash tag (one Cluster slot). RATE checks the budget and counts the
+message; USE adds a turn's tokens. Both ride in pipelines the store sends anyway: a turn's
+first and last round trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from core import usage
+from core.errors import RateLimited
+from core.keys import KeySpace, UserKey
+from core.settings import Rate
+from core.usage import Budget, Usage
+
+# How long a counted message is remembered: longer than it can wait for a busy conversation
+# and than the platforms' redelivery windows.
+ADMITTED_MS = 3_600_000
+
+
+class PersonLimits:
+    """Mixed into `RedisStore`, which provides the keys, the clock and the pipelines."""
+
+    keys: KeySpace
+    clock: Callable[[], float]  # wall time (epoch seconds): which day and month tokens count in
+
+    async def _run(self, fill: Callable[[Any], object]) -> list[Any]:
+        raise NotImplementedError
+
+    def _eval(self, pipe: Any, name: str, keys: tuple[str, ...], *args: str | int) -> None:
+        raise NotImplementedError
+
+    async def admit(self, user: UserKey, turn_id: str, rate: Rate, cost: int = 1,
+                    budget: Budget | None = None) -> None:
+        """Count one message against its sender's rate, once per turn id; RateLimited if over,
+        BudgetExceeded if the sender's tokens reached `budget`."""
+        now = self.clock()
+        result = await self._run(lambda p: self._rate(p, user, turn_id, rate, cost, budget, now))
+        self._refuse(int(result[0]), budget, now)
+
+    def _refuse(self, code: int, budget: Budget | None, now: float) -> None:
+        if code < 0 and budget is not None:
+            raise usage.refusal(code, budget, now)
+        if code > 0:
+            raise RateLimited(code / 1000)
+
+    def _rate(self, pipe: Any, user: UserKey, turn_id: str, rate: Rate, cost: int,
+              budget: Budget | None, now: float) -> None:
+        keys = self.keys.user(str(user))
+        day, month = (keys.usage(w.label) for w in usage.windows(now))
+        # More than the burst could never pass: a message with many files costs at most that.
+        self._eval(pipe, "RATE", (keys.rate, keys.admitted, day, month), rate.interval_ms,
+                   rate.count, turn_id, ADMITTED_MS, min(cost, rate.count),
+                   *usage.limits(budget))
+
+    def count_tokens(self, pipe: Any, user: UserKey, turn_id: str,
+                     tokens: tuple[int, int]) -> None:
+        """Add a turn's tokens (in, out) to its sender's day and month, once per turn id."""
+        if not any(tokens):
+            return
+        keys, now = self.keys.user(str(user)), self.clock()
+        day, month = usage.windows(now)
+        self._eval(pipe, "USE", (keys.counted, keys.usage(day.label), keys.usage(month.label)),
+                   turn_id, int(now * 1000), *tokens, day.expire_at, month.expire_at)
+
+    async def usage(self, user: UserKey, budget: Budget | None) -> Usage:
+        keys, now = self.keys.user(str(user)), self.clock()
+        counts = await self._run(lambda p: [p.hmget(keys.usage(w.label), "in", "out")
+                                            for w in usage.windows(now)])
+        return usage.tally(now, budget, counts)
+
