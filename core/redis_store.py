@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from redis.exceptions import NoScriptError, RedisError
 
-from core import lua
+from core import lua, usage
 from core.connect import guard
 from core.errors import ConversationBusy, DuplicateTurn, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
@@ -223,10 +223,10 @@ class RedisStore(PersonLimits):
 
         if scopes:
             await self._run(fill)
-        # Last, so that an erase cut short finds the index again when it is retried.
-        # Token counts stay: they hold no content, expire with their month, and a /forget must
-        # not reset a budget.
-        await guard(self.redis.delete(*keys.all, keys.counted))  # one user, one slot
+        # Last, so that an erase cut short finds the index again when it is retried. The token
+        # counts go too: "everything kept about you" includes them (a budget starts over).
+        counts = (keys.usage(label) for label in usage.live_labels(self.clock()))
+        await guard(self.redis.delete(*keys.all, keys.counted, *counts))  # one user, one slot
         return len(scopes)
 
     def _erase_from(self, pipe: Any, sid: str, scope: Scope, user: str) -> None:

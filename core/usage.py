@@ -77,6 +77,12 @@ def windows(now: float) -> tuple[Window, Window]:
             Window("month", f"m:{month:%Y-%m}", next_month))
 
 
+def live_labels(now: float) -> set[str]:
+    """Every period whose counts may still exist: this day and month, and the ones just ended
+    (a period's counts outlive it by less than an hour)."""
+    return {w.label for at in (now, now - GRACE_S) for w in windows(at)}
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """One period's tally: tokens in and out, its limit (None: none) and when it resets."""

@@ -95,6 +95,9 @@ async def test_at_the_budget_the_model_is_not_called(
     assert len(await service.history(session)) == 4  # the refused turns left nothing
     assert (await service.usage(BEN.user)).day.tokens == 0
     await service.reply(Turn(SessionKey.direct(BEN.user), BEN, "someone else"))  # not Ana's
+    await service.forget(ANA.user)  # everything kept about Ana, her token counts included
+    left = await service.usage(ANA.user)
+    assert (left.day.tokens, left.month.tokens) == (0, 0)
 
 
 async def test_the_day_and_the_month_reset_at_their_boundaries(
