@@ -12,25 +12,25 @@ from dataclasses import replace
 from core import context, inputs, locks
 from core.agent import ToolLimits, ToolStatus, ToolTurn
 from core.config import DEFAULT
+from core.conversations import Conversations
 from core.errors import ModelError, SwitchboardError
-from core.keys import SessionKey, Speaker, UserKey
+from core.keys import SessionKey, Speaker
 from core.locks import LocalQueues
 from core.messages import StoredMessage
 from core.model import ChatModel, classify
-from core.presets import Catalog, Menu
+from core.presets import Catalog
 from core.settings import CoreSettings
-from core.store import Choice, HistoryStore, Loaded, SessionInfo, TurnWrite
+from core.store import HistoryStore, Loaded, TurnWrite
 from core.tools import Toolbox
 from core.transcribe import OfflineTranscriber, Transcriber
 from core.turn import Turn, TurnRecord, Work, again, cost, human, pieces
-from core.usage import Usage
 
 __all__ = ["PROMPT_IMAGES", "ChatService", "Turn", "TurnRecord"]  # adapters import these here
 log = logging.getLogger("switchboard.turn")
 PROMPT_IMAGES = 4  # images of earlier messages a turn shows the model again, newest first
 
 
-class ChatService:
+class ChatService(Conversations):
     """Answers turns in order per conversation, storing each one only when its reply succeeded."""
 
     def __init__(self, store: HistoryStore, model: ChatModel | Catalog, settings: CoreSettings,
@@ -108,47 +108,12 @@ class ChatService:
     def model(self, model: ChatModel) -> None:
         self.catalog.serve(DEFAULT, model)
 
-    async def reset(self, session: SessionKey, user: UserKey) -> None:
-        await self.store.reset(session, user)
-
-    def menu(self, session: SessionKey) -> Menu:
-        """The presets and personas this conversation may choose, with their descriptions."""
-        return self.catalog.menu(session)
-
-    async def choose(self, session: SessionKey, *, model: str | None = None,
-                     persona: str | None = None) -> Choice:
-        """Keep a preset and/or persona with the conversation; UnknownChoice if not offered."""
-        self.catalog.check(session, model, persona)
-        await self.store.choose(session, model, persona)
-        return await self.store.choice(session)
-
-    async def choice(self, session: SessionKey) -> Choice:
-        return await self.store.choice(session)
-
-    async def history(self, session: SessionKey, limit: int = 50) -> list[StoredMessage]:
-        return await self.store.read(session, limit)
-
-    async def info(self, session: SessionKey) -> SessionInfo | None:
-        """One conversation's listing (title, message count, times), or None if empty."""
-        return await self.store.info(session)
-
-    async def sessions(self, user: UserKey) -> list[SessionInfo]:
-        return await self.store.sessions(user)
-
-    async def usage(self, user: UserKey) -> Usage:
-        """The person's tokens today and this month (UTC), with the budget's limits."""
-        return await self.store.usage(user, self.settings.token_budget)
-
     async def drain(self, seconds: float) -> bool:
         """Wait for turns in flight to finish (at shutdown); False if some are still running."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._idle.wait()
         return self._idle.is_set()
-
-    async def forget(self, user: UserKey) -> int:
-        """Erase everything kept about one user (GDPR Art. 17); returns conversations touched."""
-        return await self.store.erase_user(user)
 
     @contextlib.asynccontextmanager
     async def _turn(self, turn: Turn, keep_partial: bool = False,

@@ -1,0 +1,53 @@
+"""What `ChatService` answers besides turns: conversations, choices, usage and erasure."""
+
+from __future__ import annotations
+
+from core.keys import SessionKey, UserKey
+from core.messages import StoredMessage
+from core.presets import Catalog, Menu
+from core.settings import CoreSettings
+from core.store import Choice, HistoryStore, SessionInfo
+from core.usage import Usage
+
+
+class Conversations:
+    """The service's queries and commands on stored conversations; no model call here."""
+
+    store: HistoryStore
+    catalog: Catalog
+    settings: CoreSettings
+
+    async def reset(self, session: SessionKey, user: UserKey) -> None:
+        await self.store.reset(session, user)
+
+    def menu(self, session: SessionKey) -> Menu:
+        """The presets and personas this conversation may choose, with their descriptions."""
+        return self.catalog.menu(session)
+
+    async def choose(self, session: SessionKey, *, model: str | None = None,
+                     persona: str | None = None) -> Choice:
+        """Keep a preset and/or persona with the conversation; UnknownChoice if not offered."""
+        self.catalog.check(session, model, persona)
+        await self.store.choose(session, model, persona)
+        return await self.store.choice(session)
+
+    async def choice(self, session: SessionKey) -> Choice:
+        return await self.store.choice(session)
+
+    async def history(self, session: SessionKey, limit: int = 50) -> list[StoredMessage]:
+        return await self.store.read(session, limit)
+
+    async def info(self, session: SessionKey) -> SessionInfo | None:
+        """One conversation's listing (title, message count, times), or None if empty."""
+        return await self.store.info(session)
+
+    async def sessions(self, user: UserKey) -> list[SessionInfo]:
+        return await self.store.sessions(user)
+
+    async def usage(self, user: UserKey) -> Usage:
+        """The person's tokens today and this month (UTC), with the budget's limits."""
+        return await self.store.usage(user, self.settings.token_budget)
+
+    async def forget(self, user: UserKey) -> int:
+        """Erase everything kept about one user (GDPR Art. 17); returns conversations touched."""
+        return await self.store.erase_user(user)
