@@ -39,6 +39,17 @@ def free_port(bus: bool = False) -> int:
     raise RuntimeError("no free port pair for a cluster node")
 
 
+def node_ports(count: int) -> tuple[int, ...]:
+    """`count` cluster node ports, none of them another's bus port (port + 10000)."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port(bus=True)
+        taken = {*ports, *(p + 10000 for p in ports)}
+        if port not in taken and port + 10000 not in taken:
+            ports.append(port)
+    return tuple(ports)
+
+
 def _free(port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -48,13 +59,21 @@ def _free(port: int) -> bool:
     return True
 
 
+class ServerGone(RuntimeError):
+    """A server process ended while we waited for it."""
+
+
 def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
     """Poll `check` until it holds; raise naming `what` after `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
+        try:
             if check():
                 return
+        except ServerGone:
+            raise
+        except Exception:  # not up yet
+            pass
         time.sleep(0.1)
     raise RuntimeError(f"timed out after {seconds:.0f}s waiting for {what}")
 
@@ -71,7 +90,14 @@ class Servers:
         self.processes[port] = subprocess.Popen(
             ["redis-server", *args], cwd=self.folder, stdout=log, stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent)
-        wait_for(lambda: _ping(port), 10, f"redis-server on port {port}")
+        wait_for(lambda: self._up(port), 10, f"redis-server on port {port}")
+
+    def _up(self, port: int) -> bool:
+        """True once it answers; its own log as the error if it already exited."""
+        if self.processes[port].poll() is not None:
+            tail = (self.folder / f"{port}.log").read_text(errors="replace")[-500:]
+            raise ServerGone(f"redis-server on port {port} exited: {tail}")
+        return _ping(port)
 
     def stop(self, port: int) -> None:
         process = self.processes.pop(port)
@@ -115,7 +141,7 @@ def redis_cluster(primaries: int = 3, replicas: int = 0) -> Iterator[Cluster]:
     with tempfile.TemporaryDirectory(prefix="sbcluster") as folder:
         servers = Servers(Path(folder))
         try:
-            ports = tuple(free_port(bus=True) for _ in range(primaries * (1 + replicas)))
+            ports = node_ports(primaries * (1 + replicas))
             for port in ports:
                 servers.start(port, *_node_args(port), "--cluster-enabled", "yes",
                               "--cluster-config-file", f"nodes-{port}.conf",
