@@ -28,6 +28,8 @@ Make = Callable[..., Awaitable[ChatService]]
 
 
 def _at(text: str) -> float:
+    # Injected times are in the future: a period's counter expires an hour after the period
+    # ends by Redis's own clock, so a counter for a day already past would vanish at once.
     return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
@@ -76,7 +78,7 @@ async def test_usage_is_what_the_model_reported_answers_and_summaries(
 async def test_at_the_budget_the_model_is_not_called(
         make_llm_service: Make, openai_fake: FakeOpenAI) -> None:
     service = await make_llm_service(SWITCHBOARD_TOKEN_BUDGET="20/day")
-    when = [_at("2026-12-04T22:30:00")]
+    when = [_at("2099-12-04T22:30:00")]
     _clock(service, when)
     session = SessionKey.direct(ANA.user)
     await service.reply(Turn(session, ANA, "hello there"))  # 10 in + 5 out: under the budget
@@ -88,7 +90,7 @@ async def test_at_the_budget_the_model_is_not_called(
         assert not [p async for p in service.stream(Turn(session, ANA, "streamed"))]
     assert len(openai_fake.requests) == calls == 2
     assert refused.value.period == "day" and refused.value.limit == 20
-    assert refused.value.resets_at == datetime(2026, 12, 5, tzinfo=UTC)
+    assert refused.value.resets_at == datetime(2099, 12, 5, tzinfo=UTC)
     assert refused.value.retry_after == 90 * 60
     assert refused.value.user_message == ("You've used your token budget for today (20 tokens). "
                                           "It resets at 00:00 UTC.")
@@ -104,7 +106,7 @@ async def test_the_day_and_the_month_reset_at_their_boundaries(
         make_llm_service: Make, openai_fake: FakeOpenAI) -> None:
     service = await make_llm_service(SWITCHBOARD_TOKEN_BUDGET="20/day, 30/month")
     openai_fake.answer = lambda body: "ok"  # every turn: 10 in + 1 out = 11 tokens
-    when = [_at("2026-12-30T23:59:00")]
+    when = [_at("2099-12-30T23:59:00")]
     _clock(service, when)
     session = SessionKey.direct(ANA.user)
     for text in ("day one", "day one, again"):  # 22: the day's 20 reached
@@ -112,21 +114,21 @@ async def test_the_day_and_the_month_reset_at_their_boundaries(
     with pytest.raises(BudgetExceeded) as refused:
         await service.reply(Turn(session, ANA, "still day one"))
     assert (refused.value.period, refused.value.retry_after) == ("day", 60)
-    when[0] = _at("2026-12-31T00:00:01")  # a new UTC day: the day's count starts over
+    when[0] = _at("2099-12-31T00:00:01")  # a new UTC day: the day's count starts over
     used = await service.usage(ANA.user)
     assert (used.day.tokens, used.month.tokens) == (0, 22)
-    assert used.day.resets_at == datetime(2027, 1, 1, tzinfo=UTC) == used.month.resets_at
+    assert used.day.resets_at == datetime(2100, 1, 1, tzinfo=UTC) == used.month.resets_at
     await service.reply(Turn(session, ANA, "day two"))  # 33: the month's 30 reached
     with pytest.raises(BudgetExceeded) as refused:
         await service.reply(Turn(session, ANA, "day two, again"))
     assert refused.value.period == "month"
     assert refused.value.user_message == ("You've used your token budget for this month "
                                           "(30 tokens). It resets on January 1 at 00:00 UTC.")
-    when[0] = _at("2027-01-01T00:00:00")  # a new month, and a new day
+    when[0] = _at("2100-01-01T00:00:00")  # a new month, and a new day
     await service.reply(Turn(session, ANA, "new year"))
     used = await service.usage(ANA.user)
     assert (used.day.tokens, used.month.tokens) == (11, 11)
-    assert used.month.resets_at == datetime(2027, 2, 1, tzinfo=UTC)
+    assert used.month.resets_at == datetime(2100, 2, 1, tzinfo=UTC)
     assert openai_fake.requests and len(openai_fake.requests) == 4
 
 
@@ -191,7 +193,7 @@ async def test_usage_over_http_and_the_429(make_llm_service: Make,
 async def test_the_usage_command_text(make_llm_service: Make, openai_fake: FakeOpenAI) -> None:
     service = await make_llm_service(SWITCHBOARD_TOKEN_BUDGET="200000/day")
     openai_fake.answer = lambda body: "ok"
-    _clock(service, [_at("2026-12-04T10:00:00")])
+    _clock(service, [_at("2099-12-04T10:00:00")])
     await service.reply(Turn(SessionKey.direct(BEN.user), BEN, "hi"))
     assert await commands.usage(service, BEN.user) == (
         "Today: 11 of 200,000 tokens (resets at 00:00 UTC).\n"
