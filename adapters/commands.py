@@ -6,6 +6,8 @@ and can adopt this module as it is (its `/forget yes` confirmation stays its own
 
 from __future__ import annotations
 
+import base64
+import secrets
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Literal
@@ -32,7 +34,15 @@ COMMANDS = (Command(name="reset", description="Start the conversation here over"
             Command(name="help", description="How to talk to the bot"))
 Kind = Literal["model", "persona"]
 RESET_DONE = "Started a fresh conversation."
+REGENERATE = "Regenerate"  # the button under a finished answer, on every chat platform
+REGENERATE_NOT_YOURS = "Only the person who asked can regenerate this answer."
 FORGET_HELP = "erases everything I keep about you"
+
+
+def press_id() -> str:
+    """A Regenerate button's own id (six base32 characters, 30 bits), made with the button:
+    one button pressed twice is one press, a new button is a new one."""
+    return base64.b32encode(secrets.token_bytes(5)).decode().lower()[:6]
 
 
 def plural(count: int, noun: str) -> str:

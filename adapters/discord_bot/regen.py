@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 from discord.ui import Button, DynamicItem, View
 
+from adapters import commands
 from adapters.discord_bot.commands import NOT_HERE
 from adapters.discord_bot.inflight import Inflight
 from adapters.discord_bot.reply import NO_PINGS, Channel, pager, pages
@@ -28,9 +28,8 @@ from core.keys import UserKey
 from core.service import ChatService
 
 log = logging.getLogger("switchboard.discord")
-TEMPLATE = re.compile(r"re:(?P<target>[0-9]+):(?P<asker>[0-9]+):(?P<nonce>[0-9a-f]+)")
-LABEL = "Regenerate"
-NOT_YOURS = "Only the person who asked can regenerate this answer."
+TEMPLATE = re.compile(r"re:(?P<target>[0-9]+):(?P<asker>[0-9]+):(?P<nonce>[a-z2-7]+)")
+LABEL, NOT_YOURS = commands.REGENERATE, commands.REGENERATE_NOT_YOURS
 Press = Callable[[discord.Interaction, int, int, str], Awaitable[None]]
 Item = DynamicItem[Button[View]]
 
@@ -72,7 +71,7 @@ class Regenerator:
 
     def view(self, target: int, asker: int) -> View:
         view = View(timeout=None)
-        button = self.button(target, asker, secrets.token_hex(6))  # type: ignore[arg-type,call-arg]
+        button = self.button(target, asker, commands.press_id())  # type: ignore[arg-type,call-arg]
         view.add_item(button)
         return view
 

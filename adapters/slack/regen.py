@@ -12,7 +12,6 @@ last message once it stopped, so both paths share one way (see README).
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,14 +19,14 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters import commands
 from adapters.pager import Pager
 from adapters.slack.reply import Sink
 from adapters.slack.stream import Streamed
 
 log = logging.getLogger("switchboard.slack")
 ACTION_ID = "regenerate"
-LABEL = "Regenerate"
-NOT_YOURS = "Only the person who asked can regenerate this answer."
+LABEL, NOT_YOURS = commands.REGENERATE, commands.REGENERATE_NOT_YOURS
 Blocks = list[dict[str, Any]]
 
 
@@ -47,7 +46,7 @@ class Press:
 
 
 def value(target: str, asker: str) -> str:
-    return f"{target}|{asker}|{secrets.token_hex(6)}"
+    return f"{target}|{asker}|{commands.press_id()}"
 
 
 def blocks(part: str, target: str, asker: str) -> Blocks:

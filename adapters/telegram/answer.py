@@ -12,22 +12,21 @@ is a new one.
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
-import secrets
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
+from adapters import commands
 from adapters.pager import Piece, Watched, answer
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.sender import Drafts, pager
 
 log = logging.getLogger("switchboard.telegram")
-LABEL = "↻ Regenerate"
+LABEL = f"↻ {commands.REGENERATE}"
 BUTTON = r"^re:\d{1,19}:[0-9a-f]{1,16}:[a-z2-7]{6}$"
 _BUTTON = re.compile(BUTTON)
 
@@ -55,14 +54,9 @@ class Press:
         return cls(int(question), int(asker, 16), nonce)
 
 
-def nonce() -> str:
-    """Six random base32 characters (30 bits): a press id unique for one question."""
-    return base64.b32encode(secrets.token_bytes(5)).decode().lower()[:6]
-
-
 def button(question: int, asker: int) -> InlineKeyboardMarkup:
     """A fresh Regenerate button for the answer to message `question`."""
-    press = Press(question, asker, nonce())
+    press = Press(question, asker, commands.press_id())
     return InlineKeyboardMarkup([[InlineKeyboardButton(LABEL, callback_data=press.data)]])
 
 
