@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from core.attachments import Limits, Upload, check_count, check_size
 from core.errors import AttachmentError, DownloadFailed
@@ -23,6 +24,34 @@ class Remote:
     claimed_type: str
     size: int | None
     download: Callable[[], Awaitable[bytes]]
+
+
+def allowed_url(url: str, hosts: frozenset[str], api_url: str | None) -> bool:
+    """Whether a platform's file URL may be fetched: one of the platform's file `hosts` over
+    HTTPS, or exactly the configured API's scheme, host and port (a proxy, a test fake);
+    never with credentials or control characters in it."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):  # no header or request splitting
+        return False
+    origin = _origin(url)
+    if origin is None:
+        return False
+    if origin[0] == "https" and origin[1] in hosts and origin[2] == 443:
+        return True
+    return api_url is not None and origin == _origin(api_url)
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """Scheme, host and port of an absolute http(s) URL without credentials; else None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a malformed port or host
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username is not None or parts.password is not None:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
 
 
 def check(files: Sequence[Remote], limits: Limits) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, Protocol
-from urllib.parse import urlsplit
 
 from adapters.files import Remote
+from adapters.files import allowed_url as allowed_for
 from core.errors import DownloadFailed
 
 log = logging.getLogger("switchboard.discord")
@@ -29,29 +29,9 @@ class Attachment(Protocol):
     def read(self) -> Awaitable[bytes]: ...
 
 
-def _origin(url: str) -> tuple[str, str, int | None] | None:
-    """Scheme, host and port of an absolute http(s) URL without credentials; else None."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:  # a malformed port or host
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    if parts.username is not None or parts.password is not None:
-        return None
-    default = 443 if parts.scheme == "https" else 80
-    return parts.scheme, parts.hostname.lower(), port or default
-
-
 def allowed_url(url: str, api_url: str | None) -> bool:
     """Discord's CDN over https, or the host of the configured API (a proxy, or a test fake)."""
-    origin = _origin(url)
-    if origin is None:
-        return False
-    if origin[0] == "https" and origin[1] in CDN_HOSTS and origin[2] == 443:
-        return True
-    return api_url is not None and origin == _origin(api_url)
+    return allowed_for(url, CDN_HOSTS, api_url)
 
 
 def _refused() -> Callable[[], Awaitable[bytes]]:

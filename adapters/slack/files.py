@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from yarl import URL
 
 from adapters.files import Remote
+from adapters.files import allowed_url as allowed_for
 from core.attachments import Limits, check_count
 from core.errors import DownloadFailed
 
@@ -61,25 +62,10 @@ def _file(obj: Mapping[str, Any]) -> SlackFile:
                      str(obj.get("mimetype") or ""), told, str(url))
 
 
-def _origin(url: URL) -> tuple[str, str, int | None]:
-    return url.scheme, (url.host or "").lower(), url.port
-
-
 def allowed_url(url: str, api_url: str) -> bool:
     """Whether a file URL may be fetched with the bot token: Slack's file host over HTTPS, or
     exactly the configured API host (scheme, host and port); never with credentials in it."""
-    try:
-        target, api = URL(url), URL(api_url)
-    except (TypeError, ValueError):
-        return False
-    if not target.is_absolute() or target.user is not None or target.password is not None:
-        return False
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):  # no header or request splitting
-        return False
-    scheme, host, port = _origin(target)
-    if scheme == "https" and host in FILE_HOSTS and port == 443:
-        return True
-    return scheme in ("http", "https") and (scheme, host, port) == _origin(api)
+    return allowed_for(url, FILE_HOSTS, api_url)
 
 
 def is_file_response(status: int, content_type: str, file: SlackFile) -> bool:
