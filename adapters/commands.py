@@ -1,14 +1,12 @@
-"""Reset, forget and help as every chat platform offers them: names, texts and outcomes.
+"""The chat commands every platform offers: their table, texts, permissions and outcomes.
 
-Slack and Discord answer their commands from here; Telegram's handlers carry the same texts
-and can adopt this module as it is (its `/forget yes` confirmation stays its own).
+A platform only reads a command's name and arguments from its payload, says who may change a
+shared conversation there, and shows the `Said` that `run` returns (with its menu or buttons).
 """
 
 from __future__ import annotations
 
-import base64
-import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,18 +29,20 @@ COMMANDS = (Command(name="reset", description="Start the conversation here over"
             Command(name="forget", description="Erase everything the bot keeps about you"),
             Command(name="model", description="Show or choose the model for this conversation"),
             Command(name="persona", description="Show or choose the bot's persona here"),
+            Command(name="usage", description="Tokens you used today and this month"),
             Command(name="help", description="How to talk to the bot"))
 Kind = Literal["model", "persona"]
+KINDS: tuple[Kind, ...] = ("model", "persona")
 RESET_DONE = "Started a fresh conversation."
-REGENERATE = "Regenerate"  # the button under a finished answer, on every chat platform
-REGENERATE_NOT_YOURS = "Only the person who asked can regenerate this answer."
+ASK_FORGET = ("Erase everything I keep about you, in every chat? This cannot be undone. "
+              "Tap a button, or send /forget yes.")
+KEPT = "Nothing was erased."
+UNKNOWN = "I don't know that command. Try /help."
+NOT_YOURS = "Only the person who asked can answer this."
+# A shared conversation (a group, a channel, a thread) is changed only by those `who` may.
+SHARED = "Everyone here shares this conversation, so only {who} can {act}."
+ACTS = {"reset": "reset it", "model": "change its model", "persona": "change its persona"}
 FORGET_HELP = "erases everything I keep about you"
-
-
-def press_id() -> str:
-    """A Regenerate button's own id (six base32 characters, 30 bits), made with the button:
-    one button pressed twice is one press, a new button is a new one."""
-    return base64.b32encode(secrets.token_bytes(5)).decode().lower()[:6]
 
 
 def plural(count: int, noun: str) -> str:
@@ -115,3 +115,86 @@ async def outcome(work: Awaitable[str], *, where: str) -> str:
         return await work
     except Exception as exc:
         return notice(exc, where=where).text
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """Choices a platform may show as buttons or a select: each one runs `kind NAME`."""
+
+    kind: Kind
+    options: tuple[Option, ...]
+    chosen: str
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A command's answer: its text, and what the platform offers under it."""
+
+    text: str
+    menu: Menu | None = None
+    confirm: bool = False  # `forget` asks first: the platform offers "yes" and "no"
+
+
+def guarded(name: str, args: str, session: SessionKey) -> bool:
+    """Whether running this changes a conversation other people share (a permission question)."""
+    return not session.private and (name == "reset" or (name in KINDS and bool(args.strip())))
+
+
+def refusal(name: str, who: str) -> str:
+    """What someone without the permission is told; `who` names those with it."""
+    return SHARED.format(who=who, act=ACTS.get(name, "change it"))
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How one platform words its commands: its help, how a command is typed, buttons."""
+
+    help: str
+    who: str = "moderators"  # who may change a shared conversation
+    typed: str = "/{}"  # a command as the user types it: Slack's is "`/switchboard {}`"
+    ask_first: bool = False  # `forget` without "yes" asks first (buttons can answer it)
+
+
+Allowed = Callable[[], Awaitable[bool]]
+
+
+async def run(service: ChatService, name: str, args: str, user: UserKey, session: SessionKey,
+              style: Style, may_change: Allowed | None = None) -> Said:
+    """Run one command; never raises. `may_change` says (when `guarded` asks) whether the
+    user may change a shared conversation; None when the platform checked that already."""
+    try:
+        if may_change and guarded(name, args, session) and not await may_change():
+            return Said(refusal(name, style.who))
+        return await _run(service, name, args.strip(), user, session, style)
+    except Exception as exc:
+        return Said(notice(exc, where=f"command /{name} session={session}").text)
+
+
+async def _run(service: ChatService, name: str, args: str, user: UserKey, session: SessionKey,
+               style: Style) -> Said:
+    if name == "forget":
+        if args.lower() == "no":
+            return Said(KEPT)
+        if style.ask_first and args.lower() != "yes":
+            return Said(ASK_FORGET, confirm=True)
+        return Said(await forget(service, user))
+    if name in KINDS:
+        kind: Kind = "model" if name == "model" else "persona"
+        if args:
+            return Said(await choose(service, session, kind, args))
+        return await _show(service, session, kind, style.typed.format(f"{kind} NAME"))
+    return Said(await _SIMPLE[name](service, user, session) if name in _SIMPLE else
+                style.help if name in ("help", "start") else UNKNOWN)
+
+
+async def _show(service: ChatService, session: SessionKey, kind: Kind, how: str) -> Said:
+    text = await current(service, session, kind, how)
+    chosen = await service.choice(session)
+    now = chosen.model if kind == "model" else chosen.persona
+    return Said(text, Menu(kind, tuple(options(service, session, kind)), now))
+
+
+_SIMPLE: dict[str, Callable[[ChatService, UserKey, SessionKey], Awaitable[str]]] = {
+    "reset": lambda service, user, session: reset(service, session, user),
+    "usage": lambda service, user, session: usage(service, user),
+}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from adapters.pager import Piece
 from core.attachments import Limits, Upload, check_count, check_size
 from core.errors import AttachmentError, DownloadFailed
+from core.service import ChatService, Turn
 
 log = logging.getLogger("switchboard.files")
 TIMEOUT = 30.0  # seconds for one file; a platform that takes longer is told to the user
@@ -79,3 +82,18 @@ async def _one(file: Remote, limits: Limits, seconds: float) -> Upload:
         raise DownloadFailed(type(exc).__name__) from exc
     check_size(len(data), limits)  # a platform that did not say, or said wrong
     return Upload(file.name, data, file.claimed_type)
+
+
+async def answered(service: ChatService, turn: Turn,
+                   uploads: Callable[[], Awaitable[tuple[Upload, ...]]] | None = None, *,
+                   keep_partial: bool = False) -> AsyncGenerator[Piece, None]:
+    """The turn's answer (and its tools' progress) once `uploads` fetched its files.
+
+    A refused or failed download ends the stream with its error, so the user hears of it on
+    the one failure path, like any other failure of the turn.
+    """
+    if uploads is not None:
+        turn = replace(turn, uploads=await uploads())
+    async with contextlib.aclosing(service.events(turn, keep_partial=keep_partial)) as pieces:
+        async for piece in pieces:
+            yield piece

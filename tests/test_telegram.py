@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from adapters.telegram.handlers import NOT_TEXT, NOT_YOURS, RESET
+from adapters.commands import NOT_YOURS
+from adapters.commands import RESET_DONE as RESET
+from adapters.telegram.handlers import NOT_TEXT
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
 from tests.fakes.common import wait_for

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from adapters.telegram.choices import refusal
-from adapters.telegram.handlers import NOT_YOURS
+from adapters import commands
+from adapters.commands import NOT_YOURS
+from adapters.telegram.commands import ADMINS
 from core.keys import SessionKey
 from core.service import ChatService
 from tests.fakes.common import wait_for
@@ -26,6 +27,10 @@ from tests.fakes.telegram_api import (
 from tests.test_presets import FILE
 
 ALICE, BOB = user(11, "Alice"), user(22, "Bob")
+
+
+def refusal(kind: str) -> str:
+    return commands.refusal(kind, ADMINS)
 GROUP: dict[str, Any] = {"id": -100123, "type": "supergroup", "title": "Team"}
 SHOWN = "This conversation's model is"
 SHARED = SessionKey.channel("telegram", GROUP["id"])
@@ -96,7 +101,7 @@ async def test_model_lists_buttons_and_a_press_chooses(chooser: ChatService,
         await say(tg, alice, ALICE, "which model now?", "echo: which model now?")
         assert openai_fake.requests[-1]["model"] == "smart-model"
         commands = [c["command"] for c in tg.called("setMyCommands")[0]["commands"]]
-        assert commands[-2:] == ["model", "persona"]
+        assert commands[-3:-1] == ["model", "persona"]
         await say(tg, alice, ALICE, "/help", "/model and /persona")
 
 

@@ -11,9 +11,10 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from adapters.commands import UNKNOWN
 from adapters.telegram import webhook_router
 from adapters.telegram.app import TelegramApp
-from adapters.telegram.handlers import HELP, UNKNOWN
+from adapters.telegram.commands import HELP
 from core.errors import ModelError
 from core.service import ChatService
 from tests.fakes.common import serve_asgi, wait_for
@@ -55,7 +56,7 @@ async def test_commands_are_registered_at_start_and_explained(
         methods = [c.method for c in tg.calls]
         assert methods.index("setMyCommands") < methods.index("getUpdates")
         names = [c["command"] for c in tg.called("setMyCommands")[0]["commands"]]
-        assert names == ["start", "help", "reset", "forget", "model", "persona"]
+        assert names == ["start", "help", "reset", "forget", "model", "persona", "usage"]
         await say(tg, ALICE, "/start", HELP)
         await tg.send_text(chat_of(ALICE), ALICE, "/help")
         await wait_for(lambda: shown(tg, 11).count(HELP) == 2)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.telegram.handlers import RESET, session_key
+from adapters.commands import RESET_DONE as RESET
+from adapters.telegram.handlers import session_key
 from core.keys import Scope
 from core.service import ChatService
 from tests.fakes.common import wait_for

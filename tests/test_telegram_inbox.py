@@ -18,7 +18,7 @@ from telegram.ext import TypeHandler
 
 from adapters.telegram import webhook_router
 from adapters.telegram.app import TelegramApp
-from adapters.telegram.handlers import HELP
+from adapters.telegram.commands import HELP
 from adapters.telegram.inbox import Inbox, RedisInbox
 from core.errors import StoreUnavailable
 from core.service import ChatService

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.telegram.answer import LABEL, Press
-from adapters.telegram.handlers import NOT_YOURS
+from adapters.commands import NOT_YOURS
+from adapters.regenerate import Press
+from adapters.telegram.answer import LABEL
 from core.errors import NotLastAnswer
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
@@ -83,7 +84,7 @@ async def test_a_press_answers_again_once_even_when_pressed_twice(
         await wait_for(lambda: button_on(tg, alice, "take 1"))
         data = button_on(tg, alice, "take 1")
         assert data is not None and len(data.encode()) <= 64
-        assert Press.parse(data) == Press(question, ALICE["id"], data[-6:])
+        assert Press.parse(data) == Press(str(question), str(ALICE["id"]), data[-6:])
         assert tg.drafts, "the answer was still drafted; the button came on the final message"
         openai_fake.chunk_delay = 0.05  # the second press arrives while the first streams
         first = await press(tg, ALICE, alice, "take 1", data)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import SecretStr
 from telegram import Update
 
-from adapters.telegram.app import TelegramApp
+from adapters.telegram.delivery import TelegramApp
 from adapters.telegram.inbox import inbox_of
 from core.errors import StoreUnavailable
 

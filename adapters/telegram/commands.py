@@ -1,0 +1,109 @@
+"""Telegram's commands and their buttons: the shared `adapters.commands`, shown with keyboards.
+
+Who may change a shared group's conversation (`TELEGRAM_SHARED_GROUPS`): its administrators.
+A button answers only the member it was shown to; its data is `<command>:<argument>:<asker>`,
+names of at most 40 ASCII characters and the asker in hex, within Telegram's 64 bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from adapters import commands
+from adapters.commands import Said
+from adapters.telegram.handlers import outbox, session_key, user_key
+from adapters.telegram.settings import TelegramSettings
+from core.service import ChatService
+
+Context = ContextTypes.DEFAULT_TYPE
+COMMANDS = (BotCommand("start", "What this bot does"), BotCommand("help", "How to use it"),
+            *(BotCommand(c.name, c.description) for c in commands.COMMANDS if c.name != "help"))
+HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember our "
+        "conversation. I also read photos, voice notes, PDFs and text files.\n"
+        "In groups, mention me or reply to one of my messages.\n"
+        "/reset starts a fresh conversation. /forget erases everything I keep about you.\n"
+        "/model and /persona show or choose the model and persona of this conversation.\n"
+        "/usage shows the tokens you used today and this month.\n"
+        "↻ Regenerate under my latest answer asks me for another one.")
+ADMINS = "the group's administrators"
+STYLE = commands.Style(HELP, ADMINS, ask_first=True)
+BUTTON = r"^(model|persona|forget):[A-Za-z0-9_.-]{1,40}:[0-9a-f]{1,16}$"
+MAX_BUTTONS = 100  # Telegram's limit for one inline keyboard
+
+
+def button(label: str, name: str, arg: str, asker: int) -> InlineKeyboardButton:
+    data = f"{name}:{arg}:{asker:x}"
+    if len(data.encode()) > 64:
+        raise ValueError("callback data over Telegram's 64 bytes")
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def keyboard(said: Said, asker: int) -> InlineKeyboardMarkup | None:
+    """The buttons under a command's answer: a menu's choices, or forget's yes and no."""
+    if said.confirm:
+        return InlineKeyboardMarkup([[button("Yes, erase everything", "forget", "yes", asker),
+                                      button("Cancel", "forget", "no", asker)]])
+    menu = said.menu
+    if menu is None or not menu.options:
+        return None
+    return InlineKeyboardMarkup([[button(f"✓ {o.name}" if o.name == menu.chosen else o.name,
+                                         menu.kind, o.name, asker)]
+                                 for o in menu.options[:MAX_BUTTONS]])
+
+
+class Commands:
+    """PTB callbacks for every command and for the buttons under their answers."""
+
+    def __init__(self, service: ChatService, settings: TelegramSettings) -> None:
+        self.service, self.settings = service, settings
+
+    async def on_command(self, update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or not message.text:
+            return
+        name = message.text.split()[0][1:].partition("@")[0].lower()
+        said = await self._run(update, context, name, context.args or [])
+        markup = keyboard(said, user.id)
+        await outbox(message, context.bot).say(said.text,
+                                               **({"reply_markup": markup} if markup else {}))
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        """A button under an answer: run its command, then show the outcome in its place."""
+        query = update.callback_query
+        if query is None or query.data is None or not isinstance(query.message, Message):
+            if query is not None:
+                await query.answer()  # too old for Telegram to show the message to the bot
+            return
+        name, arg, asker = query.data.split(":")
+        shared = self._shared(query.message) and name != "forget"  # anyone in it may choose
+        if not shared and int(asker, 16) != query.from_user.id:
+            await query.answer(commands.NOT_YOURS, show_alert=True)
+            return
+        said = await self._run(update, context, name, [arg])
+        if said.text == commands.refusal(name, ADMINS):
+            await query.answer(said.text, show_alert=True)
+            return
+        await query.answer()
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_text(said.text)
+
+    async def _run(self, update: Update, context: Context, name: str,
+                   args: Sequence[str]) -> Said:
+        user, message = update.effective_user, update.effective_message
+        assert user is not None and message is not None  # both set for commands and buttons
+        session = session_key(update, self.settings.shared_groups)
+
+        async def admin() -> bool:
+            member = await context.bot.get_chat_member(message.chat.id, user.id)
+            return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+        return await commands.run(self.service, name, " ".join(args), user_key(user), session,
+                                  STYLE, admin)
+
+    def _shared(self, message: Message) -> bool:
+        return self.settings.shared_groups and message.chat.id < 0
