@@ -163,8 +163,19 @@ class Watched:
         self.done = True
 
 
-async def answer(pager: Pager[P, M], stream: AsyncGenerator[Piece, None],
-                 say: Callable[[str], Awaitable[object]], *, where: str) -> None:
+Say = Callable[[str], Awaitable[object]]  # how a platform sends a notice
+
+
+async def shown(pager: Pager[P, M], stream: AsyncGenerator[Piece, None], say: Say, *,
+                where: str) -> Watched:
+    """`answer`, noting whether the answer ran to its end (then it was stored)."""
+    watched = Watched(stream)
+    await answer(pager, watched.pieces(), say, where=where)
+    return watched
+
+
+async def answer(pager: Pager[P, M], stream: AsyncGenerator[Piece, None], say: Say, *,
+                 where: str) -> None:
     """Show one turn's answer; a failure ends it with a notice after whatever was shown.
 
     The stream is closed before the notice goes out, so a turn that failed midway has already

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from adapters.discord_bot.commands import NAME_HELP, SHARED_CHOICE
+from adapters import commands
+from adapters.discord_bot.commands import NAME_HELP, STYLE
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
 from tests.fakes.common import wait_for
@@ -67,7 +68,7 @@ async def test_the_commands_are_synced_with_an_optional_autocompleted_name(
         iid = await api.command("help", BOB)
         await wait_for(lambda: callbacks(api, iid))
     synced = {c["name"]: c for c in api.requests("PUT", "/commands")[0].body}
-    assert sorted(synced) == ["forget", "help", "model", "persona", "reset"]
+    assert sorted(synced) == ["forget", "help", "model", "persona", "reset", "usage"]
     for kind in ("model", "persona"):
         [option] = synced[kind]["options"]
         assert (option["name"], option["type"], option["autocomplete"]) == ("name", 3, True)
@@ -149,7 +150,7 @@ async def test_a_shared_conversation_is_changed_by_moderators_only(
     for iid in refused:  # answered at once, privately, with the reason
         [answer] = callbacks(api, iid)
         assert answer["type"] == 4 and answer["data"]["flags"] == 64
-        assert answer["data"]["content"] == SHARED_CHOICE.format(kind="persona")
+        assert answer["data"]["content"] == commands.refusal("persona", STYLE.who)
     assert looked.startswith("This conversation's persona is default.")
     assert own == done == "From now on this conversation uses the persona pirate."
     assert (await presets.choice(SHARED_KEY)).persona == "pirate"

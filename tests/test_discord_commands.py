@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from adapters import commands
 from adapters.commands import RESET_DONE, forgotten
-from adapters.discord_bot.commands import SHARED_RESET
+from adapters.discord_bot.commands import STYLE
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
 from tests.fakes.common import wait_for
@@ -81,7 +82,8 @@ async def test_resetting_a_shared_conversation_needs_manage_messages(
         await wait_for(lambda: followups(api))
     for iid in refused:  # answered at once, privately, with the reason
         [answer] = callbacks(api, iid)
-        assert answer["type"] == 4 and answer["data"]["content"] == SHARED_RESET
+        assert answer["type"] == 4
+        assert answer["data"]["content"] == commands.refusal("reset", STYLE.who)
         assert answer["data"]["flags"] == 64
     assert await llm_service.history(shared) == []
     assert len(await llm_service.history(thread)) == 2
@@ -141,4 +143,4 @@ async def test_help_answers_at_once_and_commands_are_synced(
     assert answer["data"]["allowed_mentions"] == {"parse": []}
     synced = api.requests("PUT", "/commands")[0].body
     assert sorted(c["name"] for c in synced) == ["forget", "help", "model", "persona",
-                                                 "reset"]
+                                                 "reset", "usage"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.discord_bot.regen import NOT_YOURS
+from adapters.regenerate import NOT_YOURS
 from core.errors import NotLastAnswer
 from core.keys import SessionKey, UserKey
 from core.service import ChatService

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.commands import NOT_YOURS
-from adapters.regenerate import Press
+from adapters.regenerate import NOT_YOURS, Press
 from adapters.telegram.answer import LABEL
 from core.errors import NotLastAnswer
 from core.keys import SessionKey, UserKey

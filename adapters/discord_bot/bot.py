@@ -1,32 +1,41 @@
-"""Discord messages to core turns: the event handlers of one client, answered on the pager."""
+"""Discord messages and button presses to core turns, answered on the shared pager."""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import logging
 from collections.abc import AsyncGenerator
 
 import discord
 from discord import app_commands
 
-from adapters.discord_bot.commands import SlashCommands
+from adapters import regenerate
+from adapters.discord_bot.commands import NOT_HERE, SlashCommands
 from adapters.discord_bot.files import remotes
 from adapters.discord_bot.inflight import Inflight
-from adapters.discord_bot.regen import Regenerator
+from adapters.discord_bot.regen import button_class, offer, unoffer
 from adapters.discord_bot.reply import Channel, pager, pages
-from adapters.discord_bot.routing import prompt_text, session_key, should_answer, speaker
+from adapters.discord_bot.routing import (
+    PLATFORM,
+    allowed_place,
+    prompt_text,
+    session_for,
+    session_key,
+    should_answer,
+    speaker,
+)
 from adapters.discord_bot.settings import DiscordSettings
-from adapters.files import fetch
-from adapters.pager import Piece, Watched, answer
+from adapters.files import answered, fetch
+from adapters.pager import Piece, Say, Watched, shown
 from adapters.paging import Render
+from adapters.regenerate import Press
+from core.keys import UserKey
 from core.service import ChatService, Turn
 
 log = logging.getLogger("switchboard.discord")
 
 
 class DiscordBot:
-    """Event handlers of one client: messages to `ChatService.stream`, commands to the tree."""
+    """Event handlers of one client: messages and presses to the core, commands to the tree."""
 
     def __init__(self, service: ChatService, settings: DiscordSettings,
                  client: discord.Client, render: Render[str] = pages) -> None:
@@ -34,7 +43,8 @@ class DiscordBot:
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
         SlashCommands(service, settings).install(self.tree)
         self.inflight = Inflight()
-        self.regen = Regenerator(service, settings, client, self.inflight, render)
+        self.button = button_class(self.on_press)
+        client.add_dynamic_items(self.button)
         client.event(self.on_message)
         client.event(self.on_ready)
 
@@ -48,28 +58,58 @@ class DiscordBot:
             return
         turn = Turn(session_key(message, self.settings), speaker(message.author),
                     prompt_text(message, me), turn_id=str(message.id))
+        files = remotes(message.attachments, self.settings.api_url)
+        limits = self.service.settings.limits
+        fetched = (lambda: fetch(files, limits)) if files else None
         with self.inflight.tracked():
-            await self._answer(message, turn)
+            await self._show(message.channel, message if message.guild else None,
+                             answered(self.service, turn, fetched), None, message.id,
+                             message.author.id, f"discord session={turn.session}")
 
-    async def _answer(self, message: discord.Message, turn: Turn) -> None:
-        channel = Channel(message.channel, message if message.guild else None)
-        show = pager(channel, self.settings.edit_interval, self.render)
-        watched = Watched(self._stream(message, turn))
-        async with message.channel.typing():
-            # A file that can't be fetched fails the stream: told like any other failure.
-            await answer(show, watched.pieces(), channel.send,
-                         where=f"discord session={turn.session}")
-        if watched.done and show.message_ids:  # a finished answer may be answered again
-            await self.regen.offer(show.message_ids[-1], message.id, message.author.id)
+    async def on_press(self, interaction: discord.Interaction, press: Press) -> None:
+        """Regenerate: others are refused at once; the asker's answer comes as a new message."""
+        channel, user = interaction.channel, interaction.user
+        if str(user.id) != press.asker:
+            await interaction.response.send_message(regenerate.NOT_YOURS, ephemeral=True)
+            return
+        if (not isinstance(channel, discord.abc.Messageable)
+                or not allowed_place(interaction.guild_id, channel, self.settings)):
+            await interaction.response.send_message(NOT_HERE, ephemeral=True)
+            return
+        await interaction.response.defer()  # an update of the pressed message, shown later
+        if self.inflight.closing:
+            return
+        session = session_for(UserKey.of(PLATFORM, user.id), interaction.guild_id, channel,
+                              self.settings)
+        again = self.service.regenerate(session, speaker(user), press.target, press.nonce)
+        question = _message(channel, int(press.target)) if interaction.guild_id else None
 
-    async def _stream(self, message: discord.Message, turn: Turn
-                      ) -> AsyncGenerator[Piece, None]:
-        """The answer to `turn` (and its tools' progress), after fetching the message's files
-        (limits checked first)."""
-        if message.attachments:
-            files = remotes(message.attachments, self.settings.api_url)
-            uploads = await fetch(files, self.service.settings.limits)
-            turn = dataclasses.replace(turn, uploads=uploads)
-        async with contextlib.aclosing(self.service.events(turn)) as pieces:
-            async for piece in pieces:
-                yield piece
+        async def say(text: str) -> None:  # only the asker pressed: only they are told
+            await interaction.followup.send(text, ephemeral=True)
+        with self.inflight.tracked():
+            watched = await self._show(channel, question, again, say, int(press.target),
+                                       user.id, f"discord regenerate session={session}")
+        if regenerate.retire(watched):
+            await unoffer(interaction.message)
+
+    async def _show(self, channel: discord.abc.Messageable,
+                    question: discord.Message | discord.PartialMessage | None,
+                    stream: AsyncGenerator[Piece, None], say: Say | None, target: int,
+                    asker: int, where: str) -> Watched:
+        """Show an answer (typing until it starts); a finished one gets a Regenerate button.
+        A failure is told with `say`, by default in the channel (replying to the question)."""
+        out = Channel(channel, question)
+        show = pager(out, self.settings.edit_interval, self.render)
+        async with channel.typing():
+            watched = await shown(show, stream, say or out.send, where=where)
+        if watched.done and show.message_ids:
+            await offer(self.button, show.message_ids[-1], target, asker)
+        return watched
+
+
+def _message(channel: discord.abc.Messageable, message_id: int) -> discord.PartialMessage | None:
+    """The question, for the new answer to reply to (as the first one did in a guild)."""
+    try:
+        return discord.PartialMessage(channel=channel, id=message_id)  # type: ignore[arg-type]
+    except TypeError:  # a kind of channel messages can't be referred to in
+        return None

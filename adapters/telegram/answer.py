@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from adapters import regenerate
-from adapters.pager import Piece, Watched, answer
+from adapters.pager import Piece, Watched, shown
 from adapters.regenerate import Press
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.sender import Drafts, pager
@@ -34,12 +34,12 @@ async def deliver(box: Outbox, interval: float, stream: AsyncGenerator[Piece, No
                   question: int, asker: int, where: str) -> Watched:
     """Show one answer on the shared pager (a failure ends it with its notice); once it is
     complete, put a Regenerate button on its last message."""
-    shown, watched = pager(box, interval), Watched(stream)
-    await answer(shown, watched.pieces(), box.say, where=where)
-    ids = shown.message_ids
+    paged = pager(box, interval)
+    watched = await shown(paged, stream, box.say, where=where)
+    ids = paged.message_ids
     last = ids[-1] if ids else None
-    if isinstance(shown.platform, Drafts) and last is not None:
-        last = shown.platform.sent.get(last)  # the draft's id → the message it became
+    if isinstance(paged.platform, Drafts) and last is not None:
+        last = paged.platform.sent.get(last)  # the draft's id → the message it became
     if watched.done and last is not None:
         await set_button(box, last, button(question, asker))
     return watched

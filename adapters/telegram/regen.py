@@ -14,7 +14,6 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from adapters import regenerate
-from adapters.commands import NOT_YOURS
 from adapters.regenerate import Press
 from adapters.telegram.answer import deliver, set_button
 from adapters.telegram.handlers import outbox, session_key, speaker
@@ -38,7 +37,7 @@ class Regenerate:
                 await query.answer()  # too old for Telegram to show the message to the bot
             return
         if press.asker != str(query.from_user.id):
-            await query.answer(NOT_YOURS, show_alert=True)
+            await query.answer(regenerate.NOT_YOURS, show_alert=True)
             return
         await query.answer()  # at once: Telegram shows a spinner until then
         message, session = query.message, session_key(update, self.settings.shared_groups)
