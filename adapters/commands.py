@@ -19,18 +19,22 @@ from core.usage import Period
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One command as a platform's command menu lists it."""
+    """One command as a platform's command menu lists it, with its optional argument."""
 
     name: str
     description: str
+    argument: str = ""  # the argument's name, if it takes one (`/model NAME`)
+    argument_help: str = ""
 
 
-COMMANDS = (Command(name="reset", description="Start the conversation here over"),
-            Command(name="forget", description="Erase everything the bot keeps about you"),
-            Command(name="model", description="Show or choose the model for this conversation"),
-            Command(name="persona", description="Show or choose the bot's persona here"),
-            Command(name="usage", description="Tokens you used today and this month"),
-            Command(name="help", description="How to talk to the bot"))
+NAME_HELP = "Leave empty to see the current one and what else you may choose"
+COMMANDS = (Command("reset", "Start the conversation here over"),
+            Command("forget", "Erase everything the bot keeps about you"),
+            Command("model", "Show or choose the model for this conversation", "name", NAME_HELP),
+            Command("persona", "Show or choose the bot's persona here", "name", NAME_HELP),
+            Command("usage", "Tokens you used today and this month"),
+            Command("help", "How to talk to the bot"))
+BY_NAME = {command.name: command for command in COMMANDS}
 Kind = Literal["model", "persona"]
 KINDS: tuple[Kind, ...] = ("model", "persona")
 RESET_DONE = "Started a fresh conversation."

@@ -44,6 +44,11 @@ class Pager(Generic[P, M]):
     def message_ids(self) -> list[M]:
         return [shown.message_id for shown in self.sent.messages]
 
+    def last_message(self) -> tuple[M, P] | None:
+        """The id and part of the answer's last message, once one was sent."""
+        shown = self.sent.messages
+        return (shown[-1].message_id, shown[-1].part) if shown else None
+
     async def show(self, text: str) -> None:
         """Show the answer so far, if the pace allows a request now."""
         await self._step(text, final=False)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from adapters import commands
-from adapters.discord_bot.commands import NAME_HELP, STYLE
+from adapters.commands import NAME_HELP
+from adapters.discord_bot.commands import STYLE
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
 from tests.fakes.common import wait_for

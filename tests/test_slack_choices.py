@@ -12,11 +12,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from adapters.commands import Kind
+from adapters.commands import Kind, Menu
 from adapters.slack.app import HELP
 from adapters.slack.slash import (
     ACTION_IDS,
     CHOOSE_IN_DM,
+    IN_CHANNEL,
     Asked,
     menu_blocks,
     parse,
@@ -39,19 +40,20 @@ _ids = itertools.count(1)
     ("forget", "C1", Asked("forget")),
     (" Forget ", "D1", Asked("forget")),
     ("reset", "D1", Asked("reset")),
-    ("RESET", "C1", Asked("reset outside a DM")),  # a channel's threads start over anew
+    ("RESET", "C1", Asked("reset", "", IN_CHANNEL)),  # a channel's threads start over anew
+    ("usage", "C1", Asked("usage")),
     ("help", "D1", Asked("help")),
     ("", "D1", Asked("help")),
     ("reset everything", "D1", Asked("help")),
-    ("model", "D1", Asked("show", "model")),
-    ("  Persona  ", "D1", Asked("show", "persona")),
-    ("model smart", "D1", Asked("choose", "model", "smart")),
-    ("MODEL  Smart ", "D1", Asked("choose", "model", "Smart")),  # names keep their case
-    ("persona pirate", "D1", Asked("choose", "persona", "pirate")),
-    ("persona two words", "D1", Asked("choose", "persona", "two words")),  # refused by the core
-    ("model", "C1", Asked("choose outside a DM", "model")),  # no thread to show either
-    ("model smart", "C1", Asked("choose outside a DM", "model", "smart")),
-    ("persona pirate", "G1", Asked("choose outside a DM", "persona", "pirate")),
+    ("model", "D1", Asked("model")),
+    ("  Persona  ", "D1", Asked("persona")),
+    ("model smart", "D1", Asked("model", "smart")),
+    ("MODEL  Smart ", "D1", Asked("model", "Smart")),  # names keep their case
+    ("persona pirate", "D1", Asked("persona", "pirate")),
+    ("persona two words", "D1", Asked("persona", "two words")),  # refused by the core
+    ("model", "C1", Asked("model", "", CHOOSE_IN_DM)),  # no thread to show either
+    ("model smart", "C1", Asked("model", "smart", CHOOSE_IN_DM)),
+    ("persona pirate", "G1", Asked("persona", "pirate", CHOOSE_IN_DM)),
     ("models", "D1", Asked("help")),
 ])
 def test_what_the_slash_command_asks_for(text: str, channel: str, asked: Asked) -> None:
@@ -59,9 +61,9 @@ def test_what_the_slash_command_asks_for(text: str, channel: str, asked: Asked) 
 
 
 @pytest.mark.parametrize(("action_id", "value", "channel", "asked"), [
-    ("switchboard_choose_model", "fast", "DU1", Asked("choose", "model", "fast")),
-    ("switchboard_choose_persona", "pirate", "DU1", Asked("choose", "persona", "pirate")),
-    ("switchboard_choose_model", "fast", "C1", Asked("choose outside a DM", "model", "fast")),
+    ("switchboard_choose_model", "fast", "DU1", Asked("model", "fast")),
+    ("switchboard_choose_persona", "pirate", "DU1", Asked("persona", "pirate")),
+    ("switchboard_choose_model", "fast", "C1", Asked("model", "fast", CHOOSE_IN_DM)),
     ("switchboard_choose_model", "", "DU1", None),
     ("switchboard_choose_other", "fast", "DU1", None),
     ("", "fast", "DU1", None),
@@ -73,7 +75,7 @@ def test_what_a_menu_choice_asks_for(action_id: str, value: str, channel: str,
 
 def test_the_menu_lists_options_with_the_current_one_selected() -> None:
     options = [Option("default", "gpt-4o-mini"), Option("smart", "x" * 100), Option("bare", "")]
-    section, actions = menu_blocks("Now default", "model", options, "smart")
+    section, actions = menu_blocks("Now default", Menu("model", tuple(options), "smart"))
     assert section["text"]["text"] == "Now default"
     [select] = actions["elements"]
     assert select["action_id"] == ACTION_IDS["model"]
@@ -81,11 +83,12 @@ def test_the_menu_lists_options_with_the_current_one_selected() -> None:
     assert labels[0] == "default: gpt-4o-mini" and labels[2] == "bare"
     assert len(labels[1]) == 75 and labels[1].endswith("…")
     assert select["initial_option"]["value"] == "smart"
-    [_, actions] = menu_blocks("Now gone", "persona", options, "gone")
+    [_, actions] = menu_blocks("Now gone", Menu("persona", tuple(options), "gone"))
     assert "initial_option" not in actions["elements"][0]
-    assert [b["type"] for b in menu_blocks("None here", "model", [], "default")] == ["section"]
-    many = [Option(f"m{i}", "") for i in range(130)]
-    assert len(menu_blocks("Many", "model", many, "m0")[1]["elements"][0]["options"]) == 100
+    none = menu_blocks("None here", Menu("model", (), "default"))
+    assert [b["type"] for b in none] == ["section"]
+    many = Menu("model", tuple(Option(f"m{i}", "") for i in range(130)), "m0")
+    assert len(menu_blocks("Many", many)[1]["elements"][0]["options"]) == 100
 
 
 @pytest.fixture

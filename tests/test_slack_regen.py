@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from adapters.slack.regen import ACTION_ID, NOT_YOURS, Press
+from adapters.regenerate import NOT_YOURS, Press
+from adapters.slack.regen import ACTION_ID
 from core.errors import NotLastAnswer
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
@@ -77,7 +78,7 @@ async def test_a_press_answers_again_in_place_of_the_answer(
     assert first["text"] == "take 1" and first["blocks"][0] == {"type": "markdown",
                                                                 "text": "take 1"}
     assert Press.parse(value(first)) == Press(f"DU1:{event['ts']}", "U1",
-                                              value(first).rsplit("|", 1)[1])
+                                              value(first).rsplit(":", 1)[1])
     assert (await slack.send(press(fake, first))).status_code == 200
     await wait_for(lambda: len(offered(fake)) == 2 and removed(fake, first["ts"]))
     second = offered(fake)[1]

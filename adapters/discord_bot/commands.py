@@ -24,7 +24,6 @@ HELP = ("Write to me in a DM, or mention me (or reply to one of my messages) in 
         f"you used today and this month. /forget {commands.FORGET_HELP}.")
 STYLE = commands.Style(HELP, who="members with the Manage Messages permission")
 NOT_HERE = "I'm not enabled in this place."
-NAME_HELP = "Leave empty to see the current one and what else you may choose"
 SUGGESTIONS = 25  # Discord shows at most 25 autocomplete choices
 Slash = app_commands.Command[Any, Any, None]
 
@@ -37,30 +36,30 @@ class SlashCommands:
 
     def install(self, tree: app_commands.CommandTree[discord.Client]) -> None:
         for command in commands.COMMANDS:
-            tree.add_command(self._choice(command) if command.name in commands.KINDS
-                             else self._plain(command))
+            tree.add_command(self._slash(command))
 
-    def _plain(self, command: commands.Command) -> Slash:
-        async def run(interaction: discord.Interaction) -> None:
-            await self.answer(interaction, command.name, "")
-        return app_commands.Command(name=command.name, description=command.description,
-                                    callback=run)
+    def _slash(self, command: commands.Command) -> Slash:
+        """The command, with its optional argument (suggested from this conversation for a
+        model or persona name)."""
+        if not command.argument:
+            async def plain(interaction: discord.Interaction) -> None:
+                await self.answer(interaction, command.name, "")
+            return app_commands.Command(name=command.name, description=command.description,
+                                        callback=plain)
 
-    def _choice(self, command: commands.Command) -> Slash:
-        """`/model` or `/persona` with an optional `name` suggested from this conversation."""
-
-        @app_commands.describe(name=NAME_HELP)
-        async def run(interaction: discord.Interaction,
-                      name: app_commands.Range[str, 1, 100] | None = None) -> None:
-            await self.answer(interaction, command.name, name or "")
+        @app_commands.rename(argument=command.argument)
+        @app_commands.describe(argument=command.argument_help)
+        async def given(interaction: discord.Interaction,
+                        argument: app_commands.Range[str, 1, 100] | None = None) -> None:
+            await self.answer(interaction, command.name, argument or "")
 
         slash: Slash = app_commands.Command(name=command.name, description=command.description,
-                                            callback=run)
-
-        @slash.autocomplete("name")
-        async def complete(interaction: discord.Interaction, current: str
-                           ) -> list[app_commands.Choice[str]]:
-            return self.suggest(interaction, command.name, current)
+                                            callback=given)
+        if command.name in commands.KINDS:
+            @slash.autocomplete("argument")
+            async def complete(interaction: discord.Interaction, current: str
+                               ) -> list[app_commands.Choice[str]]:
+                return self.suggest(interaction, command.name, current)
         return slash
 
     def suggest(self, interaction: discord.Interaction, kind: str,

@@ -16,15 +16,16 @@ from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters import commands
-from adapters.commands import Kind
-from adapters.slack.conversation import Incoming, Responder, from_person, message_decision
+from adapters import commands, regenerate
+from adapters.commands import Said
+from adapters.regenerate import Press
+from adapters.slack.conversation import Incoming, from_person, message_decision
 from adapters.slack.delivery import quietly
-from adapters.slack.regen import ACTION_ID, NOT_YOURS, Press, unoffer
+from adapters.slack.regen import ACTION_ID, unoffer
+from adapters.slack.responder import Responder
 from adapters.slack.settings import SlackSettings
-from adapters.slack.slash import CHOOSE_IN_DM, Asked, menu_blocks, parse, picked
+from adapters.slack.slash import Asked, menu_blocks, parse, picked
 from adapters.slack.transport import web_client
-from core.errors import NotLastAnswer
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
 
@@ -35,12 +36,10 @@ HELP = ("Mention me in a channel and I answer in a thread; each thread is its ow
         "voice or audio clips, PDFs and text files.\n"
         "`/switchboard reset` starts our direct-message conversation over, "
         "`/switchboard model` and `/switchboard persona` show or (with a name) choose its "
-        f"model and my persona, `/switchboard forget` {commands.FORGET_HELP}, "
-        "`/switchboard help` shows this.")
-IN_CHANNEL = ("Each thread here is its own conversation: mention me in a new message to start "
-              "over. `/switchboard reset` in a direct message resets that conversation.")
+        f"model and my persona, `/switchboard usage` the tokens you used today and this month, "
+        f"`/switchboard forget` {commands.FORGET_HELP}, `/switchboard help` shows this.")
+STYLE = commands.Style(HELP, typed="`/switchboard {}`")
 Next = Callable[[], Awaitable[BoltResponse]]
-Blocks = list[dict[str, Any]]
 
 
 def build_app(service: ChatService, settings: SlackSettings) -> AsyncApp:
@@ -111,10 +110,9 @@ class SlackBot:
         await ack()  # at once: the store may take longer than Slack's 3 seconds
         asked = parse(str(command.get("text", "")), str(command.get("channel_id", "")))
         user = UserKey.of("slack", str(command["team_id"]), str(command["user_id"]))
-        blocks: Blocks = []
-        text = await commands.outcome(self._command(asked, user, blocks),
-                                      where="slack command /switchboard")
-        await respond(text=text, blocks=blocks or None, response_type="ephemeral")
+        said = await self._run(asked, user)
+        blocks = menu_blocks(said.text, said.menu) if said.menu and said.menu.options else None
+        await respond(text=said.text, blocks=blocks, response_type="ephemeral")
 
     async def on_menu_choice(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
                              action: dict[str, Any], respond: AsyncRespond) -> None:
@@ -123,13 +121,9 @@ class SlackBot:
         option = action.get("selected_option") or {}
         asked = picked(str(action.get("action_id", "")), str(option.get("value", "")),
                        str((body.get("channel") or {}).get("id", "")))
-        if asked is None:
-            return
-        team = (body.get("team") or {}).get("id") or body["user"].get("team_id")
-        user = UserKey.of("slack", str(team), str(body["user"]["id"]))
-        text = await commands.outcome(self._command(asked, user, []),
-                                      where="slack menu /switchboard")
-        await respond(text=text, response_type="ephemeral", replace_original=True)
+        if asked is not None:
+            said = await self._run(asked, UserKey.of("slack", _team(body), str(body["user"]["id"])))
+            await respond(text=said.text, response_type="ephemeral", replace_original=True)
 
     async def on_regenerate(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
                             action: dict[str, Any], client: AsyncWebClient,
@@ -140,36 +134,24 @@ class SlackBot:
         if press is None:
             return
         if user != press.asker:
-            await respond(text=NOT_YOURS, response_type="ephemeral", replace_original=False)
+            await respond(text=regenerate.NOT_YOURS, response_type="ephemeral",
+                          replace_original=False)
             return
-        team = str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
         channel, message = str((body.get("channel") or {}).get("id", "")), body["message"]
         # Where the pressed answer is tells the conversation, as its question did.
         event = {"user": user, "channel": channel, "ts": message["ts"],
                  "thread_ts": message.get("thread_ts")}
-        watched = await self.responder.regenerate(client, Incoming.of(event, team, None), press)
-        if watched and (watched.done or isinstance(watched.error, NotLastAnswer)):
-            await unoffer(client, channel, message)  # replaced, or never again the last
+        watched = await self.responder.regenerate(client, Incoming.of(event, _team(body), None),
+                                                  press)
+        if watched and regenerate.retire(watched):
+            await unoffer(client, channel, message)
 
-    async def _command(self, asked: Asked, user: UserKey, blocks: Blocks) -> str:
-        service, dm = self.responder.service, SessionKey.direct(user)
-        if asked.action == "forget":
-            return await commands.forget(service, user)
-        if asked.action == "reset":
-            return await commands.reset(service, dm, user)
-        if asked.action == "choose" and asked.kind:
-            return await commands.choose(service, dm, asked.kind, asked.name)
-        if asked.action == "show" and asked.kind:
-            return await self._show(dm, asked.kind, blocks)
-        if asked.action == "choose outside a DM":
-            return CHOOSE_IN_DM
-        return IN_CHANNEL if asked.action == "reset outside a DM" else HELP
+    async def _run(self, asked: Asked, user: UserKey) -> Said:
+        if asked.answer:
+            return Said(asked.answer)
+        return await commands.run(self.responder.service, asked.name, asked.args, user,
+                                  SessionKey.direct(user), STYLE)
 
-    async def _show(self, session: SessionKey, kind: Kind, blocks: Blocks) -> str:
-        """What is chosen and what may be, with a menu choosing among them."""
-        service = self.responder.service
-        text = await commands.current(service, session, kind, f"`/switchboard {kind} NAME`")
-        chosen = await service.choice(session)
-        blocks.extend(menu_blocks(text, kind, commands.options(service, session, kind),
-                                  chosen.model if kind == "model" else chosen.persona))
-        return text
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")

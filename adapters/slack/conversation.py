@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import AsyncGenerator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from adapters.failures import notice
-from adapters.files import fetch
-from adapters.pager import Piece, Watched, status_line
-from adapters.slack.delivery import deliver, quietly, tell
-from adapters.slack.files import SlackFile, described, remotes, shared_files
-from adapters.slack.names import Names
-from adapters.slack.regen import Press, offer
+from adapters.pager import status_line
+from adapters.slack.files import SlackFile, shared_files
 from adapters.slack.reply import Target
-from adapters.slack.settings import SlackSettings
-from adapters.slack.stream import sink
 from core.agent import ToolStatus
-from core.attachments import Upload
 from core.keys import SessionKey, Speaker, UserKey
-from core.service import ChatService, Turn
 
-log = logging.getLogger("switchboard.slack")
 Decision = Literal["answer", "ignore", "if the thread is ours"]
 
 
@@ -57,6 +43,11 @@ class Incoming:
     def reply_thread(self) -> str | None:
         """DMs are answered in place; channel messages in the thread under them."""
         return self.thread_ts or (None if self.im else self.ts)
+
+    @property
+    def target(self) -> Target:
+        """Where its answer goes."""
+        return Target(self.channel, self.reply_thread, self.team, self.user)
 
     @property
     def turn_id(self) -> str:
@@ -108,68 +99,3 @@ def assistant_status(status: ToolStatus) -> str:
     """The assistant pane's status while a tool runs ("is using docs lookup…")."""
     line = status_line(status).strip("_")
     return f"is {line[0].lower()}{line[1:]}" if line else "is thinking…"
-
-
-class Responder:
-    """Streams the core's answer to Slack; errors become short notices, redeliveries silence."""
-
-    def __init__(self, service: ChatService, settings: SlackSettings) -> None:
-        self.service, self.settings, self.names = service, settings, Names()
-
-    async def answer(self, client: AsyncWebClient, msg: Incoming) -> bool:
-        """Answer one message; False when nothing was sent (a redelivered message)."""
-        speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
-
-        async def stream() -> AsyncGenerator[Piece, None]:
-            uploads = await self.uploads(client, msg)
-            turn = Turn(msg.session, speaker, msg.text, msg.turn_id, uploads)
-            # The user sees the answer grow: if they stop it, what they saw is kept as the answer.
-            async with contextlib.aclosing(self.service.events(turn, keep_partial=True)) as got:
-                async for piece in got:
-                    if not isinstance(piece, str):  # a tool's progress: the pane's status
-                        await quietly(client.assistant_threads_setStatus(
-                            channel_id=msg.channel, thread_ts=msg.reply_thread or msg.ts,
-                            status=assistant_status(piece)))
-                    yield piece
-
-        return await self._show(client, msg, stream(), msg.turn_id) is not None
-
-    async def regenerate(self, client: AsyncWebClient, msg: Incoming, press: Press
-                         ) -> Watched | None:
-        """Answer `press.target`'s question again, under the pressed answer; told privately."""
-        speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
-        again = self.service.regenerate(msg.session, speaker, press.target, press.nonce,
-                                        keep_partial=True)
-        return await self._show(client, msg, again, press.target, private=True)
-
-    async def _show(self, client: AsyncWebClient, msg: Incoming,
-                    stream: AsyncGenerator[Piece, None], question: str, *,
-                    private: bool = False) -> Watched | None:
-        """Deliver an answer, then offer its button; None when nothing was sent."""
-        target = Target(msg.channel, msg.reply_thread, msg.team, msg.user)
-        where = f"slack channel={msg.channel} ts={msg.ts}"
-        watched = Watched(stream)
-        shown = sink(client, target, self.settings)
-        try:
-            await deliver(watched.pieces(), shown, where)
-        except Exception as exc:
-            said = notice(exc, where=where)
-            if said.silent:
-                log.info("redelivered message ignored %s", where)
-                return None
-            await tell(client, target, replace(said, private=said.private or private))
-        if watched.done:
-            await offer(client, msg.channel, shown, question, msg.user)
-        return watched
-
-    async def uploads(self, client: AsyncWebClient, msg: Incoming) -> tuple[Upload, ...]:
-        """The message's files, downloaded once the limits allow; AttachmentError otherwise."""
-        if not msg.files:
-            return ()
-        limits = self.service.settings.limits
-        files = await described(client, msg.files, limits)
-        return await fetch(remotes(client, files, self.settings.api_url, limits.max_bytes), limits)
-
-    async def started_here(self, msg: Incoming) -> bool:
-        """Whether this thread already is a conversation with the bot."""
-        return bool(await self.service.history(msg.session, limit=1))

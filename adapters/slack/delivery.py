@@ -14,10 +14,10 @@ from collections.abc import AsyncGenerator, Awaitable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.appending import Sink, Stopped
 from adapters.failures import Notice, notice
 from adapters.pager import Piece
-from adapters.slack.reply import Sink, Target
-from adapters.slack.stream import Stopped
+from adapters.slack.reply import Target
 
 log = logging.getLogger("switchboard.slack")
 

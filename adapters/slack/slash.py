@@ -1,22 +1,18 @@
-"""`/switchboard …` as pure decisions: what a command asks for, and the menu a choice shows.
+"""`/switchboard …` as pure decisions: which shared command it runs, and the menu a choice shows.
 
 A slash command knows its channel but never its thread, and in Slack every channel thread is
-its own conversation: so models and personas are chosen for the direct-message conversation
+its own conversation: so resets, models and personas apply to the direct-message conversation
 only, and a command in a channel says so instead of guessing a thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from adapters.commands import Kind
+from adapters.commands import BY_NAME, KINDS, Menu
 from core.presets import Option
 
-Action = Literal["reset", "forget", "help", "show", "choose", "reset outside a DM",
-                 "choose outside a DM"]
-KINDS: tuple[Kind, ...] = ("model", "persona")
 ACTION_IDS = {kind: f"switchboard_choose_{kind}" for kind in KINDS}
 MAX_OPTIONS = 100  # a static_select lists at most 100 options
 MAX_LABEL = 75  # nor labels longer than 75 characters
@@ -24,31 +20,29 @@ CHOOSE_IN_DM = ("A command here cannot tell which thread you mean, and each thre
                 "own conversation. Choose the model and persona of our direct-message "
                 "conversation there: `/switchboard model` or `/switchboard persona` in a "
                 "direct message to me.")
+IN_CHANNEL = ("Each thread here is its own conversation: mention me in a new message to start "
+              "over. `/switchboard reset` in a direct message resets that conversation.")
 
 
 @dataclass(frozen=True, slots=True)
 class Asked:
-    """What one `/switchboard` command asks for; `kind` and `name` for model and persona."""
+    """The shared command `/switchboard <text>` runs, or Slack's own `answer` instead."""
 
-    action: Action
-    kind: Kind | None = None
-    name: str = ""
+    name: str
+    args: str = ""
+    answer: str = ""
 
 
 def parse(text: str, channel: str) -> Asked:
     """Read `/switchboard <text>` typed in `channel`; only DM conversations can be changed."""
     word, _, rest = text.strip().partition(" ")
     word, rest, dm = word.lower(), rest.strip(), channel.startswith("D")
-    if word in KINDS:
-        kind: Kind = "model" if word == "model" else "persona"
-        if not dm:
-            return Asked("choose outside a DM", kind, rest)
-        return Asked("choose", kind, rest) if rest else Asked("show", kind)
-    if rest or word not in ("reset", "forget"):
+    command = BY_NAME.get(word)
+    if command is not None and command.argument:
+        return Asked(word, rest, "" if dm or word not in KINDS else CHOOSE_IN_DM)
+    if rest or command is None:
         return Asked("help")
-    if word == "forget":
-        return Asked("forget")
-    return Asked("reset") if dm else Asked("reset outside a DM")
+    return Asked(word, "", IN_CHANNEL if word == "reset" and not dm else "")
 
 
 def picked(action_id: str, value: str, channel: str) -> Asked | None:
@@ -56,18 +50,18 @@ def picked(action_id: str, value: str, channel: str) -> Asked | None:
     kind = next((k for k, a in ACTION_IDS.items() if a == action_id), None)
     if kind is None or not value:
         return None
-    return Asked("choose" if channel.startswith("D") else "choose outside a DM", kind, value)
+    return parse(f"{kind} {value}", channel)
 
 
-def menu_blocks(text: str, kind: Kind, options: Sequence[Option],
-                chosen: str) -> list[dict[str, Any]]:
-    """The shared answer, then a menu choosing among `options` with `chosen` selected."""
+def menu_blocks(text: str, menu: Menu) -> list[dict[str, Any]]:
+    """The shared answer, then a menu choosing among its options with the current one selected."""
     items = [{"text": {"type": "plain_text", "text": _label(o)}, "value": o.name}
-             for o in options[:MAX_OPTIONS]]
-    select: dict[str, Any] = {"type": "static_select", "action_id": ACTION_IDS[kind],
-                              "placeholder": {"type": "plain_text", "text": f"Choose a {kind}"},
+             for o in menu.options[:MAX_OPTIONS]]
+    select: dict[str, Any] = {"type": "static_select", "action_id": ACTION_IDS[menu.kind],
+                              "placeholder": {"type": "plain_text",
+                                              "text": f"Choose a {menu.kind}"},
                               "options": items}
-    selected = [i for i in items if i["value"] == chosen]
+    selected = [i for i in items if i["value"] == menu.chosen]
     if selected:
         select["initial_option"] = selected[0]
     section = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
