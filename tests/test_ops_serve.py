@@ -26,7 +26,10 @@ from core.service import ChatService
 from core.settings import CoreSettings
 from tests.fakes import discord_api, telegram_api
 from tests.fakes.common import wait_for
-from tests.test_log_privacy import Run, check, run  # noqa: F401  (`run` is a fixture)
+from tests.fakes.http_api import SECRET as JWT_SECRET
+from tests.fakes.http_api import token
+from tests.fakes.slack_api import fake_slack
+from tests.test_log_privacy import SLACK_APP, SLACK_BOT, Run, check, run  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 HASH = re.compile(r"^[0-9a-f]{12}$")
@@ -110,6 +113,56 @@ async def test_telegram_polling_bot_serves_probes(run: tuple[Run, dict[str, str]
     check(proc, telegram_api.TOKEN)
     [turn] = [line for line in proc.log.splitlines() if " switchboard.turn turn " in line]
     assert re.search(r" session=[0-9a-f]{12} outcome=ok ", turn), turn
+
+
+async def test_slack_socket_mode_bot_serves_probes(run: tuple[Run, dict[str, str]]  # noqa: F811
+                                                  ) -> None:
+    proc, env = run
+    secret_looking(proc)
+    base = f"http://127.0.0.1:{(port := free_port())}"
+    async with fake_slack() as slack:
+        await proc.start("slack", {**env, "SLACK_BOT_TOKEN": SLACK_BOT,
+                                   "SLACK_APP_TOKEN": SLACK_APP,
+                                   "SLACK_API_URL": f"{slack.url}/api/",
+                                   "SWITCHBOARD_LOG_FORMAT": "json",
+                                   "SWITCHBOARD_METRICS_PORT": str(port)})
+        await asyncio.wait_for(slack.connected.wait(), 30)
+        event = {"type": "message", "channel_type": "im", "channel": "DU1", "user": "U1",
+                 "text": proc.question, "ts": "1710000000.000001", "team": "T1"}
+        await slack.push("env-1", {"token": "legacy", "team_id": "T1", "api_app_id": "A1",
+                                   "type": "event_callback", "event_id": "Ev1",
+                                   "event_time": 1710000000, "event": event})
+        await wait_for(lambda: any(proc.answer in t for t in slack.messages().values()), 30)
+        await probes_work(base, "slack")
+        await proc.stop()
+    check(proc, SLACK_BOT, SLACK_APP)
+    records = [json.loads(line) for line in proc.log.splitlines() if line.strip()]
+    assert [r["outcome"] for r in records if r["logger"] == "switchboard.turn"] == ["ok"]
+
+
+async def test_http_app_logs_requests_as_json(run: tuple[Run, dict[str, str]]  # noqa: F811
+                                              ) -> None:
+    proc, env = run
+    secret_looking(proc)
+    base = f"http://127.0.0.1:{(port := free_port())}"
+    await proc.start("http", {**env, "SWITCHBOARD_JWT_SECRET": JWT_SECRET,
+                              "SWITCHBOARD_HTTP_PORT": str(port),
+                              "SWITCHBOARD_LOG_FORMAT": "json"})
+    assert (await probe(base, "/healthz")).status_code == 200
+    bearer = token("ana")
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        reply = await client.post("/v1/chat", json={"message": proc.question},
+                                  headers={"Authorization": f"Bearer {bearer}"})
+        assert proc.answer in reply.text
+    await proc.stop()
+    check(proc, JWT_SECRET, bearer)
+    records = [json.loads(line) for line in proc.log.splitlines() if line.strip()]
+    [chat] = [r for r in records if r.get("path") == "/v1/chat"]
+    assert chat["method"] == "POST" and chat["status"] == 200
+    assert isinstance(chat["latency_ms"], int)
+    [turn] = [r for r in records if r["logger"] == "switchboard.turn"]
+    assert turn["platform"] == "api" and HASH.match(turn["session_hash"])
+    assert "ana" not in turn["message"]
 
 
 @pytest.mark.parametrize(("variable", "value"), [
