@@ -46,5 +46,5 @@ def notice(exc: BaseException, *, where: str = "", rid: str | None = None) -> No
     rid = rid or request_id()
     # The traceback goes to the operator only; the user gets the id to quote.
     log.exception("failed request_id=%s where=%s: %s", rid, where or "-", type(exc).__name__,
-                  exc_info=exc)
+                  exc_info=exc, extra={"request_id": rid})
     return Notice(apology(rid), request_id=rid)

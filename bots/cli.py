@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load(CoreSettings)
-        logs.setup(settings.log_level)
+        logs.setup(settings.log_level, form=settings.log_format)
         if args.command == "chat":
             asyncio.run(_chat(settings, args.user))
         elif args.command == "token":

@@ -69,10 +69,16 @@ def choose(requested: list[str]) -> list[Platform]:
     return chosen
 
 
-def _build(platform: Platform, wiring: Wiring) -> Serve:
+def _build(module: str, wiring: Wiring) -> Serve:
     # Imported only when chosen: a Telegram-only bot never loads discord.py or slack-bolt.
-    serve: Serve = importlib.import_module(platform.module).build(wiring)
+    serve: Serve = importlib.import_module(module).build(wiring)
     return serve
+
+
+def modules(chosen: list[Platform], settings: CoreSettings) -> list[str]:
+    """The composition roots to run: the platforms', and the metrics port's when it is set."""
+    probes = ["bots.metrics"] if settings.metrics_port is not None else []
+    return [platform.module for platform in chosen] + probes
 
 
 async def serve(settings: CoreSettings, requested: list[str]) -> None:
@@ -85,7 +91,7 @@ async def serve(settings: CoreSettings, requested: list[str]) -> None:
             loop.add_signal_handler(sig, stop.set)
     async with open_redis(settings) as redis, core_on(redis, settings) as service:
         wiring = Wiring(service, redis, settings)
-        servers = [_build(platform, wiring) for platform in chosen]
+        servers = [_build(module, wiring) for module in modules(chosen, settings)]
         try:
             async with asyncio.TaskGroup() as group:
                 for server in servers:

@@ -237,7 +237,9 @@ class ChatService(Conversations):
         record = TurnRecord(turn.session.platform, str(turn.session), outcome, seconds,
                             work.tokens if work else 0, work.preset_name if work else "",
                             work.answered_by if work else "", bool(work and work.fallback))
-        log.info("turn platform=%s session=%s outcome=%s latency_ms=%d tokens=%d",
-                 record.platform, record.session, outcome, seconds * 1000, record.tokens)
+        fields = {"platform": record.platform, "session": record.session, "outcome": outcome,
+                  "latency_ms": int(seconds * 1000), "tokens": record.tokens}
+        log.info("turn platform=%(platform)s session=%(session)s outcome=%(outcome)s "
+                 "latency_ms=%(latency_ms)d tokens=%(tokens)d", fields, extra=fields)
         for observe in self.observers:
             observe(record)

@@ -126,6 +126,11 @@ class CoreSettings(EnvSettings):
     tool_output_chars: int = Field(4000, alias="SWITCHBOARD_TOOL_OUTPUT_CHARS", ge=100)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", alias="SWITCHBOARD_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field("text", alias="SWITCHBOARD_LOG_FORMAT")
+    # Off unless set: a gateway or polling bot opens no port of its own unasked.
+    metrics_port: Annotated[int | None, Blank] = Field(
+        None, alias="SWITCHBOARD_METRICS_PORT", ge=0, le=65535)
+    metrics_host: str = Field("127.0.0.1", alias="SWITCHBOARD_METRICS_HOST", min_length=1)
 
     @field_validator("openai_api_key")
     @classmethod

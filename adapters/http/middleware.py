@@ -121,5 +121,6 @@ class AccessLog:
         try:
             await self.app(scope, receive, watch)
         finally:
-            log.info("http %s %s %d %dms", scope["method"], scope["path"], status,
-                     (time.perf_counter() - started) * 1000)
+            fields = {"method": scope["method"], "path": scope["path"], "status": status,
+                      "latency_ms": int((time.perf_counter() - started) * 1000)}
+            log.info("http %(method)s %(path)s %(status)d %(latency_ms)dms", fields, extra=fields)

@@ -24,7 +24,7 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def bind(host: str, port: int) -> socket.socket:
+async def bind(host: str, port: int, variable: str = "SWITCHBOARD_HTTP_PORT") -> socket.socket:
     """A listening-ready TCP socket; a busy or bad address is a one-line config error."""
     loop = asyncio.get_running_loop()
     try:
@@ -35,7 +35,7 @@ async def bind(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
     except OSError as exc:
-        raise ConfigError("SWITCHBOARD_HTTP_PORT", f"cannot listen on {host}:{port} "
+        raise ConfigError(variable, f"cannot listen on {host}:{port} "
                           f"({exc.strerror or exc})") from None
     sock.setblocking(False)
     return sock
