@@ -17,6 +17,6 @@ USER switchboard
 EXPOSE 8000
 # Alive when the HTTP app answers; platforms without HTTP are watched by the restart policy.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"SWITCHBOARD_HTTP_PORT\", \"8000\")}/healthz', timeout=2)"
+  CMD python -c "import os,urllib.request; port = os.environ.get(\"SWITCHBOARD_METRICS_PORT\") or os.environ.get(\"SWITCHBOARD_HTTP_PORT\", \"8000\"); urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=2)"
 ENTRYPOINT ["switchboard"]
 CMD ["run"]
