@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from core import transcribe
 from core.config import load_file
 from core.connect import open_redis
+from core.durability import replicas_to_wait
 from core.model import describe, http_client
 from core.presets import Catalog
 from core.redis_modes import AnyRedis
@@ -55,8 +56,9 @@ async def core_on(redis: AnyRedis, settings: CoreSettings,
     """The core on an open Redis client, which the caller may share (a platform's inbox)."""
     async with contextlib.AsyncExitStack() as stack:
         store: HistoryStore
+        replicas = await replicas_to_wait(redis, settings.redis_wait_replicas)
         rstore = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
-                            settings.history_max_messages)
+                            settings.history_max_messages, replicas=replicas)
         await rstore.scripts.load(redis)
         store = rstore
         if settings.history_backend == "langchain-redis":

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from redis.exceptions import NoScriptError, RedisError
 
-from core import lua, usage
+from core import durability, lua, usage
 from core.connect import guard
 from core.errors import ConversationBusy, DuplicateTurn, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
@@ -51,8 +51,9 @@ class RedisStore(PersonLimits):
 
     def __init__(self, redis: AnyRedis, prefix: str, ttl: int, max_messages: int,
                  busy_timeout: float = 120.0, lock_ms: int = LOCK_MS,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, replicas: int = 0) -> None:
         self.redis, self.keys, self.ttl = redis, KeySpace(prefix), ttl
+        self.durability = durability.Durability(redis, replicas)
         self.clock = clock
         self.max_messages, self.busy_timeout, self.lock_ms = max_messages, busy_timeout, lock_ms
         self.scripts = Scripts()
@@ -141,14 +142,19 @@ class RedisStore(PersonLimits):
             *(part for pair in write.files for part in pair),
             *(m.encode() for m in write.messages))
 
+        asked: list[Any] = []  # what the WAIT needs judged, per pipeline run
+
         def fill(pipe: Any) -> None:
             self._eval(pipe, "COMMIT", self.keys.session(sid).all, *args)
             pipe.hset(index, sid, session.scope.value)
             pipe.expire(index, self.ttl)
             self.count_tokens(pipe, user, write.turn_id, write.tokens)
+            asked.append(self.durability.queue(pipe))
 
         try:
-            return bool((await self._run(fill))[0])
+            results = await self._run(fill)
+            await self.durability.check(results, asked[-1])
+            return bool(results[0])
         finally:
             self.ended(lock_token)
 
@@ -158,13 +164,18 @@ class RedisStore(PersonLimits):
         keys = self.keys.session(str(session))
         args = (turn_id, lock_token, self.ttl, target, answer.encode(), int(time.time() * 1000))
 
+        asked: list[Any] = []
+
         def fill(pipe: Any) -> None:
             self._eval(pipe, "REPLACE", keys.all, *args)
             if user is not None:
                 self.count_tokens(pipe, user, turn_id, tokens)
+            asked.append(self.durability.queue(pipe))
 
         try:
-            return bool((await self._run(fill))[0])
+            results = await self._run(fill)
+            await self.durability.check(results, asked[-1])
+            return bool(results[0])
         finally:
             self.ended(lock_token)
 

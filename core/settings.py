@@ -99,6 +99,8 @@ class CoreSettings(EnvSettings):
         None, alias="REDIS_URL")
     redis_mode: Literal["auto", "cluster", "standalone"] = Field(
         "auto", alias="SWITCHBOARD_REDIS_MODE")
+    redis_wait_replicas: Annotated[int, Field(ge=0)] | Literal["auto"] = Field(
+        "auto", alias="SWITCHBOARD_REDIS_WAIT_REPLICAS")
     data_dir: Path = Field(Path(".switchboard"), alias="SWITCHBOARD_DATA_DIR")
     redis_prefix: str = Field("sb:", alias="SWITCHBOARD_REDIS_PREFIX", min_length=1)
     history_ttl: int = Field(7 * 86400, alias="SWITCHBOARD_HISTORY_TTL", gt=0)

@@ -15,6 +15,7 @@ from bots.wiring import open_core
 from core.errors import DuplicateTurn, RateLimited, StoreUnavailable
 from core.keys import SessionKey, Speaker, UserKey
 from core.redis_modes import AnyRedis, Mode, build_client, following
+from core.durability import replicas_to_wait
 from core.redis_store import RedisStore
 from core.service import ChatService, Turn
 from core.settings import CoreSettings
@@ -49,8 +50,9 @@ class Env:
 
     async def service(self, model: CountingModel | None = None, **overrides: Any) -> ChatService:
         settings, client = self.settings(**overrides), await self.client()
+        replicas = await replicas_to_wait(client, settings.redis_wait_replicas)
         store = RedisStore(client, self.prefix, settings.history_ttl,
-                           settings.history_max_messages)
+                           settings.history_max_messages, replicas=replicas)
         await store.scripts.load(client)
         return ChatService(store, model or CountingModel(), settings)
 
