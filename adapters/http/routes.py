@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.http import schemas as s
 from adapters.http.auth import Verifier
 from adapters.http.bodies import ChatRequest, chat_request
-from adapters.http.errors import from_core
+from adapters.http.errors import error, from_core
 from adapters.http.render_web import web
-from adapters.http.sse import EventStream, Relay, events
-from core.errors import SwitchboardError
+from adapters.http.sse import EventStream, Relay, confirmation, events
+from core.agent import Confirmation, ToolStatus
+from core.errors import DuplicateTurn, NotYourConfirmation, SwitchboardError, UnknownConfirmation
 from core.inputs import as_sent
 from core.keys import SessionKey, Speaker, UserKey
 from core.messages import StoredMessage
@@ -77,20 +80,35 @@ async def _chosen(service: ChatService, turn: Turn, body: ChatRequest) -> None:
         await service.choose(turn.session, model=body.model, persona=body.persona)
 
 
+async def _collected(pieces: AsyncIterator[str | ToolStatus]
+                     ) -> tuple[str, s.ConfirmationOut | None]:
+    """The whole reply, and the write tool call it waits for, if any."""
+    parts, asked = [], None
+    async for piece in pieces:
+        if isinstance(piece, Confirmation):
+            asked = s.ConfirmationOut(**confirmation(piece))
+        elif isinstance(piece, str):
+            parts.append(piece)
+    return "".join(parts), asked
+
+
 async def chat(user: Caller, body: Body, service: Service,
                idempotency_key: IdemKey = None) -> s.ChatOut:
-    """Send a message and get the whole reply."""
+    """Send a message and get the whole reply (and, when a write tool waits for the caller's
+    confirmation, its `confirmation`)."""
     turn, sid = _turn(user, body, idempotency_key)
     await _chosen(service, turn, body)
-    reply = await service.reply(turn)
-    return s.ChatOut(session_id=sid, reply=reply,
+    reply, asked = (await _collected(service.events(turn)) if service.tools
+                    else (await service.reply(turn), None))
+    return s.ChatOut(session_id=sid, reply=reply, confirmation=asked,
                      turn_count=await _turn_count(service, turn.session))
 
 
 async def chat_stream(user: Caller, body: Body, service: Service,
                       idempotency_key: IdemKey = None) -> Response:
     """Send a message; the reply streams as Server-Sent Events `session`, `token`*, `done`;
-    `tool` events (`{"name", "state"}`) tell of the tools it uses, between the tokens.
+    `tool` events (`{"name", "state"}`) tell of the tools it uses, between the tokens; a
+    `confirm` event (`{"id", "tool", "summary"}`) asks for `POST .../confirm` on a write tool.
 
     A failure after the stream began arrives as an `error` event; one before, as a JSON error.
     """
@@ -159,6 +177,51 @@ async def regenerate(session_id: SessionId, user: Caller, service: Service,
                      turn_count=await _turn_count(service, session))
 
 
+def _refused(exc: SwitchboardError) -> JSONResponse:
+    """404 expired or unknown, 403 not the asker's, 409 already answered; else as usual."""
+    if isinstance(exc, DuplicateTurn):
+        return error(409, "this confirmation was already answered")
+    if isinstance(exc, UnknownConfirmation | NotYourConfirmation):
+        return error(exc.http_status, exc.user_message)
+    return from_core(exc)
+
+
+def _answer(session_id: str, user: UserKey, body: s.ConfirmIn, service: ChatService
+            ) -> AsyncIterator[str | ToolStatus]:
+    speaker = Speaker(user, unquote(user.parts[0]), "the HTTP API")
+    return service.confirm(SessionKey.api(user, session_id), speaker, body.confirmation,
+                           body.approve, uuid.uuid4().hex)
+
+
+async def confirm(session_id: SessionId, user: Caller, body: s.ConfirmIn,
+                  service: Service) -> s.ChatOut | JSONResponse:
+    """Answer a `confirm` event: run the write tool (`approve`) or refuse it, and get the
+    reply that goes on. 404 if it expired or a message came since, 409 if already answered."""
+    try:
+        reply, asked = await _collected(_answer(session_id, user, body, service))
+    except SwitchboardError as exc:
+        return _refused(exc)
+    session = SessionKey.api(user, session_id)
+    return s.ChatOut(session_id=session_id, reply=reply, confirmation=asked,
+                     turn_count=await _turn_count(service, session))
+
+
+async def confirm_stream(session_id: SessionId, user: Caller, body: s.ConfirmIn,
+                         service: Service) -> Response:
+    """`confirm`, with the reply streamed as `POST /v1/chat/stream` streams it."""
+    relay = Relay(_answer(session_id, user, body, service))
+    try:
+        first = await relay.next()
+    except BaseException as exc:
+        await relay.cancel()
+        if isinstance(exc, SwitchboardError):
+            return _refused(exc)
+        raise
+    session = SessionKey.api(user, session_id)
+    return EventStream(relay, events(relay, session_id, first,
+                                     lambda: _turn_count(service, session)))
+
+
 async def delete_session(session_id: SessionId, user: Caller, service: Service) -> Response:
     """Forget one of the caller's conversations."""
     session = SessionKey.api(user, session_id)
@@ -195,6 +258,11 @@ def api_router() -> APIRouter:
                          responses=s.FOUND_ERRORS)
     router.add_api_route("/sessions/{session_id}/regenerate", regenerate, methods=["POST"],
                          responses={**s.FOUND_ERRORS, 409: s.ERROR, 429: s.ERROR, 502: s.ERROR})
+    router.add_api_route("/sessions/{session_id}/confirm", confirm, methods=["POST"],
+                         response_model=s.ChatOut, responses=s.CONFIRM_ERRORS)
+    router.add_api_route("/sessions/{session_id}/confirm/stream", confirm_stream,
+                         methods=["POST"], responses={
+                             **s.CONFIRM_ERRORS, 200: {"content": {"text/event-stream": {}}}})
     router.add_api_route("/sessions/{session_id}", delete_session, methods=["DELETE"],
                          status_code=204, responses=s.FOUND_ERRORS)
     router.add_api_route("/me", forget_me, methods=["DELETE"], responses=s.AUTH_ERRORS)
