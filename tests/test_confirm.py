@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.terminal import Terminal
 from core import confirm
 from core.agent import Confirmation, ToolStatus
 from core.confirm import DENIED, Pending
@@ -173,3 +175,20 @@ async def test_an_approved_call_cut_short_is_kept_so_it_never_runs_twice(
     with pytest.raises(DuplicateTurn):
         await answer(llm_service, session, asked, approve=True, speaker=BEN)
     assert ran(tmp_path) == ["delete_note 7"]
+
+
+@pytest.mark.parametrize("interactive", [True, False])
+async def test_switchboard_chat_asks_y_or_n(
+        toolbox: Toolbox, llm_service: ChatService, openai_fake: FakeOpenAI, tmp_path: Path,
+        interactive: bool) -> None:
+    llm_service.tools = toolbox.tools
+    openai_fake.answer = on_cue(WRITE, "Deleted note 7.", WRITE, "Kept it.")
+    out = io.StringIO()
+    terminal = Terminal(llm_service, f"cara{interactive}", out, interactive)
+    for line in (b"delete note 7\n", b"y\n", b"delete it again\n", b"\n"):
+        assert await terminal.handle(line)
+    text = out.getvalue()
+    assert text.count("Run delete_note(id=7)? [y/N]") == 2
+    assert "Deleted note 7." in text and text.rstrip().endswith("Kept it.")
+    assert ran(tmp_path) == ["delete_note 7"]  # the empty answer refused the second
+    assert tool_messages(openai_fake.requests[-1])[-1]["content"] == DENIED

@@ -10,7 +10,7 @@ from core.service import ChatService
 from core.tools import Toolbox
 from tests import test_http_browser as browser_tests
 from tests.fakes.http_api import auth, parse_sse, served
-from tests.fakes.openai_server import FakeOpenAI, ToolCalls, tool_messages
+from tests.fakes.openai_server import FakeOpenAI, tool_messages
 from tests.test_confirm import WRITE, ran
 from tests.test_tools import on_cue, toolbox
 
