@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from adapters import confirm as buttons_confirm
 from adapters.terminal import Terminal
 from core import confirm
 from core.agent import Confirmation, ToolStatus
@@ -192,3 +193,35 @@ async def test_switchboard_chat_asks_y_or_n(
     assert "Deleted note 7." in text and text.rstrip().endswith("Kept it.")
     assert ran(tmp_path) == ["delete_note 7"]  # the empty answer refused the second
     assert tool_messages(openai_fake.requests[-1])[-1]["content"] == DENIED
+
+
+@pytest.mark.parametrize(("data", "parsed"), [
+    ("cf:y:0123456789abcdef01", ("0123456789abcdef01", True)),
+    ("cf:n:0123456789abcdef01", ("0123456789abcdef01", False)),
+    ("cf:x:0123456789abcdef01", None), ("cf:y:0123456789ABCDEF01", None),
+    ("cf:y:0123456789abcdef01 ", None), ("re:last:abc", None), ("", None)])
+def test_press_data(data: str, parsed: tuple[str, bool] | None) -> None:
+    assert buttons_confirm.parse_press(data) == parsed
+    if parsed is not None:
+        assert buttons_confirm.press_data(*parsed) == data and len(data.encode()) <= 64
+
+
+async def test_a_press_is_refused_before_anything_streams_or_answered(
+        toolbox: Toolbox, llm_service: ChatService, openai_fake: FakeOpenAI,
+        tmp_path: Path) -> None:
+    llm_service.tools = toolbox.tools
+    session = SessionKey.channel("telegram", "-100")
+    openai_fake.answer = on_cue(WRITE, "Deleted note 7.")
+    asked = await ask(llm_service, session)
+    approve, deny = buttons_confirm.buttons(asked)
+    assert (approve.label, deny.label) == ("Approve", "Deny")
+    assert buttons_confirm.question(asked) == "Run delete_note(id=7)?"
+    pressed = await buttons_confirm.confirmed(llm_service, session, BEN, asked.id, True, "p1")
+    assert pressed == buttons_confirm.Pressed(None, NotYourConfirmation.user_message)
+    pressed = await buttons_confirm.confirmed(llm_service, session, ANA, asked.id, True, "p2")
+    assert pressed.answer is not None
+    pieces = [p async for p in pressed.answer]
+    assert "".join(p for p in pieces if isinstance(p, str)) == "Deleted note 7."
+    again = await buttons_confirm.confirmed(llm_service, session, ANA, asked.id, False, "p3")
+    assert again == buttons_confirm.Pressed(None, "")  # answered already: say nothing
+    assert ran(tmp_path) == ["delete_note 7"]
