@@ -95,21 +95,18 @@ class ChatService(Conversations):
 
     async def confirm(self, session: SessionKey, speaker: Speaker, confirmation: str,
                       approve: bool, press: str) -> AsyncGenerator[str | ToolStatus, None]:
-        """Answer a write tool call the model asked for (an `agent.Confirmation`): run it, or
-        tell the model it was refused, then stream the model's continuation as a new turn.
-
-        Single-use: the turn id is `cf:<confirmation>`, so a second answer (any `press`) is a
-        DuplicateTurn. UnknownConfirmation when it expired or a turn came since;
-        NotYourConfirmation for anyone but the asker. Rate limited like a message.
-        """
+        """Run (or refuse) the write call an `agent.Confirmation` asked about, and stream the
+        answer on as a new turn, rate limited like a message. Once per confirmation (turn id
+        `cf:<id>`; any second `press` is a DuplicateTurn); UnknownConfirmation when expired or
+        past, NotYourConfirmation for anyone but the asker."""
         del press  # the confirmation id is the dedupe key, whoever pressed and however often
         answer = Answer(confirmation, approve)
         turn = Turn(session, speaker, "", f"cf:{confirmation}")
-        async with self._turn(turn, keep_partial=True, answer=answer) as work:
-            # Closed before the turn ends: a tool that ran leaves its note in the answer.
-            async with contextlib.aclosing(self._answer(work, answer)) as answering:
-                async for piece in answering:
-                    yield piece
+        # The answer is closed before the turn ends: a tool that ran leaves its note in it.
+        async with (self._turn(turn, keep_partial=True, answer=answer) as work,
+                    contextlib.aclosing(self._answer(work, answer)) as answering):
+            async for piece in answering:
+                yield piece
 
     def _answer(self, work: Work, answer: Answer | None = None
                 ) -> AsyncGenerator[str | ToolStatus, None]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from adapters import confirm as buttons_confirm
 from adapters.terminal import Terminal
@@ -19,6 +21,7 @@ from core.messages import StoredMessage
 from core.service import ChatService, Turn
 from core.tools import Toolbox
 from tests.fakes.openai_server import FakeOpenAI, ToolCalls, tool_messages
+from tests.fakes.redis_proxy import FlightProxy
 from tests.test_tools import on_cue, toolbox
 
 __all__ = ["toolbox"]
@@ -225,3 +228,28 @@ async def test_a_press_is_refused_before_anything_streams_or_answered(
     again = await buttons_confirm.confirmed(llm_service, session, ANA, asked.id, False, "p3")
     assert again == buttons_confirm.Pressed(None, "")  # answered already: say nothing
     assert ran(tmp_path) == ["delete_note 7"]
+
+
+async def test_asking_and_confirming_are_two_round_trips_each(
+        toolbox: Toolbox, make_llm_service: Callable[..., Awaitable[ChatService]],
+        openai_fake: FakeOpenAI, redis_url: str) -> None:
+    # The pending call rides in the asking turn's commit and comes back with the open.
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    proxy = FlightProxy("127.0.0.1", port)
+    await proxy.start()
+    client = Redis.from_url(f"redis://127.0.0.1:{proxy.port}/0", decode_responses=True)
+    try:
+        service = await make_llm_service(client)
+        service.tools = toolbox.tools
+        session = SessionKey.direct(ANA.user)
+        openai_fake.answer = on_cue("hello", WRITE, "Deleted note 7.")
+        await service.reply(Turn(session, ANA, "warm up"))  # connect outside the count
+        proxy.flights = 0
+        asked = await ask(service, session)
+        assert proxy.flights == 2
+        assert "".join([p async for p in service.confirm(session, ANA, asked.id, True, "p")
+                        if isinstance(p, str)]) == "Deleted note 7."
+        assert proxy.flights == 4
+    finally:
+        await client.aclose()
+        await proxy.stop()

@@ -10,17 +10,17 @@ from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.http import schemas as s
 from adapters.http.auth import Verifier
 from adapters.http.bodies import ChatRequest, chat_request
-from adapters.http.errors import error, from_core
+from adapters.http.confirming import collected, refused
+from adapters.http.errors import from_core
 from adapters.http.render_web import web
-from adapters.http.sse import EventStream, Relay, confirmation, events
-from core.agent import Confirmation, ToolStatus
-from core.errors import DuplicateTurn, NotYourConfirmation, SwitchboardError, UnknownConfirmation
+from adapters.http.sse import EventStream, Relay, events
+from core.agent import ToolStatus
+from core.errors import SwitchboardError
 from core.inputs import as_sent
 from core.keys import SessionKey, Speaker, UserKey
 from core.messages import StoredMessage
@@ -80,25 +80,13 @@ async def _chosen(service: ChatService, turn: Turn, body: ChatRequest) -> None:
         await service.choose(turn.session, model=body.model, persona=body.persona)
 
 
-async def _collected(pieces: AsyncIterator[str | ToolStatus]
-                     ) -> tuple[str, s.ConfirmationOut | None]:
-    """The whole reply, and the write tool call it waits for, if any."""
-    parts, asked = [], None
-    async for piece in pieces:
-        if isinstance(piece, Confirmation):
-            asked = s.ConfirmationOut(**confirmation(piece))
-        elif isinstance(piece, str):
-            parts.append(piece)
-    return "".join(parts), asked
-
-
 async def chat(user: Caller, body: Body, service: Service,
                idempotency_key: IdemKey = None) -> s.ChatOut:
     """Send a message and get the whole reply (and, when a write tool waits for the caller's
     confirmation, its `confirmation`)."""
     turn, sid = _turn(user, body, idempotency_key)
     await _chosen(service, turn, body)
-    reply, asked = (await _collected(service.events(turn)) if service.tools
+    reply, asked = (await collected(service.events(turn)) if service.tools
                     else (await service.reply(turn), None))
     return s.ChatOut(session_id=sid, reply=reply, confirmation=asked,
                      turn_count=await _turn_count(service, turn.session))
@@ -177,15 +165,6 @@ async def regenerate(session_id: SessionId, user: Caller, service: Service,
                      turn_count=await _turn_count(service, session))
 
 
-def _refused(exc: SwitchboardError) -> JSONResponse:
-    """404 expired or unknown, 403 not the asker's, 409 already answered; else as usual."""
-    if isinstance(exc, DuplicateTurn):
-        return error(409, "this confirmation was already answered")
-    if isinstance(exc, UnknownConfirmation | NotYourConfirmation):
-        return error(exc.http_status, exc.user_message)
-    return from_core(exc)
-
-
 def _answer(session_id: str, user: UserKey, body: s.ConfirmIn, service: ChatService
             ) -> AsyncIterator[str | ToolStatus]:
     speaker = Speaker(user, unquote(user.parts[0]), "the HTTP API")
@@ -194,13 +173,13 @@ def _answer(session_id: str, user: UserKey, body: s.ConfirmIn, service: ChatServ
 
 
 async def confirm(session_id: SessionId, user: Caller, body: s.ConfirmIn,
-                  service: Service) -> s.ChatOut | JSONResponse:
+                  service: Service) -> s.ChatOut | Response:
     """Answer a `confirm` event: run the write tool (`approve`) or refuse it, and get the
     reply that goes on. 404 if it expired or a message came since, 409 if already answered."""
     try:
-        reply, asked = await _collected(_answer(session_id, user, body, service))
+        reply, asked = await collected(_answer(session_id, user, body, service))
     except SwitchboardError as exc:
-        return _refused(exc)
+        return refused(exc)
     session = SessionKey.api(user, session_id)
     return s.ChatOut(session_id=session_id, reply=reply, confirmation=asked,
                      turn_count=await _turn_count(service, session))
@@ -215,7 +194,7 @@ async def confirm_stream(session_id: SessionId, user: Caller, body: s.ConfirmIn,
     except BaseException as exc:
         await relay.cancel()
         if isinstance(exc, SwitchboardError):
-            return _refused(exc)
+            return refused(exc)
         raise
     session = SessionKey.api(user, session_id)
     return EventStream(relay, events(relay, session_id, first,
