@@ -129,6 +129,12 @@ def parse(entry: str) -> Pending | None:
     return Pending(match["id"], match["name"], args) if isinstance(args, dict) else None
 
 
+def waiting(message: StoredMessage, now: float, ttl: float = TTL) -> Pending | None:
+    """The call an answer still waits to have confirmed (if it is the last answer)."""
+    found = [p for p in map(parse, message.tools) if p is not None]
+    return found[0] if found and now - int(found[0].id[:8], 16) <= ttl else None
+
+
 def find(messages: Sequence[StoredMessage], confirmation: str, user: UserKey, now: float,
          ttl: float = TTL) -> Pending:
     """The pending call `confirmation` names in the last answer, for its asker only.

@@ -34,12 +34,16 @@ async def test_the_stream_asks_and_the_endpoint_answers_once(
         other = await api.post(path, json={"confirmation": asked["id"], "approve": True},
                                headers=auth("ben"))
         assert other.status_code == 404  # another caller's conversation: not even seen
+        listed = (await api.get(f"/v1/sessions/{sid}/messages")).json()["messages"]
+        assert listed[-1]["confirmation"] == asked and listed[0]["confirmation"] is None
         yes = await api.post(path, json={"confirmation": asked["id"], "approve": True})
         assert yes.status_code == 200, yes.text
         assert yes.json()["reply"] == "Deleted note 7." and yes.json()["turn_count"] == 2
         again = await api.post(path, json={"confirmation": asked["id"], "approve": False})
         assert (again.status_code, again.json()) == (
             409, {"error": "this confirmation was already answered"})
+        listed = (await api.get(f"/v1/sessions/{sid}/messages")).json()["messages"]
+        assert [m["confirmation"] for m in listed] == [None] * 4
         unknown = await api.post(path, json={"confirmation": "0" * 18, "approve": True})
         assert unknown.status_code == 404
         bad = await api.post(path, json={"confirmation": "<script>", "approve": True})
@@ -79,6 +83,8 @@ async def test_the_page_shows_approve_and_deny_under_the_question(
         await page.click("#send")
         box = page.locator(".confirm")
         await box.filter(has_text="delete_note(id=7)").wait_for()
+        await page.reload()  # the question is still there, with its buttons
+        await box.filter(has_text="Run delete_note(id=7)?").wait_for()
         await box.locator("button", has_text="Approve").dblclick()  # twice: answered once
         await page.locator(".msg.ai", has_text="Deleted note 7.").wait_for()
         await box.wait_for(state="detached")

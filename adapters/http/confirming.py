@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 from fastapi.responses import JSONResponse
@@ -10,7 +11,9 @@ from adapters.http import schemas as s
 from adapters.http.errors import error, from_core
 from adapters.http.sse import confirmation
 from core.agent import Confirmation, ToolStatus
+from core.confirm import waiting
 from core.errors import DuplicateTurn, NotYourConfirmation, SwitchboardError, UnknownConfirmation
+from core.messages import StoredMessage
 
 
 async def collected(pieces: AsyncIterator[str | ToolStatus]
@@ -32,3 +35,11 @@ def refused(exc: SwitchboardError) -> JSONResponse:
     if isinstance(exc, UnknownConfirmation | NotYourConfirmation):
         return error(exc.http_status, exc.user_message)
     return from_core(exc)
+
+
+def still_waiting(messages: list[s.MessageOut], last: StoredMessage, ttl: float) -> None:
+    """Mark the last answer with the write tool call it still waits for (a reload shows it)."""
+    pending = waiting(last, time.time(), ttl) if last.role == "ai" else None
+    if pending is not None and messages:
+        messages[-1].confirmation = s.ConfirmationOut(id=pending.id, tool=pending.name,
+                                                      summary=pending.summary)

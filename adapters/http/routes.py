@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from adapters.http import schemas as s
 from adapters.http.auth import Verifier
 from adapters.http.bodies import ChatRequest, chat_request
-from adapters.http.confirming import collected, refused
+from adapters.http.confirming import collected, refused, still_waiting
 from adapters.http.errors import from_core
 from adapters.http.render_web import web
 from adapters.http.sse import EventStream, Relay, events
@@ -137,9 +137,10 @@ async def messages(session_id: SessionId, user: Caller, service: Service,
     stored = await service.history(SessionKey.api(user, session_id), limit)
     if not stored:
         raise _not_found()
-    return s.MessagesOut(session_id=session_id, messages=[
-        _human(m) if m.role == "human" else
-        s.MessageOut(role="ai", text=m.text, at=m.at, rendered=web(m.text)) for m in stored])
+    shown = [_human(m) if m.role == "human" else
+             s.MessageOut(role="ai", text=m.text, at=m.at, rendered=web(m.text)) for m in stored]
+    still_waiting(shown, stored[-1], service.confirm_ttl)
+    return s.MessagesOut(session_id=session_id, messages=shown)
 
 
 def _human(message: StoredMessage) -> s.MessageOut:

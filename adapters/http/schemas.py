@@ -106,6 +106,8 @@ class MessageOut(BaseModel):
     files: list[str] = Field(default_factory=list, description="A user message's documents, "
                              "by name; their text is not repeated here.")
     images: int = Field(0, description="How many images came with a user message.")
+    confirmation: ConfirmationOut | None = Field(
+        None, description="On the last answer: the write tool call it still waits for.")
 
 
 class MessagesOut(BaseModel):

@@ -302,7 +302,12 @@ async function openSession(id) {
   if (!id) return loadSessions();
   try {
     const data = await (await api("/v1/sessions/" + encodeURIComponent(id) + "/messages")).json();
-    for (const m of data.messages) addMessage(m.role, m.text, m.rendered, sentFiles(m));
+    let bubble = null, asked = null;
+    for (const m of data.messages) {
+      bubble = addMessage(m.role, m.text, m.rendered, sentFiles(m));
+      asked = m.confirmation;  // only ever on the last answer
+    }
+    if (asked) placeConfirm(bubble, asked);  // confirm.js
     placeRegenerate();
     showChoices(sentFor(id));
   } catch (err) {
