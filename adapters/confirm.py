@@ -72,7 +72,8 @@ def answered(approve: bool, name: str) -> str:
 async def confirmed(service: ChatService, session: SessionKey, speaker: Speaker,
                     confirmation: str, approve: bool, press: str) -> Pressed:
     """Answer a press; the refusals (expired, not the asker's, answered already) come back
-    before anything is streamed, so the platform knows whether to start an answer at all."""
+    before anything is streamed, so the platform knows whether to start an answer at all.
+    Other failures (rate limit, budget, model) raise as any turn's do: show `notice(exc)`."""
     stream = service.confirm(session, speaker, confirmation, approve, press)
     try:
         first = await anext(stream)

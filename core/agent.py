@@ -30,8 +30,6 @@ from core.turn import Work
 log = logging.getLogger("switchboard.tools")
 State = Literal["running", "done", "failed", "needs confirmation", "denied"]
 ARGS_CHARS = 200  # of one call's arguments, in the turn's record
-CONFIRM = ("Not run: this tool changes data and waits for the user's confirmation of an "
-           "earlier call; one at a time. Do not claim it was done.")
 UNKNOWN = "Not run: there is no tool of that name."
 
 
