@@ -21,7 +21,8 @@ from core.service import ChatService
 APPROVE = "Approve"
 DENY = "Deny"
 PREFIX = "cf"  # press data: `cf:y:<id>` or `cf:n:<id>`, 23 ASCII characters
-_DATA = re.compile(r"cf:([yn]):([0-9a-f]{18})")
+PATTERN = r"^cf:([yn]):([0-9a-f]{18})$"  # for a platform's handler table
+_DATA = re.compile(PATTERN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,7 +202,8 @@ async def test_switchboard_chat_asks_y_or_n(
     ("cf:y:0123456789abcdef01", ("0123456789abcdef01", True)),
     ("cf:n:0123456789abcdef01", ("0123456789abcdef01", False)),
     ("cf:x:0123456789abcdef01", None), ("cf:y:0123456789ABCDEF01", None),
-    ("cf:y:0123456789abcdef01 ", None), ("re:last:abc", None), ("", None)])
+    ("cf:y:0123456789abcdef01 ", None), ("cf:y:0123456789abcdef01\n", None),
+    ("re:last:abc", None), ("", None)])
 def test_press_data(data: str, parsed: tuple[str, bool] | None) -> None:
     assert buttons_confirm.parse_press(data) == parsed
     if parsed is not None:
