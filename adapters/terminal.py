@@ -11,6 +11,7 @@ from typing import TextIO
 
 from adapters import commands
 from adapters.failures import notice
+from core.agent import Confirmation, ToolStatus
 from core.attachments import Limits, Upload, check_size
 from core.errors import InvalidText
 from core.inputs import as_sent
@@ -39,6 +40,7 @@ class Terminal:
         self.speaker = Speaker(UserKey.of("cli", user), user, "a terminal")
         self.session = session_key(self.speaker)
         self.attached: list[Upload] = []  # files for the next message
+        self.asked: Confirmation | None = None  # a write tool waiting for the next line's y/N
 
     def say(self, text: str) -> None:
         self.out.write(f"{text}\n")
@@ -55,6 +57,9 @@ class Terminal:
         if command in ("/quit", "/exit"):
             return False
         try:
+            if self.asked is not None:
+                await self._confirm(self.asked, command in ("y", "yes"))
+                return True
             await self._dispatch(command, text)
         except Exception as exc:  # say why, and keep the chat running
             self.say(notice(exc, where="terminal").text)
@@ -82,19 +87,24 @@ class Terminal:
     async def _send(self, text: str) -> None:
         files, self.attached = tuple(self.attached), []  # sent once, whatever the outcome
         turn = Turn(self.session, self.speaker, text, uploads=files)
-        if self.interactive:
-            await self._stream(self.service.stream(turn))
-        else:
-            self.say(await self.service.reply(turn))
+        await self._answer(self.service.events(turn))
 
     async def _retry(self) -> None:
         """Answer the last message again, in place of its answer."""
-        stream = self.service.regenerate(self.session, self.speaker, None, uuid.uuid4().hex)
-        if self.interactive:
-            await self._stream(stream)
-            return
-        async with contextlib.aclosing(stream):
-            self.say("".join([piece async for piece in stream]))
+        await self._answer(self.service.regenerate(self.session, self.speaker, None,
+                                                   uuid.uuid4().hex))
+
+    async def _confirm(self, asked: Confirmation, approve: bool) -> None:
+        """Any answer but y or yes refuses: the tool changes data."""
+        self.asked = None
+        await self._answer(self.service.confirm(self.session, self.speaker, asked.id, approve,
+                                                uuid.uuid4().hex))
+
+    async def _answer(self, pieces: AsyncGenerator[str | ToolStatus, None]) -> None:
+        """Show an answer (streamed, or whole to a pipe); ask y/N if a write tool waits."""
+        self.asked = await (self._stream(pieces) if self.interactive else self._whole(pieces))
+        if self.asked is not None:
+            self.say(f"Run {self.asked.summary}? [y/N]")
 
     async def _choice(self, line: str) -> None:
         """`/model` or `/persona` alone shows the choice; with a name, chooses it."""
@@ -118,15 +128,28 @@ class Terminal:
         self.say(f"Attached {upload.name} ({len(upload.data) // 1024 + 1} KB): it goes with "
                  "your next message.")
 
-    async def _stream(self, stream: AsyncGenerator[str, None]) -> None:
+    async def _stream(self, stream: AsyncGenerator[str | ToolStatus, None]
+                      ) -> Confirmation | None:
         self.out.write("switchboard> ")
+        asked = None
         try:
             async with contextlib.aclosing(stream):
                 async for piece in stream:
-                    self.out.write(piece)
-                    self.out.flush()
+                    if isinstance(piece, Confirmation):
+                        asked = piece
+                    elif isinstance(piece, str):
+                        self.out.write(piece)
+                        self.out.flush()
         finally:
             self.say("")
+        return asked
+
+    async def _whole(self, stream: AsyncGenerator[str | ToolStatus, None]
+                     ) -> Confirmation | None:
+        async with contextlib.aclosing(stream):
+            pieces = [piece async for piece in stream]
+        self.say("".join(piece for piece in pieces if isinstance(piece, str)))
+        return next((p for p in pieces if isinstance(p, Confirmation)), None)
 
     def _show(self, messages: list[StoredMessage]) -> None:
         if not messages:

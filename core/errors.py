@@ -19,7 +19,9 @@
     │   │   ├── NoTranscriber  a voice note arrived but no speech model is connected (422)
     │   │   └── DownloadFailed the platform did not hand the file over in time (422)
     │   ├── UnknownChoice      a model or persona this conversation may not choose
-    │   └── NotLastAnswer      regenerate asked of an answer a later turn has followed
+    │   ├── NotLastAnswer      regenerate asked of an answer a later turn has followed
+    │   ├── UnknownConfirmation a write tool's confirmation never asked, expired or past (404)
+    │   └── NotYourConfirmation another user pressed it (403)
     ├── DuplicateTurn          the platform redelivered an event already answered; stay silent
     ├── ConversationBusy       another reply in this conversation held the lock too long
     ├── StoreUnavailable       Redis could not be reached or answered with an error
@@ -229,3 +231,17 @@ class NotLastAnswer(UserError):
 
     http_status = 409
     user_message = "Only the latest answer can be regenerated. Ask again instead."
+
+
+class UnknownConfirmation(UserError):
+    """A confirmation that was never asked, has expired, or is no longer the last answer."""
+
+    http_status = 404
+    user_message = "That confirmation has expired. Ask again if you still want it done."
+
+
+class NotYourConfirmation(UserError):
+    """Only the user whose message led to a write tool call may confirm it."""
+
+    http_status = 403
+    user_message = "Only the person who asked can confirm this."

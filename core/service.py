@@ -12,6 +12,7 @@ from dataclasses import replace
 from core import context, inputs, locks
 from core.agent import ToolLimits, ToolStatus, ToolTurn
 from core.config import DEFAULT
+from core.confirm import TTL, Answer, find, said
 from core.conversations import Conversations
 from core.errors import ModelError, SwitchboardError
 from core.keys import SessionKey, Speaker
@@ -48,6 +49,7 @@ class ChatService(Conversations):
         self._idle.set()
         # An end-to-end bound on one model call, beyond the client's own timeout and retries.
         self.deadline = settings.model_timeout * (settings.model_max_retries + 1) + 5
+        self.confirm_ttl = TTL  # seconds a write tool call waits for its confirmation
 
     async def reply(self, turn: Turn) -> str:
         """Answer one message and store the turn."""
@@ -91,12 +93,28 @@ class ChatService(Conversations):
                 if isinstance(piece, str):
                     yield piece
 
-    def _answer(self, work: Work) -> AsyncGenerator[str | ToolStatus, None]:
+    async def confirm(self, session: SessionKey, speaker: Speaker, confirmation: str,
+                      approve: bool, press: str) -> AsyncGenerator[str | ToolStatus, None]:
+        """Run (or refuse) the write call an `agent.Confirmation` asked about, and stream the
+        answer on as a new turn, rate limited like a message. Once per confirmation (turn id
+        `cf:<id>`; any second `press` is a DuplicateTurn); UnknownConfirmation when expired or
+        past, NotYourConfirmation for anyone but the asker."""
+        del press  # the confirmation id is the dedupe key, whoever pressed and however often
+        answer = Answer(confirmation, approve)
+        turn = Turn(session, speaker, "", f"cf:{confirmation}")
+        # The answer is closed before the turn ends: a tool that ran leaves its note in it.
+        async with (self._turn(turn, keep_partial=True, answer=answer) as work,
+                    contextlib.aclosing(self._answer(work, answer)) as answering):
+            async for piece in answering:
+                yield piece
+
+    def _answer(self, work: Work, answer: Answer | None = None
+                ) -> AsyncGenerator[str | ToolStatus, None]:
         """The model's answer: straight, or through the tool loop when tools are configured."""
-        if not self.tools:
+        if not self.tools and answer is None:
             return pieces(work, self._deadline(work))
         limits = self.tool_limits
-        loop = ToolTurn(self.tools, limits, record=work.tools)
+        loop = ToolTurn(self.tools, limits, record=work.tools, resume=answer)
         return loop.pieces(work, self._deadline(work) + limits.steps * limits.timeout)
 
     @property
@@ -116,8 +134,8 @@ class ChatService(Conversations):
         return self._idle.is_set()
 
     @contextlib.asynccontextmanager
-    async def _turn(self, turn: Turn, keep_partial: bool = False,
-                    redo: str | None = None) -> AsyncIterator[Work]:
+    async def _turn(self, turn: Turn, keep_partial: bool = False, redo: str | None = None,
+                    answer: Answer | None = None) -> AsyncIterator[Work]:
         """Open, lock and prepare one turn; store it when the body completes.
 
         With `redo` (a turn id, or "" for the last) the turn answers that turn's question
@@ -127,7 +145,7 @@ class ChatService(Conversations):
         self._idle.clear()
         try:
             # Plain text is checked before anything is counted; files once the turn is open.
-            plain = not turn.uploads and redo is None
+            plain = not turn.uploads and redo is None and answer is None
             given = await self._given(turn, vision=False) if plain else None
             admitted = False
 
@@ -140,7 +158,8 @@ class ChatService(Conversations):
             async with self._queues.hold(str(turn.session), count):
                 loaded = await self._open(turn, admitted)
                 async with locks.kept(self.store, turn.session, loaded.lock_token):
-                    user_msg, work, loaded = await self._prepare(turn, loaded, given, redo)
+                    user_msg, work, loaded = await self._prepare(turn, loaded, given, redo,
+                                                                 answer)
                     try:
                         yield work
                     except BaseException:
@@ -170,8 +189,15 @@ class ChatService(Conversations):
                                     self.settings.max_input_chars)
 
     async def _prepare(self, turn: Turn, loaded: Loaded, given: inputs.Input | None,
-                       redo: str | None) -> tuple[StoredMessage, Work, Loaded]:
-        """The user's message and the work of answering it (the stored one, to regenerate)."""
+                       redo: str | None, answer: Answer | None = None
+                       ) -> tuple[StoredMessage, Work, Loaded]:
+        """The user's message and the work of answering it (the stored one, to regenerate;
+        the user's answer, to confirm a write tool call)."""
+        if answer is not None:
+            answer.pending = find(loaded.messages, answer.id, turn.speaker.user,
+                                          time.time(), self.confirm_ttl)
+            user_msg = said(answer.pending, answer.approve, turn.speaker, time.time())
+            return user_msg, self._work(turn, loaded, user_msg, inputs.Input(user_msg.text)), loaded
         if redo is not None:
             loaded, user_msg, target = again(loaded, redo or None)
             work = self._work(turn, loaded, user_msg, inputs.Input(user_msg.text))

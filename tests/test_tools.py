@@ -15,8 +15,9 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from core.agent import CONFIRM, ToolLimits, ToolRun, ToolStatus, ToolTurn
+from core.agent import Confirmation, ToolLimits, ToolRun, ToolStatus, ToolTurn
 from core.config import McpServer, Preset
+from core.confirm import TOO_LONG
 from core.context import Prompt
 from core.keys import SessionKey, Speaker, UserKey
 from core.offline import OfflineChatModel
@@ -30,8 +31,9 @@ from tests.fakes.openai_server import FakeOpenAI, ToolCalls, tool_messages
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def stdio(pidfile: Path | None = None, **extra: Any) -> McpServer:
-    env = {"PYTHONPATH": str(ROOT), **({"FAKE_MCP_PIDFILE": str(pidfile)} if pidfile else {})}
+def stdio(pidfile: Path | None = None, calls: Path | None = None, **extra: Any) -> McpServer:
+    env = {"PYTHONPATH": str(ROOT), **({"FAKE_MCP_PIDFILE": str(pidfile)} if pidfile else {}),
+           **({"FAKE_MCP_CALLS": str(calls)} if calls else {})}
     return McpServer(command=sys.executable, args=["-m", "tests.fakes.mcp_server"], env=env,
                      **extra)
 
@@ -50,8 +52,10 @@ def pids(pidfile: Path) -> list[int]:
 
 @pytest.fixture
 async def toolbox(tmp_path: Path) -> AsyncIterator[Toolbox]:
-    """The fake server over stdio as `docs`, with `delete_note` a write tool."""
-    async with Toolbox({"docs": stdio(tmp_path / "pids", write_tools=["delete_note"])}) as box:
+    """The fake server over stdio as `docs`, with `delete_note` a write tool (its calls are
+    written to `tmp_path / "calls"`)."""
+    server = stdio(tmp_path / "pids", tmp_path / "calls", write_tools=["delete_note"])
+    async with Toolbox({"docs": server}) as box:
         yield box
 
 
@@ -185,17 +189,33 @@ async def test_after_the_step_limit_the_model_answers_without_tools(
     assert len(turn.ran) == 2
 
 
-async def test_an_unconfirmed_write_tool_is_refused(
-        toolbox: Toolbox, llm: ChatOpenAI, openai_fake: FakeOpenAI) -> None:
+async def test_an_unconfirmed_write_tool_is_not_run_the_turn_ends_asking(
+        toolbox: Toolbox, llm: ChatOpenAI, openai_fake: FakeOpenAI, tmp_path: Path) -> None:
     assert toolbox.get("docs__delete_note") and toolbox.get("docs__delete_note").write  # type: ignore[union-attr]
-    openai_fake.answer = on_cue(ToolCalls.of("docs__delete_note", id="7"), "Please confirm.")
+    openai_fake.answer = on_cue(ToolCalls(( ("docs__delete_note", {"id": "7"}),
+                                            ("docs__lookup", {"topic": "x"}))), "never asked")
+    turn = ToolTurn(toolbox.tools, record=[])
+    out = await collect(turn, w := work(llm))
+    [asked] = [p for p in out if isinstance(p, Confirmation)]
+    assert (asked.name, asked.state, asked.summary) == (
+        "docs__delete_note", "needs confirmation", "delete_note(id=7)")
+    assert not [p for p in out if isinstance(p, ToolStatus) and p.state == "running"]
+    assert len(openai_fake.requests) == 1  # the turn ended: no tool ran, no model call followed
+    assert "".join(w.parts) == "This needs your confirmation first: delete_note(id=7). " \
+                               "Approve or deny it."
+    assert turn.ran == [ToolRun("docs__delete_note", '{"id": "7"}', "needs confirmation")]
+    assert turn.record == [f'docs__delete_note {{"id": "7"}} (needs confirmation {asked.id})']
+    assert not (tmp_path / "calls").exists()
+
+
+async def test_a_write_call_too_long_to_show_is_refused(
+        toolbox: Toolbox, llm: ChatOpenAI, openai_fake: FakeOpenAI) -> None:
+    openai_fake.answer = on_cue(ToolCalls.of("docs__delete_note", id="7" * 2000), "Too long.")
     turn = ToolTurn(toolbox.tools)
     out = await collect(turn, work(llm))
-    assert ToolStatus("docs__delete_note", "needs confirmation") in out
-    assert ToolStatus("docs__delete_note", "running") not in out
+    assert ToolStatus("docs__delete_note", "failed") in out
     [result] = tool_messages(openai_fake.requests[1])
-    assert result["content"] == CONFIRM
-    assert turn.ran == [ToolRun("docs__delete_note", '{"id": "7"}', "needs confirmation")]
+    assert result["content"] == TOO_LONG
 
 
 async def test_cancelling_mid_tool_raises_cleanly_and_leaves_no_process(

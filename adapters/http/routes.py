@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Annotated
 from urllib.parse import unquote
@@ -14,9 +15,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from adapters.http import schemas as s
 from adapters.http.auth import Verifier
 from adapters.http.bodies import ChatRequest, chat_request
+from adapters.http.confirming import collected, refused, still_waiting
 from adapters.http.errors import from_core
 from adapters.http.render_web import web
 from adapters.http.sse import EventStream, Relay, events
+from core.agent import ToolStatus
 from core.errors import SwitchboardError
 from core.inputs import as_sent
 from core.keys import SessionKey, Speaker, UserKey
@@ -79,18 +82,21 @@ async def _chosen(service: ChatService, turn: Turn, body: ChatRequest) -> None:
 
 async def chat(user: Caller, body: Body, service: Service,
                idempotency_key: IdemKey = None) -> s.ChatOut:
-    """Send a message and get the whole reply."""
+    """Send a message and get the whole reply (and, when a write tool waits for the caller's
+    confirmation, its `confirmation`)."""
     turn, sid = _turn(user, body, idempotency_key)
     await _chosen(service, turn, body)
-    reply = await service.reply(turn)
-    return s.ChatOut(session_id=sid, reply=reply,
+    reply, asked = (await collected(service.events(turn)) if service.tools
+                    else (await service.reply(turn), None))
+    return s.ChatOut(session_id=sid, reply=reply, confirmation=asked,
                      turn_count=await _turn_count(service, turn.session))
 
 
 async def chat_stream(user: Caller, body: Body, service: Service,
                       idempotency_key: IdemKey = None) -> Response:
     """Send a message; the reply streams as Server-Sent Events `session`, `token`*, `done`;
-    `tool` events (`{"name", "state"}`) tell of the tools it uses, between the tokens.
+    `tool` events (`{"name", "state"}`) tell of the tools it uses, between the tokens; a
+    `confirm` event (`{"id", "tool", "summary"}`) asks for `POST .../confirm` on a write tool.
 
     A failure after the stream began arrives as an `error` event; one before, as a JSON error.
     """
@@ -131,9 +137,10 @@ async def messages(session_id: SessionId, user: Caller, service: Service,
     stored = await service.history(SessionKey.api(user, session_id), limit)
     if not stored:
         raise _not_found()
-    return s.MessagesOut(session_id=session_id, messages=[
-        _human(m) if m.role == "human" else
-        s.MessageOut(role="ai", text=m.text, at=m.at, rendered=web(m.text)) for m in stored])
+    shown = [_human(m) if m.role == "human" else
+             s.MessageOut(role="ai", text=m.text, at=m.at, rendered=web(m.text)) for m in stored]
+    still_waiting(shown, stored[-1], service.confirm_ttl)
+    return s.MessagesOut(session_id=session_id, messages=shown)
 
 
 def _human(message: StoredMessage) -> s.MessageOut:
@@ -157,6 +164,42 @@ async def regenerate(session_id: SessionId, user: Caller, service: Service,
     reply = "".join([p async for p in service.regenerate(session, speaker, None, press)])
     return s.ChatOut(session_id=session_id, reply=reply,
                      turn_count=await _turn_count(service, session))
+
+
+def _answer(session_id: str, user: UserKey, body: s.ConfirmIn, service: ChatService
+            ) -> AsyncIterator[str | ToolStatus]:
+    speaker = Speaker(user, unquote(user.parts[0]), "the HTTP API")
+    return service.confirm(SessionKey.api(user, session_id), speaker, body.confirmation,
+                           body.approve, uuid.uuid4().hex)
+
+
+async def confirm(session_id: SessionId, user: Caller, body: s.ConfirmIn,
+                  service: Service) -> s.ChatOut | Response:
+    """Answer a `confirm` event: run the write tool (`approve`) or refuse it, and get the
+    reply that goes on. 404 if it expired or a message came since, 409 if already answered."""
+    try:
+        reply, asked = await collected(_answer(session_id, user, body, service))
+    except SwitchboardError as exc:
+        return refused(exc)
+    session = SessionKey.api(user, session_id)
+    return s.ChatOut(session_id=session_id, reply=reply, confirmation=asked,
+                     turn_count=await _turn_count(service, session))
+
+
+async def confirm_stream(session_id: SessionId, user: Caller, body: s.ConfirmIn,
+                         service: Service) -> Response:
+    """`confirm`, with the reply streamed as `POST /v1/chat/stream` streams it."""
+    relay = Relay(_answer(session_id, user, body, service))
+    try:
+        first = await relay.next()
+    except BaseException as exc:
+        await relay.cancel()
+        if isinstance(exc, SwitchboardError):
+            return refused(exc)
+        raise
+    session = SessionKey.api(user, session_id)
+    return EventStream(relay, events(relay, session_id, first,
+                                     lambda: _turn_count(service, session)))
 
 
 async def delete_session(session_id: SessionId, user: Caller, service: Service) -> Response:
@@ -195,6 +238,11 @@ def api_router() -> APIRouter:
                          responses=s.FOUND_ERRORS)
     router.add_api_route("/sessions/{session_id}/regenerate", regenerate, methods=["POST"],
                          responses={**s.FOUND_ERRORS, 409: s.ERROR, 429: s.ERROR, 502: s.ERROR})
+    router.add_api_route("/sessions/{session_id}/confirm", confirm, methods=["POST"],
+                         response_model=s.ChatOut, responses=s.CONFIRM_ERRORS)
+    router.add_api_route("/sessions/{session_id}/confirm/stream", confirm_stream,
+                         methods=["POST"], responses={
+                             **s.CONFIRM_ERRORS, 200: {"content": {"text/event-stream": {}}}})
     router.add_api_route("/sessions/{session_id}", delete_session, methods=["DELETE"],
                          status_code=204, responses=s.FOUND_ERRORS)
     router.add_api_route("/me", forget_me, methods=["DELETE"], responses=s.AUTH_ERRORS)

@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 SESSION_ID = r"^[A-Za-z0-9_-]{1,64}$"
 IDEMPOTENCY_KEY = r"^[!-~]{1,128}$"  # printable ASCII, no spaces
 CHOICE = r"^[A-Za-z0-9_.-]{1,40}$"  # a preset or persona name, as the configuration file allows
+CONFIRMATION_ID = r"^[0-9a-f]{18}$"
 
 
 class AttachmentIn(BaseModel):
@@ -59,10 +60,29 @@ CHAT_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": FORM}}}}
 
 
+class ConfirmationOut(BaseModel):
+    """A write tool call waiting for the caller: answer it with `POST
+    /v1/sessions/{id}/confirm`. `summary` is the model's arguments as one clipped line."""
+
+    id: str
+    tool: str
+    summary: str
+
+
+class ConfirmIn(BaseModel):
+    """The caller's answer to a write tool call the reply asked them to confirm."""
+
+    model_config = ConfigDict(extra="forbid")
+    confirmation: str = Field(pattern=CONFIRMATION_ID, description="The `confirm` event's id.")
+    approve: bool = Field(description="true runs the tool; false tells the model it was refused.")
+
+
 class ChatOut(BaseModel):
     session_id: str
     reply: str
     turn_count: int
+    confirmation: ConfirmationOut | None = Field(
+        None, description="Set when the reply waits for the caller to confirm a write tool.")
 
 
 class SessionOut(BaseModel):
@@ -86,6 +106,8 @@ class MessageOut(BaseModel):
     files: list[str] = Field(default_factory=list, description="A user message's documents, "
                              "by name; their text is not repeated here.")
     images: int = Field(0, description="How many images came with a user message.")
+    confirmation: ConfirmationOut | None = Field(
+        None, description="On the last answer: the write tool call it still waits for.")
 
 
 class MessagesOut(BaseModel):
@@ -138,3 +160,6 @@ AUTH_ERRORS: dict[int | str, dict[str, object]] = {401: {**_E, "description": "B
 TURN_ERRORS: dict[int | str, dict[str, object]] = {
     **AUTH_ERRORS, 409: _E, 413: _E, 415: _E, 422: _E, 429: _E, 502: _E, 503: _E, 504: _E}
 FOUND_ERRORS: dict[int | str, dict[str, object]] = {**AUTH_ERRORS, 404: _E, 422: _E, 503: _E}
+CONFIRM_ERRORS: dict[int | str, dict[str, object]] = {
+    **FOUND_ERRORS, 403: _E, 409: {**_E, "description": "Already answered"}, 429: _E, 502: _E,
+    504: _E}

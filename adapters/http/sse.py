@@ -13,7 +13,7 @@ from adapters.failures import notice
 from adapters.http.errors import DUPLICATE
 from adapters.http.render_web import web
 from adapters.pager import Piece
-from core.agent import ToolStatus
+from core.agent import Confirmation, ToolStatus
 
 _END = object()
 
@@ -52,16 +52,23 @@ class Relay:
         await asyncio.wait([self.task])
 
 
+def confirmation(asked: Confirmation) -> dict[str, str]:
+    """A write tool call waiting for the user, as the `confirm` event and `ChatOut` show it."""
+    return {"id": asked.id, "tool": asked.name, "summary": asked.summary}
+
+
 async def events(relay: Relay, session_id: str, first: Piece | None,
                  finish: Callable[[], Awaitable[int]]) -> AsyncIterator[str]:
-    """`session`, then `token`s (and `tool` progress), then `done` with the full reply (and its
-    tree), or `error`."""
+    """`session`, then `token`s (and `tool` progress; `confirm` when a write tool waits for the
+    user), then `done` with the full reply (and its tree), or `error`."""
     yield event("session", {"session_id": session_id})
     parts, piece = [], first
     try:
         while piece is not None:
             if isinstance(piece, ToolStatus):
                 yield event("tool", {"name": piece.name, "state": piece.state})
+                if isinstance(piece, Confirmation):
+                    yield event("confirm", confirmation(piece))
             else:
                 parts.append(piece)
                 yield event("token", {"text": piece})

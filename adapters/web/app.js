@@ -302,7 +302,12 @@ async function openSession(id) {
   if (!id) return loadSessions();
   try {
     const data = await (await api("/v1/sessions/" + encodeURIComponent(id) + "/messages")).json();
-    for (const m of data.messages) addMessage(m.role, m.text, m.rendered, sentFiles(m));
+    let bubble = null, asked = null;
+    for (const m of data.messages) {
+      bubble = addMessage(m.role, m.text, m.rendered, sentFiles(m));
+      asked = m.confirmation;  // only ever on the last answer
+    }
+    if (asked) placeConfirm(bubble, asked);  // confirm.js
     placeRegenerate();
     showChoices(sentFor(id));
   } catch (err) {
@@ -331,6 +336,7 @@ function handleEvent(ev, bubble) {
   if (ev.name === "session") setSession(ev.data.session_id);
   else if (ev.name === "token") { showTool(null); appendText(bubble, ev.data.text); }
   else if (ev.name === "tool") showTool(ev.data);
+  else if (ev.name === "confirm") bubble.asked = ev.data;  // buttons once the answer is done
   else if (ev.name === "done") { showTool(null); bubble.ended = true; finish(bubble, ev.data.reply, ev.data.rendered); }
   else if (ev.name === "error") { showTool(null); bubble.ended = true; bubble.remove(); showError(ev.data.error); }
 }
@@ -381,6 +387,7 @@ async function send(text, files) {
     bubble.classList.add("streaming");
     await streamReply(res, bubble);
     remember(state.session, choice.all);  // the server took it before the stream began
+    if (bubble.asked) placeConfirm(bubble, bubble.asked);  // confirm.js
   } catch (err) {
     mine.remove();
     $("input").value = text;  // keep what was typed, and the files, so it can be sent again

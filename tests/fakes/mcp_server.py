@@ -1,4 +1,6 @@
-"""A small MCP server for tests: a read, a slow, a failing and a write tool; stdio or HTTP."""
+"""A small MCP server for tests: a read, a slow, a failing and a write tool; stdio or HTTP.
+
+With `FAKE_MCP_CALLS` set, the write tool appends each call it runs to that file."""
 
 from __future__ import annotations
 
@@ -38,6 +40,9 @@ def build() -> FastMCP:
     @server.tool()
     async def delete_note(id: str) -> str:
         """Delete a note for good."""
+        if calls := os.environ.get("FAKE_MCP_CALLS"):  # so tests can count what really ran
+            with open(calls, "a") as out:
+                out.write(f"delete_note {id}\n")
         return f"deleted {id}"
 
     return server
