@@ -12,10 +12,10 @@ import pytest
 from redis import Redis as SyncRedis
 
 from bots.wiring import open_core
+from core.durability import replicas_to_wait
 from core.errors import DuplicateTurn, RateLimited, StoreUnavailable
 from core.keys import SessionKey, Speaker, UserKey
 from core.redis_modes import AnyRedis, Mode, build_client, following
-from core.durability import replicas_to_wait
 from core.redis_store import RedisStore
 from core.service import ChatService, Turn
 from core.settings import CoreSettings
