@@ -130,6 +130,7 @@ class LangChainRedisStore:
         for key in (turns, index, keys.files):
             pipe.expire(key, ttl)
         self.rstore.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens)
+        self.rstore.renew_link(pipe, user, write.payer)
         if not (await self._guard(pipe.execute()))[0]:
             await self.rstore.release(session, lock_token)
             return False

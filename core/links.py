@@ -18,6 +18,7 @@ from typing import Any
 from cachetools import TTLCache
 
 from core import usage
+from core.connect import guard
 from core.errors import CodeExpired, LinkLocked, NotLinked, OwnCode, TooManyCodes, WrongCode
 from core.keys import KeySpace, UserKey, parse_user, person_key
 from core.redis_store import RedisStore
@@ -114,11 +115,12 @@ class Links:
     def learn(self, user: UserKey, person: str) -> None:
         self.cache[str(user)] = person
 
-    async def person(self, user: UserKey) -> str:
-        """The person id `user` is linked to, or ""; read from Redis when not cached."""
-        found = self.cache.get(str(user))
+    async def person(self, user: UserKey, *, fresh: bool = False) -> str:
+        """The person id `user` is linked to, or ""; read from Redis when not cached (or
+        `fresh`: what erases or shows links never trusts another process's old news)."""
+        found = None if fresh else self.cache.get(str(user))
         if found is None:
-            found = str(await self.store.redis.get(self.keys.user(str(user)).person) or "")
+            found = str(await guard(self.store.redis.get(self.keys.user(str(user)).person)) or "")
             self.learn(user, found)
         return found
 
@@ -159,7 +161,7 @@ class Links:
 
     async def unlink(self, user: UserKey) -> None:
         """Split `user` off its person; it keeps the tokens the person used this period."""
-        person = await self.person(user)
+        person = await self.person(user, fresh=True)
         if not person:
             raise NotLinked
         payer = person_key(person)
@@ -169,21 +171,32 @@ class Links:
         self.learn(user, "")
 
     async def whoami(self, user: UserKey) -> Person:
-        person = await self.person(user)
-        members = await self._members(person) if person else [user]
-        return Person(tuple(sorted(members, key=str)))
+        """`user` and the identities still linked with it (a link unused for the history's
+        TTL has lapsed; the member set may still name it)."""
+        person = await self.person(user, fresh=True)
+        members = await self._members(person) if person else []
+        found = await self._pointers(*members)
+        kept = [m for m, p in zip(members, found, strict=True) if p == person]
+        return Person(tuple(sorted(kept or [user], key=str)))
 
     async def forget(self, user: UserKey, erase: Callable[[UserKey], Awaitable[int]]) -> int:
         """Erase every identity linked to `user` (with `erase`), then the person and its links."""
-        person = await self.person(user)
+        person = await self.person(user, fresh=True)
         members = await self._members(person) if person else [user]
         touched = 0
         for member in members:
             touched += await erase(member)
         if person:
             touched += await erase(person_key(person))
+        await self._drop_links(members, person)  # last: a forget cut short finds them again
+        return touched
+
+    async def _drop_links(self, members: list[UserKey], person: str) -> None:
+        """Delete the pointers, the member set, and every code and guard naming them."""
         links, whose = self.keys.links(), [str(m) for m in members]
+        pending = await self.store._run(lambda p: [p.get(links.latest(w)) for w in whose])
         gone = [self.keys.user(w).person for w in whose] + [links.latest(w) for w in whose]
+        gone += [links.code(str(c)) for c in pending if c]  # their value names the maker
         if person:
             whose.append(str(person_key(person)))
             gone.append(self.keys.user(whose[-1]).members)
@@ -191,7 +204,6 @@ class Links:
         await self.store._run(lambda p: [p.delete(k) for k in gone])  # one slot each
         for member in members:
             self.learn(member, "")
-        return touched
 
     async def _who(self, user: UserKey) -> str:
         """Whom linking's guards count for: the person when linked, else the identity."""
@@ -205,14 +217,15 @@ class Links:
 
     async def _members(self, person: str) -> list[UserKey]:
         key = self.keys.user(str(person_key(person))).members
-        return [parse_user(str(m)) for m in await self.store.redis.smembers(key)]
+        return [parse_user(str(m)) for m in await guard(self.store.redis.smembers(key))]
 
     async def _move(self, members: list[UserKey], payer: UserKey, target: str) -> None:
         await self._carry(payer, person_key(target), add=True)
         members_key = self.keys.user(str(person_key(target))).members
+        ttl = self.store.ttl  # kept while used: each turn of a linked identity renews both
         await self.store._run(lambda p: [
-            p.sadd(members_key, *(str(m) for m in members)),
-            *(p.set(self.keys.user(str(m)).person, target) for m in members)])
+            p.sadd(members_key, *(str(m) for m in members)), p.expire(members_key, ttl),
+            *(p.set(self.keys.user(str(m)).person, target, ex=ttl) for m in members)])
         for member in members:
             self.learn(member, target)
 
@@ -225,6 +238,8 @@ class Links:
 
         def fill(pipe: Any) -> None:
             for window, (tin, tout) in zip(windows, counts, strict=True):
+                if add and not (tin or tout):
+                    continue  # no key for nothing
                 key = dst.usage(window.label)
                 if add:
                     pipe.hincrby(key, "in", int(tin or 0))

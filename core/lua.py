@@ -198,7 +198,8 @@ return 0
 # everyone's attempts this minute. ARGV: now_ms, most wrong tries, lock_ms, prefix of the makers'
 # live-code keys, most attempts per minute, the redeemer's identity. Returns {'ok', maker},
 # {'locked', until_ms}, {'busy', wait_ms}, {'expired'}, {'own'} or {'wrong', tries left}.
-# Only a wrong code counts as a try; the last allowed one locks linking for lock_ms.
+# Only a wrong code counts as a try; the last allowed one locks linking for lock_ms. Keys named
+# in ARGV share the KEYS' hash tag, hence their slot.
 LINK_CLAIM = """
 local now = tonumber(ARGV[1])
 local locked = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
@@ -212,10 +213,10 @@ if found then
   local maker, expires = string.sub(found, 1, bar - 1), tonumber(string.sub(found, bar + 1))
   if maker == ARGV[6] then return {'own'} end
   redis.call('DEL', KEYS[2])
-  if redis.call('GET', ARGV[4] .. maker) == string.sub(KEYS[2], -8) then
-    redis.call('DEL', ARGV[4] .. maker)
-  end
-  if expires <= now then return {'expired'} end
+  -- Withdrawn when its maker made a newer one or was erased: it works no more.
+  local live = redis.call('GET', ARGV[4] .. maker) == string.sub(KEYS[2], -8)
+  if live then redis.call('DEL', ARGV[4] .. maker) end
+  if expires <= now or not live then return {'expired'} end
   redis.call('DEL', KEYS[1])
   return {'ok', maker}
 end

@@ -160,11 +160,18 @@ class RedisStore(PersonLimits):
             pipe.hset(index, sid, session.scope.value)
             pipe.expire(index, self.ttl)
             self.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens)
+            self.renew_link(pipe, user, write.payer)
 
         try:
             return bool((await self._run(fill))[0])
         finally:
             self.ended(lock_token)
+
+    def renew_link(self, pipe: Any, user: UserKey, payer: UserKey | None) -> None:
+        """A linked identity's turn keeps its link alive (on the nodes the commit reaches)."""
+        if payer is not None and payer != user:
+            pipe.expire(self.keys.user(str(user)).person, self.ttl)
+            pipe.expire(self.keys.user(str(payer)).members, self.ttl)
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
                              target: str, answer: StoredMessage, user: UserKey | None = None,

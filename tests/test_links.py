@@ -27,6 +27,7 @@ from core.redis_store import RedisStore
 from core.service import ChatService, Turn
 from core.settings import CoreSettings
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.redis_proxy import FlightProxy
 
 TG = Speaker(UserKey.of("telegram", 42), "Ana", "Telegram")
 SL = Speaker(UserKey.of("slack", "T1", "U7"), "Ana", "Slack")
@@ -284,3 +285,36 @@ async def test_non_turn_reads_trust_the_cache_a_minute_at_most(make: Make, redis
         assert len(await second.history(SessionKey.direct(SL.user))) == 2
     finally:
         await other.aclose()
+
+
+async def test_forget_withdraws_a_pending_code(make: Make) -> None:
+    service = await make()
+    code = await service.link_code(TG.user)
+    await service.forget(TG.user)
+    with pytest.raises(WrongCode):  # its maker is gone, and the code with them
+        await service.link(SL.user, code.code)
+    assert (await service.whoami(SL.user)).identities == (SL.user,)
+
+
+async def test_a_linked_turn_is_still_two_round_trips(make: Make, redis_url: str) -> None:
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    proxy = FlightProxy("127.0.0.1", port)
+    await proxy.start()
+    client = Redis.from_url(f"redis://127.0.0.1:{proxy.port}/0", decode_responses=True)
+    try:
+        service = await make(client, SWITCHBOARD_LINKED_DMS="shared")
+        other = await make(SWITCHBOARD_LINKED_DMS="shared")  # links in another process
+        await service.reply(Turn(SessionKey.direct(SL.user), SL, "warm up, unlinked"))
+        await _linked(other)
+        proxy.flights = 0  # the first turn after the link learns it, once: it gives back the
+        await service.reply(Turn(SessionKey.direct(SL.user), SL, "learns the link"))
+        assert proxy.flights == 4  # lock of Slack's own DM and opens the shared one
+
+        proxy.flights = 0
+        for i in range(5):
+            await service.reply(Turn(SessionKey.direct(SL.user), SL, f"counted {i}"))
+        assert proxy.flights == 10
+        assert len(await other.history(SessionKey.direct(TG.user))) == 12
+    finally:
+        await client.aclose()
+        await proxy.stop()
