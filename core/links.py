@@ -162,8 +162,8 @@ class Links:
     async def unlink(self, user: UserKey) -> None:
         """Split `user` off its person; it keeps the tokens the person used this period."""
         person = await self.person(user, fresh=True)
-        if not person:
-            raise NotLinked
+        if not (await self.whoami(user)).linked:
+            raise NotLinked  # alone, maybe the last of a person: it keeps that conversation
         payer = person_key(person)
         await self._carry(payer, user, add=False)
         await self.store._run(lambda p: (p.delete(self.keys.user(str(user)).person),
@@ -182,7 +182,8 @@ class Links:
     async def forget(self, user: UserKey, erase: Callable[[UserKey], Awaitable[int]]) -> int:
         """Erase every identity linked to `user` (with `erase`), then the person and its links."""
         person = await self.person(user, fresh=True)
-        members = await self._members(person) if person else [user]
+        members = await self._members(person) if person else []
+        members += [user] if user not in members else []
         touched = 0
         for member in members:
             touched += await erase(member)

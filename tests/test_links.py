@@ -243,6 +243,8 @@ async def test_unlink_splits_and_unlinked_cannot_unlink(make: Make) -> None:
     await service.unlink(TG.user)
     assert (await service.whoami(SL.user)).identities == (SL.user,)
     assert (await service.whoami(TG.user)).identities == (TG.user,)
+    with pytest.raises(NotLinked):  # the last one left keeps the person's conversation
+        await service.unlink(SL.user)
 
 
 async def test_two_processes_agree(make: Make, redis_url: str) -> None:
