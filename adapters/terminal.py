@@ -9,7 +9,7 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import TextIO
 
-from adapters import commands
+from adapters import commands, identity
 from adapters.failures import notice
 from core.agent import Confirmation, ToolStatus
 from core.attachments import Limits, Upload, check_size
@@ -23,7 +23,8 @@ HELP = "Type a message and press Enter. /attach PATH sends a file with your next
        "/retry answers your last message again, /reset starts over, /history shows this " \
        "conversation, /usage shows the tokens you used today and this month, /model and " \
        "/persona show the model and persona (/model NAME, /persona NAME choose one), " \
-       "/quit leaves."
+       "/link gives a code to link your other accounts (/link CODE links this one to the " \
+       "account that made it), /unlink undoes it, /whoami lists them, /quit leaves."
 CHOICES: dict[str, commands.Kind] = {"/model": "model", "/persona": "persona"}
 
 
@@ -77,6 +78,11 @@ class Terminal:
             self._show(await self.service.history(self.session))
         elif command in ("/help", "/?"):
             self.say(HELP)
+        elif command.split(maxsplit=1)[:1] == ["/link"]:
+            self.say(await identity.link(self.service, self.speaker.user, text.strip()[5:]))
+        elif command in ("/unlink", "/whoami"):
+            act = identity.unlink if command == "/unlink" else identity.whoami
+            self.say(await act(self.service, self.speaker.user))
         elif command.split(maxsplit=1)[:1] in (["/model"], ["/persona"]):
             await self._choice(text.strip())
         elif command.startswith("/attach"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.identities import Identities
 from core.keys import SessionKey, UserKey
 from core.messages import StoredMessage
 from core.presets import Catalog, Menu
@@ -10,15 +11,19 @@ from core.store import Choice, HistoryStore, SessionInfo
 from core.usage import Usage
 
 
-class Conversations:
-    """The service's queries and commands on stored conversations; no model call here."""
+class Conversations(Identities):
+    """The service's queries and commands on stored conversations; no model call here.
+
+    A linked person's DMs may be one stored conversation (`_stored`), and their rate, budget
+    and usage are the person's (`_payer`).
+    """
 
     store: HistoryStore
     catalog: Catalog
     settings: CoreSettings
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
-        await self.store.reset(session, user)
+        await self.store.reset(await self._stored(session), user)
 
     def menu(self, session: SessionKey) -> Menu:
         """The presets and personas this conversation may choose, with their descriptions."""
@@ -28,26 +33,28 @@ class Conversations:
                      persona: str | None = None) -> Choice:
         """Keep a preset and/or persona with the conversation; UnknownChoice if not offered."""
         self.catalog.check(session, model, persona)
-        await self.store.choose(session, model, persona)
-        return await self.store.choice(session)
+        stored = await self._stored(session)
+        await self.store.choose(stored, model, persona)
+        return await self.store.choice(stored)
 
     async def choice(self, session: SessionKey) -> Choice:
-        return await self.store.choice(session)
+        return await self.store.choice(await self._stored(session))
 
     async def history(self, session: SessionKey, limit: int = 50) -> list[StoredMessage]:
-        return await self.store.read(session, limit)
+        return await self.store.read(await self._stored(session), limit)
 
     async def info(self, session: SessionKey) -> SessionInfo | None:
         """One conversation's listing (title, message count, times), or None if empty."""
-        return await self.store.info(session)
+        return await self.store.info(await self._stored(session))
 
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         return await self.store.sessions(user)
 
     async def usage(self, user: UserKey) -> Usage:
         """The person's tokens today and this month (UTC), with the budget's limits."""
-        return await self.store.usage(user, self.settings.token_budget)
+        return await self.store.usage(await self._payer(user), self.settings.token_budget)
 
     async def forget(self, user: UserKey) -> int:
-        """Erase everything kept about one user (GDPR Art. 17); returns conversations touched."""
-        return await self.store.erase_user(user)
+        """Erase everything kept about one user (GDPR Art. 17) and every identity linked with
+        them; returns conversations touched."""
+        return await self._erase_person(user)

@@ -21,8 +21,11 @@
     │   ├── UnknownChoice      a model or persona this conversation may not choose
     │   ├── NotLastAnswer      regenerate asked of an answer a later turn has followed
     │   ├── UnknownConfirmation a write tool's confirmation never asked, expired or past (404)
-    │   └── NotYourConfirmation another user pressed it (403)
+    │   ├── NotYourConfirmation another user pressed it (403)
+    │   └── LinkError          linking accounts: WrongCode, CodeExpired, OwnCode, NotLinked;
+    │                          LinkLocked and TooManyCodes are RateLimited (429, Retry-After)
     ├── DuplicateTurn          the platform redelivered an event already answered; stay silent
+├── LinkChanged            internal: a turn guessed its sender's link wrong; the core retries
     ├── ConversationBusy       another reply in this conversation held the lock too long
     ├── StoreUnavailable       Redis could not be reached or answered with an error
     └── ModelError             the language model failed after its retries
@@ -245,3 +248,66 @@ class NotYourConfirmation(UserError):
 
     http_status = 403
     user_message = "Only the person who asked can confirm this."
+
+
+class LinkError(UserError):
+    """Linking two accounts into one person went wrong; the text says what to do."""
+
+    http_status = 400
+
+
+class WrongCode(LinkError):
+    def __init__(self, tries_left: int | None) -> None:
+        super().__init__("wrong linking code")  # never the code itself: codes are secrets
+        self.tries_left = tries_left
+        more = f" ({tries_left} more tries before linking locks for an hour)" if tries_left \
+            else ""
+        self.user_message = f"That code doesn't match any link code. Check it and try again{more}."
+
+
+class CodeExpired(LinkError):
+    http_status = 410
+    user_message = "That code has expired (codes work for 10 minutes). Make a new one with /link."
+
+
+class OwnCode(LinkError):
+    user_message = "That code was made here: send it from your other account to link the two."
+
+
+class NotLinked(LinkError):
+    http_status = 409
+    user_message = "This account isn't linked to any other."
+
+
+class LinkingOff(LinkError):
+    http_status = 501
+    user_message = "Linking accounts isn't available with this store."
+
+
+class TooManyCodes(RateLimited):
+    http_status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(retry_after)
+        wait = max(1, math.ceil(retry_after / 60))
+        self.user_message = f"Too many link codes at once. Try again in {wait} min."
+
+
+class LinkLocked(RateLimited):
+    """Five wrong codes: linking is locked for this person until `until`."""
+
+    http_status = 429
+
+    def __init__(self, until: datetime, retry_after: float) -> None:
+        super().__init__(retry_after)
+        self.until = until
+        self.user_message = (f"Too many wrong codes: linking is locked until {until:%H:%M} UTC "
+                             f"({until:%Y-%m-%d}).")
+
+
+class LinkChanged(SwitchboardError):
+    """The store found the sender linked to another person than the turn assumed."""
+
+    def __init__(self, person: str) -> None:
+        super().__init__("link changed")
+        self.person = person  # "" when not linked

@@ -132,6 +132,66 @@ class UserKeys:
         """hash `in`, `out`: the tokens of one period (`d:2026-12-04`, `m:2026-12`)."""
         return f"{self.tag}:use:{label}"
 
+    @property
+    def person(self) -> str:
+        """string: the id of the person this identity is linked to (absent: not linked)."""
+        return f"{self.tag}:p"
+
+    @property
+    def members(self) -> str:
+        """set: a person's linked identities (on the person's own key)."""
+        return f"{self.tag}:ids"
+
+
+# The platform name of a linked person's keys: their shared rate, budget, usage and DM.
+PERSON = "linked"
+
+
+def person_key(person_id: str) -> UserKey:
+    """The key whose rate, budget and usage a linked person's identities share."""
+    return UserKey(PERSON, (person_id,))
+
+
+def person_dm(person_id: str) -> SessionKey:
+    """The one private conversation of a linked person (SWITCHBOARD_LINKED_DMS=shared)."""
+    return SessionKey(PERSON, Scope.DIRECT, (person_id,))
+
+
+def parse_user(text: str) -> UserKey:
+    """A `UserKey` back from `str(key)` (its parts are escaped, so ':' only separates)."""
+    platform, *parts = text.split(":")
+    return UserKey(platform, tuple(parts))
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCheck:
+    """What a turn assumed about its sender's link, checked by the store in the open trip."""
+
+    identity: UserKey
+    person: str  # the person id the turn's keys were chosen for; "" for none
+
+
+@dataclass(frozen=True, slots=True)
+class LinkKeys:
+    """The linking codes and their guards, under one hash tag (one Cluster slot)."""
+
+    tag: str
+
+    def code(self, code: str) -> str:
+        return f"{self.tag}:c:{code}"  # string "maker|expires_ms"
+
+    def latest(self, who: str) -> str:
+        return f"{self.tag}:k:{who}"  # string: the one live code `who` made
+
+    def made(self, who: str) -> str:
+        return f"{self.tag}:m:{who}"  # counter: codes made in the current window
+
+    def tries(self, who: str) -> str:
+        return f"{self.tag}:t:{who}"  # hash: n wrong tries, `until` locked (epoch ms)
+
+    def everyone(self, minute: int) -> str:
+        return f"{self.tag}:g:{minute}"  # counter: codes made or tried by anyone this minute
+
 
 @dataclass(frozen=True, slots=True)
 class KeySpace:
@@ -146,3 +206,6 @@ class KeySpace:
     def user(self, user_id: str) -> UserKeys:
         tag = f"{self.prefix}{{u:{user_id}}}"
         return UserKeys(f"{tag}:r", f"{tag}:a", f"{tag}:s", f"{tag}:uc", tag)
+
+    def links(self) -> LinkKeys:
+        return LinkKeys(f"{self.prefix}{{links}}")

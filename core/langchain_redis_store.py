@@ -25,7 +25,7 @@ from redisvl.query import FilterQuery  # type: ignore[import-untyped]
 from redisvl.query.filter import Tag  # type: ignore[import-untyped]
 
 from core.errors import ConfigError, StoreUnavailable
-from core.keys import PRIVATE_SCOPES, Scope, SessionKey, UserKey
+from core.keys import PRIVATE_SCOPES, LinkCheck, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.redis_modes import SENTINEL_SCHEMES
 from core.redis_store import RedisStore
@@ -92,9 +92,10 @@ class LangChainRedisStore:
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0, cost: int = 1, budget: Budget | None = None) -> Loaded:
+                        images: int = 0, cost: int = 1, budget: Budget | None = None,
+                        link: LinkCheck | None = None) -> Loaded:
         loaded = await self.rstore.open_turn(session, user, turn_id, rate, window, admitted,
-                                             cost=cost, budget=budget)
+                                             cost=cost, budget=budget, link=link)
         try:
             messages = await self.read(session, window)
             files = await self._files(session, messages, images)
@@ -128,7 +129,8 @@ class LangChainRedisStore:
             pipe.hset(keys.files, mapping=dict(write.files))
         for key in (turns, index, keys.files):
             pipe.expire(key, ttl)
-        self.rstore.count_tokens(pipe, user, write.turn_id, write.tokens)
+        self.rstore.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens)
+        self.rstore.renew_link(pipe, user, write.payer)
         if not (await self._guard(pipe.execute()))[0]:
             await self.rstore.release(session, lock_token)
             return False

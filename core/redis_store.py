@@ -13,8 +13,8 @@ from redis.exceptions import NoScriptError, RedisError
 
 from core import durability, lua, usage
 from core.connect import guard
-from core.errors import ConversationBusy, DuplicateTurn, StoreUnavailable
-from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
+from core.errors import ConversationBusy, DuplicateTurn, LinkChanged, StoreUnavailable
+from core.keys import PRIVATE_SCOPES, KeySpace, LinkCheck, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.person_limits import PersonLimits
 from core.redis_modes import AnyRedis
@@ -37,7 +37,7 @@ class Scripts:
     def __init__(self) -> None:
         self.source = {name: getattr(lua, name) for name in
                        ("RATE", "USE", "OPEN", "COMMIT", "REPLACE", "KEEP",
-                                   "RELEASE", "ERASE_SHARED")}
+                                   "RELEASE", "ERASE_SHARED", "LINK_CODE", "LINK_CLAIM")}
         self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
 
     async def load(self, redis: AnyRedis) -> None:
@@ -88,7 +88,8 @@ class RedisStore(PersonLimits):
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0, cost: int = 1, budget: Budget | None = None) -> Loaded:
+                        images: int = 0, cost: int = 1, budget: Budget | None = None,
+                        link: LinkCheck | None = None) -> Loaded:
         token, stale = secrets.token_hex(8), ""
         deadline = time.monotonic() + self.busy_timeout
         while True:
@@ -96,8 +97,10 @@ class RedisStore(PersonLimits):
             skip = admitted and budget is None
             counting, now = (None, 0.0) if skip else ((rate, budget), self.clock())
             results = await self._run(lambda p, r=counting, s=stale, t=now: self._open(  # type: ignore[misc]
-                p, session, user, turn_id, r, (window, images, cost), token, s, t))
-            opened, code = results[-1], (int(results[0]) if counting else 0)
+                p, session, user, turn_id, r, (window, images, cost), token, s, t, link))
+            opened = results[-1]
+            await self._check_link(link, results, session, opened, token)
+            code = int(results[1 if link else 0]) if counting else 0
             if opened[0] == 1 and code:
                 await self.release(session, token)
             if opened[0] == 2:
@@ -116,12 +119,23 @@ class RedisStore(PersonLimits):
 
     def _open(self, pipe: Any, session: SessionKey, user: UserKey, turn_id: str,
               limits: tuple[Rate, Budget | None] | None, reads: tuple[int, int, int],
-              token: str, stale: str, now: float) -> None:
+              token: str, stale: str, now: float, link: LinkCheck | None) -> None:
         window, images, cost = reads
+        if link is not None:  # the sender's link, on its own key: read in the same trip
+            pipe.get(self.keys.user(str(link.identity)).person)
         if limits is not None:
             self._rate(pipe, user, turn_id, limits[0], cost, limits[1], now)
         self._eval(pipe, "OPEN", self.keys.session(str(session)).all, token, self.lock_ms,
                    window, turn_id, stale, images)
+
+    async def _check_link(self, link: LinkCheck | None, results: list[Any],
+                          session: SessionKey, opened: list[Any], token: str) -> None:
+        """LinkChanged when the turn's keys were chosen for another person than the sender's."""
+        if link is None or str(results[0] or "") == link.person:
+            return
+        if opened[0] == 1:
+            await self.release(session, token)
+        raise LinkChanged(str(results[0] or ""))
 
     def ended(self, token: str) -> None:
         """Note a lock whose turn is over: if its release is lost, the next turn may take it."""
@@ -148,8 +162,9 @@ class RedisStore(PersonLimits):
             self._eval(pipe, "COMMIT", self.keys.session(sid).all, *args)
             pipe.hset(index, sid, session.scope.value)
             pipe.expire(index, self.ttl)
-            self.count_tokens(pipe, user, write.turn_id, write.tokens)
-            asked.append(self.durability.queue(pipe))
+            self.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens)
+            self.renew_link(pipe, user, write.payer)
+            asked.append(self.durability.queue(pipe))  # last: its answer is the pipeline's last
 
         try:
             results = await self._run(fill)
@@ -157,6 +172,12 @@ class RedisStore(PersonLimits):
             return bool(results[0])
         finally:
             self.ended(lock_token)
+
+    def renew_link(self, pipe: Any, user: UserKey, payer: UserKey | None) -> None:
+        """A linked identity's turn keeps its link alive (on the nodes the commit reaches)."""
+        if payer is not None and payer != user:
+            pipe.expire(self.keys.user(str(user)).person, self.ttl)
+            pipe.expire(self.keys.user(str(payer)).members, self.ttl)
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
                              target: str, answer: StoredMessage, user: UserKey | None = None,

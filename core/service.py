@@ -14,8 +14,10 @@ from core.agent import ToolLimits, ToolStatus, ToolTurn
 from core.config import DEFAULT
 from core.confirm import TTL, Answer, find, said
 from core.conversations import Conversations
-from core.errors import ModelError, SwitchboardError
+from core.errors import LinkChanged, ModelError, SwitchboardError
+from core.identities import Where
 from core.keys import SessionKey, Speaker
+from core.links import links_of
 from core.locks import LocalQueues
 from core.messages import StoredMessage
 from core.model import ChatModel, classify
@@ -39,6 +41,7 @@ class ChatService(Conversations):
                  transcriber: Transcriber | None = None, toolbox: Toolbox | None = None) -> None:
         """`model` is the one model to use, or a `Catalog` of presets to choose from."""
         self.store, self.settings = store, settings
+        self.links = links_of(store)
         self.tools, self.tool_limits = (toolbox.tools if toolbox else ()), ToolLimits.of(settings)
         self.catalog = model if isinstance(model, Catalog) else Catalog.of(model, settings)
         self.observers = list(observers)
@@ -147,26 +150,27 @@ class ChatService(Conversations):
             # Plain text is checked before anything is counted; files once the turn is open.
             plain = not turn.uploads and redo is None and answer is None
             given = await self._given(turn, vision=False) if plain else None
-            admitted = False
+            admitted, where = False, self._where(turn.session, turn.speaker.user)
 
             async def count() -> None:  # behind a local sibling: over the limit is told at once
                 nonlocal admitted
-                await self.store.admit(turn.speaker.user, turn.turn_id, self.settings.rate_limit,
+                await self.store.admit(where.payer, turn.turn_id, self.settings.rate_limit,
                                        cost(turn), self.settings.token_budget)
                 admitted = True
 
-            async with self._queues.hold(str(turn.session), count):
-                loaded = await self._open(turn, admitted)
-                async with locks.kept(self.store, turn.session, loaded.lock_token):
-                    user_msg, work, loaded = await self._prepare(turn, loaded, given, redo,
+            async with self._queues.hold(str(where.session), count):
+                loaded, where = await self._open(turn, where, admitted)
+                kept = replace(turn, session=where.session)  # a linked person's DM may be one
+                async with locks.kept(self.store, kept.session, loaded.lock_token):
+                    user_msg, work, loaded = await self._prepare(kept, loaded, given, redo,
                                                                  answer)
                     try:
                         yield work
                     except BaseException:
                         if keep_partial and "".join(work.parts).strip():
-                            await self._keep_partial(turn, loaded, user_msg, work)
+                            await self._keep_partial(kept, loaded, user_msg, work, where)
                         raise
-                    await self._commit(turn, loaded, user_msg, work)
+                    await self._commit(kept, loaded, user_msg, work, where)
         except BaseException as exc:
             outcome, mapped = classify(exc)
             if mapped is None:
@@ -178,10 +182,21 @@ class ChatService(Conversations):
                 self._idle.set()
             self._record(turn, outcome, time.perf_counter() - started, work)
 
-    async def _open(self, turn: Turn, admitted: bool) -> Loaded:
-        return await self.store.open_turn(turn.session, turn.speaker.user, turn.turn_id,
-                                          self.settings.rate_limit, context.WINDOW, admitted,
-                                          PROMPT_IMAGES, cost(turn), self.settings.token_budget)
+    async def _open(self, turn: Turn, where: Where, admitted: bool) -> tuple[Loaded, Where]:
+        """Open with the cached guess of the sender's person; a wrong guess costs one more trip
+        (right after a link changed, or a linked sender's first turn in this process)."""
+        for _ in range(3):
+            try:
+                return await self.store.open_turn(
+                    where.session, where.payer, turn.turn_id, self.settings.rate_limit,
+                    context.WINDOW, admitted, PROMPT_IMAGES, cost(turn),
+                    self.settings.token_budget, link=where.check), where
+            except LinkChanged as changed:
+                if self.links is not None:
+                    self.links.learn(turn.speaker.user, changed.person)
+                where = self._where(turn.session, turn.speaker.user, changed.person)
+                admitted = False  # counted against the wrong keys: count on the right ones
+        raise LinkChanged("")  # links changing under every try: the turn fails, nothing stored
 
     async def _given(self, turn: Turn, vision: bool) -> inputs.Input:
         limits = replace(self.settings.limits, vision=vision)
@@ -219,26 +234,27 @@ class ChatService(Conversations):
                     choice.model, inputs.heard_quote(given.heard), tuple(given.files.items()))
 
     async def _keep_partial(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
-                            work: Work) -> None:
+                            work: Work, where: Where) -> None:
         # Shielded and without a summary call: the consumer is leaving or the model failed.
         with contextlib.suppress(SwitchboardError, asyncio.CancelledError):
-            await asyncio.shield(self._commit(turn, loaded, user_msg, work, fold=False))
+            await asyncio.shield(self._commit(turn, loaded, user_msg, work, where, fold=False))
 
     async def _commit(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
-                      work: Work, fold: bool = True) -> None:
+                      work: Work, where: Where, fold: bool = True) -> None:
         answer = "".join(work.parts)
         if not answer.strip():
             raise ModelError("empty answer")
         reply = StoredMessage("ai", answer, user_msg.at, tools=tuple(work.tools))
         if work.redo is not None:
             if not await self.store.replace_answer(turn.session, loaded.lock_token, turn.turn_id,
-                                                   work.redo, reply, turn.speaker.user,
+                                                   work.redo, reply, where.payer,
                                                    work.spent.pair):
                 log.warning("regenerated answer not stored session=%s", turn.session)
             return
         summary = await self._fold(work, loaded.summary) if fold else None
         write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
-                          work.files, work.spent.pair)  # the summary's tokens too
+                          work.files, work.spent.pair,  # the summary's tokens too
+                          where.payer)
         await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
 
     async def _fold(self, work: Work, summary: str) -> str | None:

@@ -108,6 +108,9 @@ class CoreSettings(EnvSettings):
         Rate(20, 60.0), alias="SWITCHBOARD_RATE_LIMIT")
     token_budget: Annotated[Budget | None, NoDecode, BeforeValidator(parse_budget)] = Field(
         None, alias="SWITCHBOARD_TOKEN_BUDGET")
+    # `shared`: a linked person's private chats (DMs, the CLI) on every platform are one
+    # conversation; `separate`: each platform keeps its own.
+    linked_dms: Literal["separate", "shared"] = Field("separate", alias="SWITCHBOARD_LINKED_DMS")
     max_input_chars: int = Field(4000, alias="SWITCHBOARD_MAX_INPUT_CHARS", gt=0)
     history_backend: Literal["redis", "langchain-redis"] = Field(
         "redis", alias="SWITCHBOARD_HISTORY_BACKEND")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from core.keys import SessionKey, UserKey
+from core.keys import LinkCheck, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.settings import Rate
 from core.usage import Budget, Usage
@@ -43,6 +43,7 @@ class TurnWrite:
     summarized: int = 0
     files: tuple[tuple[str, str], ...] = ()  # new images: (id, "mime;base64")
     tokens: tuple[int, int] = (0, 0)  # the turn's model calls: tokens in and out
+    payer: UserKey | None = None  # whose usage the tokens count in (a linked person); None: user
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +73,12 @@ class HistoryStore(Protocol):
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
-                        images: int = 0, cost: int = 1, budget: Budget | None = None) -> Loaded:
+                        images: int = 0, cost: int = 1, budget: Budget | None = None,
+                        link: LinkCheck | None = None) -> Loaded:
         """Check the rate and budget, take the conversation's lock and read it, in one round trip.
+
+        With `link`, the sender's link is read in that trip too: LinkChanged (the lock given
+        back) when it is not the person `user` and `session` were chosen for.
 
         The message counts as `cost` messages (one, plus one per attached file).
         The read includes the data of up to `images` of the newest images its messages

@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException
 from adapters.failures import notice
 from adapters.http.auth import AuthError
 from core.errors import (
-    AttachmentError,
     BudgetExceeded,
     ConversationBusy,
     DuplicateTurn,
@@ -38,8 +37,9 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
 
 
 def status_of(exc: SwitchboardError) -> int:
-    if isinstance(exc, AttachmentError):
-        return exc.http_status  # 413 too large, 415 refused type, 422 broken
+    status = getattr(exc, "http_status", None)  # files: 413, 415, 422; linking: 400, 409, 410
+    if isinstance(status, int):
+        return status
     return next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
 
 

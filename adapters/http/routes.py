@@ -23,6 +23,7 @@ from core.agent import ToolStatus
 from core.errors import SwitchboardError
 from core.inputs import as_sent
 from core.keys import SessionKey, Speaker, UserKey
+from core.links import Person
 from core.messages import StoredMessage
 from core.service import ChatService, Turn
 from core.usage import Period
@@ -222,6 +223,34 @@ async def my_usage(user: Caller, service: Service) -> s.UsageOut:
     return s.UsageOut(day=_period(used.day), month=_period(used.month))
 
 
+async def link_code(user: Caller, service: Service) -> s.CodeOut:
+    """A one-time code (10 minutes) to link another account: send `/link CODE` there, or
+    `POST /v1/me/link` with it from the other account's token."""
+    code = await service.link_code(user)
+    return s.CodeOut(code=code.code, expires_at=code.expires_at)
+
+
+async def link(body: s.LinkIn, user: Caller, service: Service) -> s.IdentitiesOut:
+    """Join the caller with the account that made the code: one person, one budget."""
+    return _identities(await service.link(user, body.code))
+
+
+async def unlink(user: Caller, service: Service) -> Response:
+    """Split the caller off its linked accounts (409 if not linked)."""
+    await service.unlink(user)
+    return Response(status_code=204)
+
+
+async def identities(user: Caller, service: Service) -> s.IdentitiesOut:
+    """The caller's linked accounts (only the caller sees them)."""
+    return _identities(await service.whoami(user))
+
+
+def _identities(person: Person) -> s.IdentitiesOut:
+    return s.IdentitiesOut(linked=person.linked, identities=[
+        s.IdentityOut(platform=i.platform, id=str(i)) for i in person.identities])
+
+
 def _period(period: Period) -> s.PeriodOut:
     return s.PeriodOut(tokens=period.tokens, limit=period.limit, resets_at=period.resets_at)
 
@@ -247,5 +276,12 @@ def api_router() -> APIRouter:
                          status_code=204, responses=s.FOUND_ERRORS)
     router.add_api_route("/me", forget_me, methods=["DELETE"], responses=s.AUTH_ERRORS)
     router.add_api_route("/me/usage", my_usage, methods=["GET"],
+                         responses={**s.AUTH_ERRORS, 503: s.ERROR})
+    router.add_api_route("/me/link-code", link_code, methods=["POST"],
+                         responses=s.LINK_ERRORS)
+    router.add_api_route("/me/link", link, methods=["POST"], responses=s.LINK_ERRORS)
+    router.add_api_route("/me/link", unlink, methods=["DELETE"], status_code=204,
+                         responses=s.LINK_ERRORS)
+    router.add_api_route("/me/identities", identities, methods=["GET"],
                          responses={**s.AUTH_ERRORS, 503: s.ERROR})
     return router

@@ -145,6 +145,31 @@ class UsageOut(BaseModel):
     cost: None = None
 
 
+class LinkIn(BaseModel):
+    """A code made with `/link` (or `POST /v1/me/link-code`) on the caller's other account."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=40, description="8 characters; case, spaces "
+                      "and dashes are ignored.")
+
+
+class CodeOut(BaseModel):
+    code: str = Field(description="Send it from your other account within 10 minutes; once.")
+    expires_at: datetime
+
+
+class IdentityOut(BaseModel):
+    platform: str
+    id: str = Field(description="The account's key, like `telegram:42` or `api:ana`.")
+
+
+class IdentitiesOut(BaseModel):
+    """The caller's linked accounts: shown only to the caller."""
+
+    identities: list[IdentityOut]
+    linked: bool
+
+
 class ErrorOut(BaseModel):
     error: str
 
@@ -163,3 +188,5 @@ FOUND_ERRORS: dict[int | str, dict[str, object]] = {**AUTH_ERRORS, 404: _E, 422:
 CONFIRM_ERRORS: dict[int | str, dict[str, object]] = {
     **FOUND_ERRORS, 403: _E, 409: {**_E, "description": "Already answered"}, 429: _E, 502: _E,
     504: _E}
+LINK_ERRORS: dict[int | str, dict[str, object]] = {
+    **AUTH_ERRORS, 400: _E, 409: _E, 410: _E, 422: _E, 429: _E, 503: _E}

@@ -1,0 +1,46 @@
+"""Linking on a Redis Cluster: codes on one slot, links on each identity's, TTLs on all."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from core.keys import SessionKey
+from tests.servers import Cluster, redis_cluster
+from tests.store_checks import Env, person
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    with redis_cluster(3) as running:
+        yield running
+
+
+@pytest.fixture
+async def env(cluster: Cluster) -> AsyncIterator[Env]:
+    made = Env(cluster.url, "cluster", lambda: cluster.ports)
+    yield made
+    await made.aclose()
+
+
+async def test_linking_shares_a_dm_keeps_ttls_and_forget_leaves_nothing(env: Env) -> None:
+    from core.service import Turn
+
+    first = await env.service(SWITCHBOARD_LINKED_DMS="shared")
+    second = await env.service(SWITCHBOARD_LINKED_DMS="shared")  # another process
+    ana, ann = person("ana"), person("ann")
+    await second.reply(Turn(SessionKey.direct(ann.user), ann, "before"))
+    code = await first.link_code(ana.user)
+    assert len((await second.link(ann.user, code.code)).identities) == 2
+    await first.reply(Turn(SessionKey.direct(ana.user), ana, "one conversation"))
+    await second.reply(Turn(SessionKey.direct(ann.user), ann, "on every platform"))
+    texts = [m.text for m in await first.history(SessionKey.direct(ana.user))][::2]
+    assert texts == ["one conversation", "on every platform"]
+    stored = env.stored()
+    # A month's token count lives to the month's end; everything else at most the history's TTL.
+    assert all(0 < ttl <= (32 if ":use:m:" in k else 7) * 86400 for k, ttl in stored.items())
+    await second.forget(ana.user)
+    assert env.stored() == {} or all("{links}:g:" in k for k in env.stored()), env.stored()
