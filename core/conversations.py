@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from core.keys import SessionKey, UserKey
+from core.keys import SessionKey, Speaker, UserKey
 from core.messages import StoredMessage
 from core.presets import Catalog, Menu
+from core.roles import ADMIN
 from core.settings import CoreSettings
 from core.store import Choice, HistoryStore, SessionInfo
-from core.usage import Usage
+from core.totals import Totals
+from core.turn import Work
+from core.usage import Budget, Spend, Usage, nano_cost
 
 
 class Conversations:
@@ -44,9 +47,55 @@ class Conversations:
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         return await self.store.sessions(user)
 
-    async def usage(self, user: UserKey) -> Usage:
-        """The person's tokens today and this month (UTC), with the budget's limits."""
-        return await self.store.usage(user, self.settings.token_budget)
+    async def usage(self, user: UserKey, roles: frozenset[str] = frozenset()) -> Usage:
+        """The person's tokens today and this month (UTC), with their budget's limits and
+        cost; `roles` are those their platform gave them (`Speaker.roles`)."""
+        budget = self.budget(user, roles)
+        return await self.store.usage(user, budget, self.currency)
+
+    def budget(self, user: UserKey, roles: frozenset[str] = frozenset()) -> Budget | None:
+        """The person's token budget: their roles' (the most generous), else the setting's.
+        Decided here, before the rate-limit script runs, so the check stays in its round trip."""
+        table = self.catalog.roles
+        return table.budget(table.of(user, roles), self.settings.token_budget)
+
+    def budget_of(self, speaker: Speaker) -> Budget | None:
+        return self.budget(speaker.user, speaker.roles)
+
+    def is_admin(self, user: UserKey, roles: frozenset[str] = frozenset()) -> bool:
+        """Whether the person may see everyone's totals: in the `admin` role, by the
+        configuration's members or their platform's word."""
+        return ADMIN in self.catalog.roles.of(user, roles)
+
+    async def totals(self) -> Totals:
+        """Everyone's tokens and cost today and this month, per platform (ask `is_admin`)."""
+        return await self.store.totals(self.currency)
+
+    @property
+    def currency(self) -> str | None:
+        """The currency of the presets' prices; None when no preset is priced."""
+        return next((p.prices.currency for p in self.catalog.presets.values() if p.prices),
+                    None)
+
+    def price(self, preset: str, tokens: tuple[int, int]) -> int:
+        """A turn's cost in billionths of `currency`, by the preset that spent the tokens."""
+        found = self.catalog.presets.get(preset)
+        prices = found.prices if found else None
+        return nano_cost(*tokens, (prices.input, prices.output) if prices else None)
+
+    def spend(self, work: Work) -> Spend:
+        """What the turn spent, priced by the preset that answered."""
+        preset = self.spender(work.preset_name, work.answered_by, work.fallback)
+        return Spend(preset, work.spent, self.price(preset, work.spent.pair), self.currency)
+
+    def spender(self, chosen: str, answered_by: str, fallback: bool) -> str:
+        """The preset whose model answered: the chosen one, or the fallback whose model the
+        provider named (providers add versions, `gpt-4o-2024-…`)."""
+        preset = self.catalog.presets.get(chosen)
+        if not fallback or preset is None:
+            return chosen
+        return next((name for name in preset.fallbacks
+                     if answered_by.startswith(self.catalog.presets[name].model)), chosen)
 
     async def forget(self, user: UserKey) -> int:
         """Erase everything kept about one user (GDPR Art. 17); returns conversations touched."""

@@ -96,6 +96,9 @@ class Speaker:
     user: UserKey
     display_name: str
     platform_name: str
+    # Roles the platform says they have (a workspace admin, a Discord role, a chat admin);
+    # the configuration's `[roles.NAME]` tables give each its budget and add members by id.
+    roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +149,13 @@ class KeySpace:
     def user(self, user_id: str) -> UserKeys:
         tag = f"{self.prefix}{{u:{user_id}}}"
         return UserKeys(f"{tag}:r", f"{tag}:a", f"{tag}:s", f"{tag}:uc", tag)
+
+    def totals(self, label: str) -> str:
+        """hash `<platform>:in|out|c`: everyone's tokens and cost in one period, per platform.
+        One slot for all: a Cluster pipeline sends it to its own node."""
+        return f"{self.prefix}{{g:use}}:{label}"
+
+    @property
+    def totals_counted(self) -> str:
+        """zset: person and turn ids already in the totals (each once)."""
+        return f"{self.prefix}{{g:use}}:uc"

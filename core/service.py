@@ -24,6 +24,7 @@ from core.store import HistoryStore, Loaded, TurnWrite
 from core.tools import Toolbox
 from core.transcribe import OfflineTranscriber, Transcriber
 from core.turn import Turn, TurnRecord, Work, again, cost, human, pieces
+from core.usage import Budget
 
 __all__ = ["PROMPT_IMAGES", "ChatService", "Turn", "TurnRecord"]  # adapters import these here
 log = logging.getLogger("switchboard.turn")
@@ -129,16 +130,16 @@ class ChatService(Conversations):
             # Plain text is checked before anything is counted; files once the turn is open.
             plain = not turn.uploads and redo is None
             given = await self._given(turn, vision=False) if plain else None
-            admitted = False
+            admitted, budget = False, self.budget_of(turn.speaker)
 
             async def count() -> None:  # behind a local sibling: over the limit is told at once
                 nonlocal admitted
                 await self.store.admit(turn.speaker.user, turn.turn_id, self.settings.rate_limit,
-                                       cost(turn), self.settings.token_budget)
+                                       cost(turn), budget)
                 admitted = True
 
             async with self._queues.hold(str(turn.session), count):
-                loaded = await self._open(turn, admitted)
+                loaded = await self._open(turn, admitted, budget)
                 async with locks.kept(self.store, turn.session, loaded.lock_token):
                     user_msg, work, loaded = await self._prepare(turn, loaded, given, redo)
                     try:
@@ -159,10 +160,10 @@ class ChatService(Conversations):
                 self._idle.set()
             self._record(turn, outcome, time.perf_counter() - started, work)
 
-    async def _open(self, turn: Turn, admitted: bool) -> Loaded:
+    async def _open(self, turn: Turn, admitted: bool, budget: Budget | None) -> Loaded:
         return await self.store.open_turn(turn.session, turn.speaker.user, turn.turn_id,
                                           self.settings.rate_limit, context.WINDOW, admitted,
-                                          PROMPT_IMAGES, cost(turn), self.settings.token_budget)
+                                          PROMPT_IMAGES, cost(turn), budget)
 
     async def _given(self, turn: Turn, vision: bool) -> inputs.Input:
         limits = replace(self.settings.limits, vision=vision)
@@ -207,12 +208,13 @@ class ChatService(Conversations):
         if work.redo is not None:
             if not await self.store.replace_answer(turn.session, loaded.lock_token, turn.turn_id,
                                                    work.redo, reply, turn.speaker.user,
-                                                   work.spent.pair):
+                                                   work.spent.pair, self.spend(work).cost):
                 log.warning("regenerated answer not stored session=%s", turn.session)
             return
         summary = await self._fold(work, loaded.summary) if fold else None
         write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
-                          work.files, work.spent.pair)  # the summary's tokens too
+                          work.files, work.spent.pair,  # the summary's tokens too
+                          self.spend(work).cost)
         await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
 
     async def _fold(self, work: Work, summary: str) -> str | None:
@@ -223,7 +225,7 @@ class ChatService(Conversations):
             async with asyncio.timeout(self._deadline(work)):
                 result = await work.model.ainvoke(
                     context.fold_request(summary, work.prompt.to_fold))
-            work.spent.add(result)
+            work.spent.add(result, summary=True)
         except Exception as exc:  # a failed summary must not lose the turn; retried next turn
             log.warning("summary skipped: %s", type(exc).__name__)
             return None
@@ -236,7 +238,8 @@ class ChatService(Conversations):
     def _record(self, turn: Turn, outcome: str, seconds: float, work: Work | None) -> None:
         record = TurnRecord(turn.session.platform, str(turn.session), outcome, seconds,
                             work.tokens if work else 0, work.preset_name if work else "",
-                            work.answered_by if work else "", bool(work and work.fallback))
+                            work.answered_by if work else "", bool(work and work.fallback),
+                            self.spend(work) if work else None)
         log.info("turn platform=%s session=%s outcome=%s latency_ms=%d tokens=%d",
                  record.platform, record.session, outcome, seconds * 1000, record.tokens)
         for observe in self.observers:
