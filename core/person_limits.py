@@ -7,6 +7,7 @@ first and last round trips.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -70,7 +71,7 @@ class PersonLimits:
         if platform is not None:  # another slot: on a Cluster, its own node's share
             self._eval(pipe, "TOTAL", (self.keys.totals_counted, self.keys.totals(day.label),
                                        self.keys.totals(month.label)),
-                       f"{user}\n{turn_id}", int(now * 1000), platform, *tokens, cost,
+                       _anonymous(user, turn_id), int(now * 1000), platform, *tokens, cost,
                        day.expire_at, month.expire_at)
 
     async def usage(self, user: UserKey, budget: Budget | None,
@@ -88,3 +89,9 @@ class PersonLimits:
         found = await self._run(lambda p: [p.hgetall(self.keys.totals(w.label))
                                            for w in usage.windows(now)])
         return totals_of(now, found, currency)
+
+
+def _anonymous(user: UserKey, turn_id: str) -> str:
+    """The totals' id of a turn: unique per person and turn, but naming no one (the totals
+    outlive `/forget`)."""
+    return hashlib.blake2b(f"{user}\n{turn_id}".encode(), digest_size=12).hexdigest()

@@ -208,13 +208,13 @@ class ChatService(Conversations):
         if work.redo is not None:
             if not await self.store.replace_answer(turn.session, loaded.lock_token, turn.turn_id,
                                                    work.redo, reply, turn.speaker.user,
-                                                   work.spent.pair, self.spend(work).cost):
+                                                   work.spent.pair, cost=self.spend(work).cost):
                 log.warning("regenerated answer not stored session=%s", turn.session)
             return
         summary = await self._fold(work, loaded.summary) if fold else None
         write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
                           work.files, work.spent.pair,  # the summary's tokens too
-                          self.spend(work).cost)
+                          cost=self.spend(work).cost)
         await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
 
     async def _fold(self, work: Work, summary: str) -> str | None:
@@ -239,7 +239,7 @@ class ChatService(Conversations):
         record = TurnRecord(turn.session.platform, str(turn.session), outcome, seconds,
                             work.tokens if work else 0, work.preset_name if work else "",
                             work.answered_by if work else "", bool(work and work.fallback),
-                            self.spend(work) if work else None)
+                            spend=self.spend(work) if work else None)
         log.info("turn platform=%s session=%s outcome=%s latency_ms=%d tokens=%d",
                  record.platform, record.session, outcome, seconds * 1000, record.tokens)
         for observe in self.observers:

@@ -163,7 +163,8 @@ async def test_role_budgets_hold_across_two_processes(
         await other.aclose()
 
 
-async def test_admins_see_totals_per_platform(make_core: Make, openai_fake: FakeOpenAI) -> None:
+async def test_admins_see_totals_per_platform(make_core: Make, openai_fake: FakeOpenAI,
+                                              redis: Redis, prefix: str) -> None:
     service = await make_core()
     await service.reply(Turn(SessionKey.api(ANA.user, "s"), ANA, "from the api"))
     api_usage = list(openai_fake.usages)
@@ -188,6 +189,12 @@ async def test_admins_see_totals_per_platform(make_core: Make, openai_fake: Fake
         boss = (await api.get("/v1/admin/usage", headers=auth("boss"))).json()
     assert boss["currency"] == "USD" and boss["day"]["tokens"] == totals.day.tokens
     assert [p["platform"] for p in boss["month"]["platforms"]] == ["slack", "api"]
+    await service.forget(BEN.user)  # the totals stay, and name no one
+    assert (await service.totals()).day == totals.day
+    left = [k async for k in redis.scan_iter(match=f"{prefix}*")]
+    assert left and not [k for k in left if "ben" in k]
+    counted = await redis.zrange(f"{prefix}{{g:use}}:uc", 0, -1)
+    assert len(counted) == 3 and not [m for m in counted if "ben" in m or "T1" in m]
 
 
 async def test_metrics_count_tokens_by_kind_and_cost(make_core: Make,
