@@ -14,7 +14,7 @@ from adapters.failures import notice
 from core.keys import SessionKey, UserKey
 from core.presets import Option
 from core.service import ChatService
-from core.usage import Period
+from core.usage import Period, amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,19 +98,23 @@ async def choose(service: ChatService, session: SessionKey, kind: Kind, name: st
     return f"From now on this conversation uses the {kind} {name}."
 
 
-def _period(period: Period) -> str:
-    """`Today: 1,234 of 200,000 tokens (resets at 00:00 UTC).`"""
+def _period(period: Period, currency: str | None = None) -> str:
+    """`Today: 1,234 of 200,000 tokens, 198,766 left, 0.0123 USD (resets at 00:00 UTC).`"""
     at = period.resets_at
     span, reset = (("Today", f"at {at:%H:%M} UTC") if period.name == "day" else
                    ("This month", f"on {at:%B} {at.day} at 00:00 UTC"))
-    limit = f" of {period.limit:,}" if period.limit is not None else ""
-    return f"{span}: {period.tokens:,}{limit} tokens (resets {reset})."
+    tokens = (f"{period.tokens:,} tokens" if period.left is None else
+              f"{period.tokens:,} of {period.limit:,} tokens, {period.left:,} left")
+    cost = period.cost
+    money = "" if cost is None or currency is None else f", {amount(cost, currency)}"
+    return f"{span}: {tokens}{money} (resets {reset})."
 
 
-async def usage(service: ChatService, user: UserKey) -> str:
-    """`/usage`: the model tokens `user` used today and this month, against their budget."""
-    used = await service.usage(user)
-    return f"{_period(used.day)}\n{_period(used.month)}"
+async def usage(service: ChatService, user: UserKey, roles: frozenset[str] = frozenset()) -> str:
+    """`/usage`: the model tokens `user` used today and this month, what they cost, and the
+    budget left; `roles` are those the platform gave them (`Speaker.roles`)."""
+    used = await service.usage(user, roles)
+    return f"{_period(used.day, used.currency)}\n{_period(used.month, used.currency)}"
 
 
 async def outcome(work: Awaitable[str], *, where: str) -> str:

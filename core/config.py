@@ -1,4 +1,4 @@
-"""The optional configuration file: model presets, personas, MCP servers and who may use them.
+"""The optional configuration file: presets and their prices, personas, MCP servers, roles.
 
 `SWITCHBOARD_CONFIG` names a TOML file; pydantic-settings reads it, and variables such as
 `SWITCHBOARD_MODELS__SMART__MODEL` still override it. Keys live in the environment: a preset
@@ -21,9 +21,19 @@ from pydantic_settings import (
 )
 
 from core.errors import ConfigError
+from core.usage import Budget
 
 NAME = r"^[A-Za-z0-9_.-]{1,40}$"
 DEFAULT = "default"
+
+
+class Prices(BaseModel):
+    """What a preset's model costs, per million tokens in (prompt) and out (completion)."""
+
+    model_config = ConfigDict(extra="forbid")
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    currency: str = Field("USD", pattern=r"^[A-Za-z$€£¥]{1,8}$")
 
 
 class Preset(BaseModel):
@@ -38,6 +48,7 @@ class Preset(BaseModel):
     context_tokens: int | None = Field(None, ge=200)
     fallbacks: list[str] = Field(default_factory=list)
     description: str = ""
+    prices: Prices | None = None  # None: its tokens are not priced
 
 
 class Persona(BaseModel):
@@ -73,6 +84,28 @@ class Access(BaseModel):
     personas: list[str] | None = None
 
 
+class Role(BaseModel):
+    """A role's token budget (`unlimited`, `20000/day`...) and its members by platform user id
+    (`telegram:123`, `slack:T1:U1`, `api:alice`); adapters may add platform roles too."""
+
+    model_config = ConfigDict(extra="forbid")
+    budget: str | None = None  # None: the role leaves the budget as it is
+    members: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _budget_parses(self) -> Self:
+        self.limits()
+        return self
+
+    def limits(self) -> Budget | None:
+        """The role's budget: `Budget()` (no limit) for `unlimited`, None when it sets none."""
+        if self.budget is None:
+            return None
+        if self.budget.strip().lower() == "unlimited":
+            return Budget()
+        return Budget.parse(self.budget) or Budget()
+
+
 class ConfigFile(BaseSettings):
     """The file's tables; each name is what `/model NAME` and `/persona NAME` take."""
 
@@ -82,6 +115,7 @@ class ConfigFile(BaseSettings):
     personas: dict[str, Persona] = Field(default_factory=dict)
     mcp: dict[str, McpServer] = Field(default_factory=dict)
     platforms: dict[str, Access] = Field(default_factory=dict)
+    roles: dict[str, Role] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(
@@ -101,8 +135,10 @@ class ConfigFile(BaseSettings):
                     raise ValueError(f"models.{name}.fallbacks: no other preset named {other!r}")
             if preset.api_key_env and not os.environ.get(preset.api_key_env):
                 raise ValueError(f"models.{name}.api_key_env: {preset.api_key_env} is not set")
-        for name in (*self.personas, *self.mcp):
-            _check_name("personas/mcp", name)
+        if len({p.prices.currency for p in self.models.values() if p.prices}) > 1:
+            raise ValueError("models.*.prices: use one currency for every preset")
+        for name in (*self.personas, *self.mcp, *self.roles):
+            _check_name("personas/mcp/roles", name)
         for where, access in self.platforms.items():
             for table, names in (("models", access.models), ("personas", access.personas)):
                 known = self.models if table == "models" else self.personas

@@ -7,11 +7,12 @@ from core.keys import SessionKey, UserKey
 from core.messages import StoredMessage
 from core.presets import Catalog, Menu
 from core.settings import CoreSettings
+from core.spending import Spending
 from core.store import Choice, HistoryStore, SessionInfo
 from core.usage import Usage
 
 
-class Conversations(Identities):
+class Conversations(Identities, Spending):
     """The service's queries and commands on stored conversations; no model call here.
 
     A linked person's DMs may be one stored conversation (`_stored`), and their rate, budget
@@ -50,9 +51,11 @@ class Conversations(Identities):
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         return await self.store.sessions(user)
 
-    async def usage(self, user: UserKey) -> Usage:
-        """The person's tokens today and this month (UTC), with the budget's limits."""
-        return await self.store.usage(await self._payer(user), self.settings.token_budget)
+    async def usage(self, user: UserKey, roles: frozenset[str] = frozenset()) -> Usage:
+        """The person's tokens today and this month (UTC), with their budget's limits and
+        cost; `roles` are those their platform gave them (`Speaker.roles`)."""
+        budget = self.budget(user, roles)
+        return await self.store.usage(await self._payer(user), budget, self.currency)
 
     async def forget(self, user: UserKey) -> int:
         """Erase everything kept about one user (GDPR Art. 17) and every identity linked with

@@ -96,6 +96,9 @@ class Speaker:
     user: UserKey
     display_name: str
     platform_name: str
+    # Roles the platform says they have (a workspace admin, a Discord role, a chat admin);
+    # the configuration's `[roles.NAME]` tables give each its budget and add members by id.
+    roles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,3 +212,12 @@ class KeySpace:
 
     def links(self) -> LinkKeys:
         return LinkKeys(f"{self.prefix}{{links}}")
+    def totals(self, label: str) -> str:
+        """hash `<platform>:in|out|c`: everyone's tokens and cost in one period, per platform.
+        One slot for all: a Cluster pipeline sends it to its own node."""
+        return f"{self.prefix}{{g:use}}:{label}"
+
+    @property
+    def totals_counted(self) -> str:
+        """zset: person and turn ids already in the totals (each once)."""
+        return f"{self.prefix}{{g:use}}:uc"

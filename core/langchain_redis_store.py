@@ -31,6 +31,7 @@ from core.redis_modes import SENTINEL_SCHEMES
 from core.redis_store import RedisStore
 from core.settings import CoreSettings, Rate
 from core.store import Choice, Loaded, SessionInfo, TurnWrite
+from core.totals import Totals
 from core.usage import Budget, Usage
 
 P = ParamSpec("P")
@@ -87,8 +88,12 @@ class LangChainRedisStore:
                     budget: Budget | None = None) -> None:
         await self.rstore.admit(user, turn_id, rate, cost, budget)
 
-    async def usage(self, user: UserKey, budget: Budget | None) -> Usage:
-        return await self.rstore.usage(user, budget)
+    async def usage(self, user: UserKey, budget: Budget | None,
+                    currency: str | None = None) -> Usage:
+        return await self.rstore.usage(user, budget, currency)
+
+    async def totals(self, currency: str | None = None) -> Totals:
+        return await self.rstore.totals(currency)
 
     async def open_turn(self, session: SessionKey, user: UserKey, turn_id: str,
                         rate: Rate, window: int, admitted: bool = False,
@@ -129,7 +134,8 @@ class LangChainRedisStore:
             pipe.hset(keys.files, mapping=dict(write.files))
         for key in (turns, index, keys.files):
             pipe.expire(key, ttl)
-        self.rstore.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens)
+        self.rstore.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens,
+                                 write.cost, session.platform)
         self.rstore.renew_link(pipe, user, write.payer)
         if not (await self._guard(pipe.execute()))[0]:
             await self.rstore.release(session, lock_token)
@@ -150,14 +156,14 @@ class LangChainRedisStore:
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
                              target: str, answer: StoredMessage, user: UserKey | None = None,
-                             tokens: tuple[int, int] = (0, 0)) -> bool:
+                             tokens: tuple[int, int] = (0, 0), cost: int = 0) -> bool:
         keys, sid = self.rstore.keys.session(str(session)), str(session)
         try:
             pipe = self.rstore.redis.pipeline(transaction=False)
             pipe.zadd(keys.turns, {turn_id: int(time.time() * 1000)}, nx=True)
             pipe.hget(keys.meta, "lt")
             if user is not None:
-                self.rstore.count_tokens(pipe, user, turn_id, tokens)
+                self.rstore.count_tokens(pipe, user, turn_id, tokens, cost, session.platform)
             claimed, last, *_ = await self._guard(pipe.execute())
             return bool(claimed and last == target
                         and await self._thread(self._replace_last, sid, answer))

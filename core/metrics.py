@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from core.service import TurnRecord
+from core.usage import NANO, Spend
 
 # Outcomes that are not failures of the bot: the user's doing, a redelivery, a hang-up.
 _NOT_FAILED = frozenset({"ok", "cancelled", "DuplicateTurn", "RateLimited", "EmptyMessage",
@@ -33,6 +34,13 @@ class TurnMetrics:
                               "(model, store, bug).", ["platform"], registry=self.registry)
         self.answers = Counter("switchboard_answers", "Answers, by preset and the model that "
                                "gave them.", ["preset", "model"], registry=self.registry)
+        self.spent = Counter("switchboard_model_tokens", "Model tokens by platform, preset and "
+                             "kind: input and output of answers, summary (both ways) of the "
+                             "rolling summary.", ["platform", "model", "kind"],
+                             registry=self.registry)
+        self.cost = Counter("switchboard_model_cost", "What the model tokens cost, by the "
+                            "presets' prices.", ["platform", "model", "currency"],
+                            registry=self.registry)
         self.fallbacks = Counter("switchboard_fallbacks", "Answers a fallback gave because the "
                                  "chosen preset failed.", ["preset"], registry=self.registry)
 
@@ -40,6 +48,8 @@ class TurnMetrics:
         """The `ChatService` observer: cheap, synchronous, never raises on unknown outcomes."""
         self.turns.labels(record.platform, record.outcome).inc()
         self.tokens.labels(record.platform).inc(record.tokens)
+        if record.spend is not None:
+            self._spent(record.platform, record.spend)
         if record.outcome == "ok":
             self.latency.labels(record.platform).observe(record.seconds)
             self.answers.labels(record.preset, record.answered_by or "unknown").inc()
@@ -49,6 +59,17 @@ class TurnMetrics:
             self.limited.labels(record.platform).inc()
         elif record.outcome not in _NOT_FAILED:
             self.failed.labels(record.platform).inc()
+
+    def _spent(self, platform: str, spend: Spend) -> None:
+        tokens = spend.tokens
+        kinds = (("input", tokens.tokens_in - tokens.summary_in),
+                 ("output", tokens.tokens_out - tokens.summary_out),
+                 ("summary", tokens.summary_in + tokens.summary_out))
+        for kind, count in kinds:
+            if count:
+                self.spent.labels(platform, spend.preset, kind).inc(count)
+        if spend.cost and spend.currency:
+            self.cost.labels(platform, spend.preset, spend.currency).inc(spend.cost / NANO)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric above."""

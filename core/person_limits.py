@@ -7,6 +7,7 @@ first and last round trips.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from core import usage
 from core.errors import RateLimited
 from core.keys import KeySpace, UserKey
 from core.settings import Rate
+from core.totals import Totals, totals_of
 from core.usage import Budget, Usage
 
 # How long a counted message is remembered: longer than it can wait for a busy conversation
@@ -56,19 +58,40 @@ class PersonLimits:
                    rate.count, turn_id, ADMITTED_MS, min(cost, rate.count),
                    *usage.limits(budget))
 
-    def count_tokens(self, pipe: Any, user: UserKey, turn_id: str,
-                     tokens: tuple[int, int]) -> None:
-        """Add a turn's tokens (in, out) to its sender's day and month, once per turn id."""
+    def count_tokens(self, pipe: Any, user: UserKey, turn_id: str, tokens: tuple[int, int],
+                     cost: int = 0, platform: str | None = None) -> None:
+        """Add a turn's tokens (in, out) and cost (billionths) to its sender's day and month,
+        and to `platform`'s totals, once per turn id."""
         if not any(tokens):
             return
         keys, now = self.keys.user(str(user)), self.clock()
         day, month = usage.windows(now)
         self._eval(pipe, "USE", (keys.counted, keys.usage(day.label), keys.usage(month.label)),
-                   turn_id, int(now * 1000), *tokens, day.expire_at, month.expire_at)
+                   turn_id, int(now * 1000), *tokens, day.expire_at, month.expire_at, cost)
+        if platform is not None:  # another slot: on a Cluster, its own node's share
+            self._eval(pipe, "TOTAL", (self.keys.totals_counted, self.keys.totals(day.label),
+                                       self.keys.totals(month.label)),
+                       _anonymous(user, turn_id), int(now * 1000), platform, *tokens, cost,
+                       day.expire_at, month.expire_at)
 
-    async def usage(self, user: UserKey, budget: Budget | None) -> Usage:
+    async def usage(self, user: UserKey, budget: Budget | None,
+                    currency: str | None = None) -> Usage:
+        """The person's tokens today and this month, with `budget`'s limits; costs in
+        `currency` (None: nothing is priced)."""
         keys, now = self.keys.user(str(user)), self.clock()
-        counts = await self._run(lambda p: [p.hmget(keys.usage(w.label), "in", "out")
+        counts = await self._run(lambda p: [p.hmget(keys.usage(w.label), "in", "out", "c")
                                             for w in usage.windows(now)])
-        return usage.tally(now, budget, counts)
+        return usage.tally(now, budget, counts, currency)
 
+    async def totals(self, currency: str | None = None) -> Totals:
+        """Everyone's tokens and cost today and this month, per platform (one slot)."""
+        now = self.clock()
+        found = await self._run(lambda p: [p.hgetall(self.keys.totals(w.label))
+                                           for w in usage.windows(now)])
+        return totals_of(now, found, currency)
+
+
+def _anonymous(user: UserKey, turn_id: str) -> str:
+    """The totals' id of a turn: unique per person and turn, but naming no one (the totals
+    outlive `/forget`)."""
+    return hashlib.blake2b(f"{user}\n{turn_id}".encode(), digest_size=12).hexdigest()

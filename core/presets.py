@@ -23,6 +23,7 @@ from core.errors import UnknownChoice
 from core.keys import SessionKey
 from core.model import ChatModel
 from core.offline import OfflineChatModel
+from core.roles import Roles
 from core.settings import CoreSettings, sees_images
 
 # What moves a turn on to the next preset: the provider's trouble, never the request's.
@@ -56,6 +57,7 @@ class Catalog:
         self.personas = {DEFAULT: Persona(prompt=settings.system_prompt,
                                           description="The standard assistant"), **file.personas}
         self.access = file.platforms
+        self.roles = Roles(file.roles)  # budgets by role, and who is an admin
         self._models: dict[str, ChatModel] = {}
 
     @classmethod

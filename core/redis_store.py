@@ -36,7 +36,7 @@ class Scripts:
 
     def __init__(self) -> None:
         self.source = {name: getattr(lua, name) for name in
-                       ("RATE", "USE", "OPEN", "COMMIT", "REPLACE", "KEEP",
+                       ("RATE", "USE", "TOTAL", "OPEN", "COMMIT", "REPLACE", "KEEP",
                                    "RELEASE", "ERASE_SHARED", "LINK_CODE", "LINK_CLAIM")}
         self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
 
@@ -162,7 +162,8 @@ class RedisStore(PersonLimits):
             self._eval(pipe, "COMMIT", self.keys.session(sid).all, *args)
             pipe.hset(index, sid, session.scope.value)
             pipe.expire(index, self.ttl)
-            self.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens)
+            self.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens,
+                              write.cost, session.platform)
             self.renew_link(pipe, user, write.payer)
             asked.append(self.durability.queue(pipe))  # last: its answer is the pipeline's last
 
@@ -181,7 +182,7 @@ class RedisStore(PersonLimits):
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
                              target: str, answer: StoredMessage, user: UserKey | None = None,
-                             tokens: tuple[int, int] = (0, 0)) -> bool:
+                             tokens: tuple[int, int] = (0, 0), cost: int = 0) -> bool:
         keys = self.keys.session(str(session))
         args = (turn_id, lock_token, self.ttl, target, answer.encode(), int(time.time() * 1000))
 
@@ -190,7 +191,7 @@ class RedisStore(PersonLimits):
         def fill(pipe: Any) -> None:
             self._eval(pipe, "REPLACE", keys.all, *args)
             if user is not None:
-                self.count_tokens(pipe, user, turn_id, tokens)
+                self.count_tokens(pipe, user, turn_id, tokens, cost, session.platform)
             asked.append(self.durability.queue(pipe))
 
         try:

@@ -27,6 +27,7 @@ from core.store import HistoryStore, Loaded, TurnWrite
 from core.tools import Toolbox
 from core.transcribe import OfflineTranscriber, Transcriber
 from core.turn import Turn, TurnRecord, Work, again, cost, human, pieces
+from core.usage import Budget
 
 __all__ = ["PROMPT_IMAGES", "ChatService", "Turn", "TurnRecord"]  # adapters import these here
 log = logging.getLogger("switchboard.turn")
@@ -151,15 +152,16 @@ class ChatService(Conversations):
             plain = not turn.uploads and redo is None and answer is None
             given = await self._given(turn, vision=False) if plain else None
             admitted, where = False, self._where(turn.session, turn.speaker.user)
+            budget = self.budget_of(turn.speaker)
 
             async def count() -> None:  # behind a local sibling: over the limit is told at once
                 nonlocal admitted
                 await self.store.admit(where.payer, turn.turn_id, self.settings.rate_limit,
-                                       cost(turn), self.settings.token_budget)
+                                       cost(turn), budget)
                 admitted = True
 
             async with self._queues.hold(str(where.session), count):
-                loaded, where = await self._open(turn, where, admitted)
+                loaded, where = await self._open(turn, where, admitted, budget)
                 kept = replace(turn, session=where.session)  # a linked person's DM may be one
                 async with locks.kept(self.store, kept.session, loaded.lock_token):
                     user_msg, work, loaded = await self._prepare(kept, loaded, given, redo,
@@ -182,15 +184,16 @@ class ChatService(Conversations):
                 self._idle.set()
             self._record(turn, outcome, time.perf_counter() - started, work)
 
-    async def _open(self, turn: Turn, where: Where, admitted: bool) -> tuple[Loaded, Where]:
+    async def _open(self, turn: Turn, where: Where, admitted: bool,
+                    budget: Budget | None) -> tuple[Loaded, Where]:
         """Open with the cached guess of the sender's person; a wrong guess costs one more trip
         (right after a link changed, or a linked sender's first turn in this process)."""
         for _ in range(3):
             try:
                 return await self.store.open_turn(
                     where.session, where.payer, turn.turn_id, self.settings.rate_limit,
-                    context.WINDOW, admitted, PROMPT_IMAGES, cost(turn),
-                    self.settings.token_budget, link=where.check), where
+                    context.WINDOW, admitted, PROMPT_IMAGES, cost(turn), budget,
+                    link=where.check), where
             except LinkChanged as changed:
                 if self.links is not None:
                     self.links.learn(turn.speaker.user, changed.person)
@@ -248,13 +251,13 @@ class ChatService(Conversations):
         if work.redo is not None:
             if not await self.store.replace_answer(turn.session, loaded.lock_token, turn.turn_id,
                                                    work.redo, reply, where.payer,
-                                                   work.spent.pair):
+                                                   work.spent.pair, cost=self.spend(work).cost):
                 log.warning("regenerated answer not stored session=%s", turn.session)
             return
         summary = await self._fold(work, loaded.summary) if fold else None
         write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
                           work.files, work.spent.pair,  # the summary's tokens too
-                          where.payer)
+                          where.payer, cost=self.spend(work).cost)
         await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
 
     async def _fold(self, work: Work, summary: str) -> str | None:
@@ -265,7 +268,7 @@ class ChatService(Conversations):
             async with asyncio.timeout(self._deadline(work)):
                 result = await work.model.ainvoke(
                     context.fold_request(summary, work.prompt.to_fold))
-            work.spent.add(result)
+            work.spent.add(result, summary=True)
         except Exception as exc:  # a failed summary must not lose the turn; retried next turn
             log.warning("summary skipped: %s", type(exc).__name__)
             return None
@@ -278,7 +281,8 @@ class ChatService(Conversations):
     def _record(self, turn: Turn, outcome: str, seconds: float, work: Work | None) -> None:
         record = TurnRecord(turn.session.platform, str(turn.session), outcome, seconds,
                             work.tokens if work else 0, work.preset_name if work else "",
-                            work.answered_by if work else "", bool(work and work.fallback))
+                            work.answered_by if work else "", bool(work and work.fallback),
+                            spend=self.spend(work) if work else None)
         fields = {"platform": record.platform, "session": record.session, "outcome": outcome,
                   "latency_ms": int(seconds * 1000), "tokens": record.tokens}
         log.info("turn platform=%(platform)s session=%(session)s outcome=%(outcome)s "

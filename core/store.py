@@ -8,6 +8,7 @@ from typing import Protocol
 from core.keys import LinkCheck, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.settings import Rate
+from core.totals import Totals
 from core.usage import Budget, Usage
 
 
@@ -44,6 +45,7 @@ class TurnWrite:
     files: tuple[tuple[str, str], ...] = ()  # new images: (id, "mime;base64")
     tokens: tuple[int, int] = (0, 0)  # the turn's model calls: tokens in and out
     payer: UserKey | None = None  # whose usage the tokens count in (a linked person); None: user
+    cost: int = 0  # what they cost, in billionths of the configured currency (0: unpriced)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +102,19 @@ class HistoryStore(Protocol):
         """
         ...
 
-    async def usage(self, user: UserKey, budget: Budget | None) -> Usage:
-        """The user's tokens today and this month (UTC), with `budget`'s limits."""
+    async def usage(self, user: UserKey, budget: Budget | None,
+                    currency: str | None = None) -> Usage:
+        """The user's tokens today and this month (UTC), with `budget`'s limits; costs in
+        `currency` (None: nothing is priced)."""
+        ...
+
+    async def totals(self, currency: str | None = None) -> Totals:
+        """Everyone's tokens and cost today and this month, per platform."""
         ...
 
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
                              target: str, answer: StoredMessage, user: UserKey | None = None,
-                             tokens: tuple[int, int] = (0, 0)) -> bool:
+                             tokens: tuple[int, int] = (0, 0), cost: int = 0) -> bool:
         """Put `answer` in place of the last one if it still answers turn `target`, once per
         `turn_id`, and release the lock; False when nothing was replaced. The `tokens` (in,
         out) it took count for `user` either way, once per `turn_id`."""

@@ -19,7 +19,7 @@ from core.keys import SessionKey, Speaker
 from core.messages import StoredMessage
 from core.model import ChatModel
 from core.store import Loaded
-from core.usage import Tokens
+from core.usage import Spend, Tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,7 @@ class TurnRecord:
     preset: str = ""  # the conversation's model preset
     answered_by: str = ""  # the model that answered, as the provider named it
     fallback: bool = False  # a fallback preset answered, not the chosen one
+    spend: Spend | None = None  # every model call's tokens, by kind, and their cost
 
 
 @dataclass(slots=True)

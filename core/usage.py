@@ -1,9 +1,10 @@
 """Token budgets per person: the setting, the UTC day and month they count in, and the tally.
 
 Usage is counted in Redis per person and period (`{u:<user>}:use:d:2026-12-04` and
-`{u:<user>}:use:m:2026-12`, fields `in` and `out`). The rate-limit script reads them before a
-turn is admitted, so a budget holds across processes; turns already in flight when it is
-reached still finish and count (the overshoot is at most those turns).
+`{u:<user>}:use:m:2026-12`, fields `in`, `out` and `c`, the cost in billionths of the
+configured currency, priced by the turn's preset when it is counted). The rate-limit script
+reads them before a turn is admitted, so a budget holds across processes; turns already in
+flight when it is reached still finish and count (the overshoot is at most those turns).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ PeriodName = Literal["day", "month"]
 _BUDGET = re.compile(r"^\s*(\d[\d_]*)\s*([km]?)\s*/\s*(day|month)s?\s*$")
 _SCALE = {"": 1, "k": 1_000, "m": 1_000_000}
 GRACE_S = 3600  # a period's counter outlives its end by this much (clock skew between hosts)
+NANO = 1_000_000_000  # costs are counted in billionths: integers add exactly in Redis
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,55 +87,105 @@ def live_labels(now: float) -> set[str]:
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """One period's tally: tokens in and out, its limit (None: none) and when it resets."""
+    """One period's tally: tokens in and out, its limit (None: none), when it resets, and what
+    it cost (None: no preset has prices)."""
 
     name: PeriodName
     tokens_in: int
     tokens_out: int
     limit: int | None
     resets_at: datetime
+    cost: float | None = None
 
     @property
     def tokens(self) -> int:
         return self.tokens_in + self.tokens_out
 
+    @property
+    def left(self) -> int | None:
+        """Tokens left before the limit (None: no limit)."""
+        return None if self.limit is None else max(self.limit - self.tokens, 0)
+
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """A person's tokens today and this month (UTC), with their limits."""
+    """A person's tokens today and this month (UTC), with their limits and cost."""
 
     day: Period
     month: Period
+    currency: str | None = None  # None: nothing is priced
+
+    @property
+    def cost(self) -> float | None:
+        """This month's cost (it includes today's)."""
+        return self.month.cost
 
 
-def tally(now: float, budget: Budget | None, counts: list[list[Any]]) -> Usage:
-    """`Usage` from the two counters' `HMGET in out` replies (day first)."""
+def money(nano: Any, currency: str | None) -> float | None:
+    """A stored cost (billionths) as an amount; None when nothing is priced."""
+    return None if currency is None else round(int(nano or 0) / NANO, 9)
+
+
+def amount(cost: float, currency: str) -> str:
+    """`1,234.50 USD`, or below one, up to six decimals: `0.000123 USD` (tokens are cheap)."""
+    figure = f"{cost:,.2f}" if cost >= 1 else f"{cost:.6f}".rstrip("0").rstrip(".")
+    return f"{figure} {currency}"
+
+
+def tally(now: float, budget: Budget | None, counts: list[list[Any]],
+          currency: str | None = None) -> Usage:
+    """`Usage` from the two counters' `HMGET in out c` replies (day first)."""
     day, month = (Period(w.name, int(c[0] or 0), int(c[1] or 0),
-                         budget.limit(w.name) if budget else None, w.ends)
+                         budget.limit(w.name) if budget else None, w.ends,
+                         money(c[2] if len(c) > 2 else 0, currency))
                   for w, c in zip(windows(now), counts, strict=True))
-    return Usage(day, month)
+    return Usage(day, month, currency)
+
+
+def nano_cost(tokens_in: int, tokens_out: int, per_million: tuple[float, float] | None) -> int:
+    """A turn's cost in billionths, from its preset's prices per million tokens in and out."""
+    if per_million is None:
+        return 0
+    return round(tokens_in * per_million[0] * 1000 + tokens_out * per_million[1] * 1000)
 
 
 @dataclass(slots=True)
 class Tokens:
-    """Tokens one turn spent on model calls: prompt (`tokens_in`) and completion (`out`)."""
+    """Tokens one turn spent on model calls: prompt (`tokens_in`) and completion (`out`), of
+    which `summary_in` and `summary_out` went to the rolling summary."""
 
     tokens_in: int = 0
     tokens_out: int = 0
+    summary_in: int = 0
+    summary_out: int = 0
 
     @property
     def pair(self) -> tuple[int, int]:
         """(in, out), as the store takes them."""
         return self.tokens_in, self.tokens_out
 
-    def add(self, message: BaseMessage) -> int:
+    def add(self, message: BaseMessage, summary: bool = False) -> int:
         """Count one model reply (or stream chunk) that reports usage; returns its total."""
         usage = getattr(message, "usage_metadata", None)
         if not usage:
             return 0
-        self.tokens_in += int(usage.get("input_tokens") or 0)
-        self.tokens_out += int(usage.get("output_tokens") or 0)
+        spent = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+        self.tokens_in += spent[0]
+        self.tokens_out += spent[1]
+        if summary:
+            self.summary_in += spent[0]
+            self.summary_out += spent[1]
         return int(usage.get("total_tokens") or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Spend:
+    """What a turn spent, for the store and the metrics: by which preset, and its cost."""
+
+    preset: str  # the preset whose model answered (a fallback's, when one did)
+    tokens: Tokens
+    cost: int = 0  # billionths of `currency`; 0 when the preset has no prices
+    currency: str | None = None
 
 
 def refusal(code: int, budget: Budget, now: float) -> BudgetExceeded:

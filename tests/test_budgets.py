@@ -172,7 +172,8 @@ async def test_usage_over_http_and_the_429(make_llm_service: Make,
         assert fresh["cost"] is None and fresh["day"]["tokens"] == 0
         assert (await api.post("/v1/chat", json={"message": "hello"})).status_code == 200
         body: dict[str, Any] = (await api.get("/v1/me/usage")).json()
-        assert set(body) == {"day", "month", "cost"}
+        assert set(body) == {"day", "month", "cost", "currency"}  # no prices: both null
+        assert body["cost"] is None is body["currency"] is body["day"]["cost"]
         assert body["day"]["tokens"] == body["month"]["tokens"] == 13  # 10 in + 3 out
         assert (body["day"]["limit"], body["month"]["limit"]) == (12, 1000)
         resets = datetime.fromisoformat(body["day"]["resets_at"])
@@ -196,7 +197,7 @@ async def test_the_usage_command_text(make_llm_service: Make, openai_fake: FakeO
     _clock(service, [_at("2099-12-04T10:00:00")])
     await service.reply(Turn(SessionKey.direct(BEN.user), BEN, "hi"))
     assert await commands.usage(service, BEN.user) == (
-        "Today: 11 of 200,000 tokens (resets at 00:00 UTC).\n"
+        "Today: 11 of 200,000 tokens, 199,989 left (resets at 00:00 UTC).\n"
         "This month: 11 tokens (resets on January 1 at 00:00 UTC).")
 
 

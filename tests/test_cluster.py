@@ -12,12 +12,12 @@ from redis.asyncio.cluster import RedisCluster
 from adapters.telegram.inbox import RedisInbox
 from bots.wiring import open_core
 from core.connect import check_reachable, open_redis
-from core.errors import ConfigError
+from core.errors import BudgetExceeded, ConfigError
 from core.keys import SessionKey
 from core.redis_modes import build_client
 from core.redis_store import RedisStore
 from core.service import ChatService, Turn
-from tests.fakes.models import CountingModel
+from tests.fakes.models import CountingModel, MeteredModel
 from tests.fakes.redis_proxy import FlightProxy
 from tests.servers import Cluster, redis_cluster
 from tests.store_checks import CHECKS, Env, person, turns_until_answered
@@ -125,6 +125,25 @@ async def _flights_per_turn(env: Env, client: RedisCluster,
         kind = "same node" if user_node.port == session_node.port else "two nodes"
         out[kind].append(sum(p.flights for p in proxies.values()) - before)
     return {kind: sum(v) / len(v) for kind, v in out.items() if v}
+
+
+async def test_token_counts_and_platform_totals_on_the_cluster(env: Env) -> None:
+    # The totals have a slot of their own: the commit's pipeline reaches that node as well.
+    settings = env.settings(SWITCHBOARD_TOKEN_BUDGET="20/day")
+    client = await env.client()
+    store = RedisStore(client, env.prefix, settings.history_ttl, 200)
+    await store.scripts.load(client)
+    service = ChatService(store, MeteredModel(), settings)  # 11 tokens a call
+    people = [person(f"t{i}") for i in range(6)]
+    for p in people:
+        await service.reply(Turn(SessionKey.direct(p.user), p, "hi"))
+        await service.reply(Turn(SessionKey.api(p.user, "s"), p, "hi"))
+        with pytest.raises(BudgetExceeded):
+            await service.reply(Turn(SessionKey.api(p.user, "s"), p, "over"))
+    totals = await service.totals()
+    assert {(t.platform, t.tokens) for t in totals.day.platforms} == {
+        (people[0].user.platform, 66), ("api", 66)}
+    assert all(ttl > 0 for ttl in env.stored().values())
 
 
 async def test_inbox_works_on_the_cluster(env: Env) -> None:

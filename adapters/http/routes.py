@@ -26,6 +26,7 @@ from core.keys import SessionKey, Speaker, UserKey
 from core.links import Person
 from core.messages import StoredMessage
 from core.service import ChatService, Turn
+from core.totals import PeriodTotals
 from core.usage import Period
 
 # Declares the bearer scheme in OpenAPI; the Verifier does the checking.
@@ -218,9 +219,10 @@ async def forget_me(user: Caller, service: Service) -> s.ErasedOut:
 
 
 async def my_usage(user: Caller, service: Service) -> s.UsageOut:
-    """The caller's model tokens today and this month (UTC), their limits and resets."""
+    """The caller's model tokens today and this month (UTC), their limits, resets and cost."""
     used = await service.usage(user)
-    return s.UsageOut(day=_period(used.day), month=_period(used.month))
+    return s.UsageOut(day=_period(used.day), month=_period(used.month), cost=used.cost,
+                      currency=used.currency)
 
 
 async def link_code(user: Caller, service: Service) -> s.CodeOut:
@@ -252,7 +254,26 @@ def _identities(person: Person) -> s.IdentitiesOut:
 
 
 def _period(period: Period) -> s.PeriodOut:
-    return s.PeriodOut(tokens=period.tokens, limit=period.limit, resets_at=period.resets_at)
+    return s.PeriodOut(tokens=period.tokens, limit=period.limit, resets_at=period.resets_at,
+                       cost=period.cost)
+
+
+async def all_usage(user: Caller, service: Service) -> s.TotalsOut:
+    """Everyone's tokens and cost per platform today and this month: for members of the
+    configuration's `admin` role (`[roles.admin] members = ["api:NAME"]`)."""
+    if not service.is_admin(user):
+        raise HTTPException(403, "only admins see everyone's usage")
+    totals = await service.totals()
+    return s.TotalsOut(day=_totals(totals.day), month=_totals(totals.month),
+                       currency=totals.currency)
+
+
+def _totals(period: PeriodTotals) -> s.TotalsPeriodOut:
+    return s.TotalsPeriodOut(tokens=period.tokens, cost=period.cost, resets_at=period.resets_at,
+                             platforms=[s.PlatformOut(platform=unquote(p.platform),
+                                                      tokens=p.tokens, tokens_in=p.tokens_in,
+                                                      tokens_out=p.tokens_out, cost=p.cost)
+                                        for p in period.platforms])
 
 
 def api_router() -> APIRouter:
@@ -284,4 +305,5 @@ def api_router() -> APIRouter:
                          responses=s.LINK_ERRORS)
     router.add_api_route("/me/identities", identities, methods=["GET"],
                          responses={**s.AUTH_ERRORS, 503: s.ERROR})
+    router.add_api_route("/admin/usage", all_usage, methods=["GET"], responses=s.ADMIN_ERRORS)
     return router

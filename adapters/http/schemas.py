@@ -133,16 +133,43 @@ class ErasedOut(BaseModel):
 
 class PeriodOut(BaseModel):
     tokens: int = Field(description="Tokens used in this UTC period (prompt and completion).")
-    limit: int | None = Field(description="SWITCHBOARD_TOKEN_BUDGET for it; null: none.")
+    limit: int | None = Field(description="The caller's token budget for it (their role's, "
+                              "else SWITCHBOARD_TOKEN_BUDGET); null: none.")
     resets_at: datetime = Field(description="When the period ends (UTC).")
+    cost: float | None = Field(None, description="What its tokens cost; null: no prices.")
 
 
 class UsageOut(BaseModel):
-    """The caller's model tokens today and this month; `cost` is not priced yet (null)."""
+    """The caller's model tokens today and this month; `cost` is this month's, by the
+    presets' prices (null when no preset has prices)."""
 
     day: PeriodOut
     month: PeriodOut
-    cost: None = None
+    cost: float | None = None
+    currency: str | None = Field(None, description="Of every cost; null: no prices.")
+
+
+class PlatformOut(BaseModel):
+    platform: str
+    tokens: int
+    tokens_in: int
+    tokens_out: int
+    cost: float | None
+
+
+class TotalsPeriodOut(BaseModel):
+    tokens: int
+    cost: float | None
+    resets_at: datetime
+    platforms: list[PlatformOut] = Field(description="Busiest first.")
+
+
+class TotalsOut(BaseModel):
+    """Everyone's model tokens and cost per platform today and this month (admins only)."""
+
+    day: TotalsPeriodOut
+    month: TotalsPeriodOut
+    currency: str | None = None
 
 
 class LinkIn(BaseModel):
@@ -184,6 +211,7 @@ ERROR = _E
 AUTH_ERRORS: dict[int | str, dict[str, object]] = {401: {**_E, "description": "Bad token"}}
 TURN_ERRORS: dict[int | str, dict[str, object]] = {
     **AUTH_ERRORS, 409: _E, 413: _E, 415: _E, 422: _E, 429: _E, 502: _E, 503: _E, 504: _E}
+ADMIN_ERRORS: dict[int | str, dict[str, object]] = {**AUTH_ERRORS, 403: _E, 503: _E}
 FOUND_ERRORS: dict[int | str, dict[str, object]] = {**AUTH_ERRORS, 404: _E, 422: _E, 503: _E}
 CONFIRM_ERRORS: dict[int | str, dict[str, object]] = {
     **FOUND_ERRORS, 403: _E, 409: {**_E, "description": "Already answered"}, 429: _E, 502: _E,
