@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from adapters import admin, identity
 from adapters.failures import notice
 from core.keys import SessionKey, UserKey
 from core.presets import Option
@@ -32,9 +33,18 @@ COMMANDS = (Command("reset", "Start the conversation here over"),
             Command("forget", "Erase everything the bot keeps about you"),
             Command("model", "Show or choose the model for this conversation", "name", NAME_HELP),
             Command("persona", "Show or choose the bot's persona here", "name", NAME_HELP),
-            Command("usage", "Tokens you used today and this month"),
+            Command("usage", "Tokens you used today and this month", "scope",
+                    "all: everyone's tokens per platform (admins only)"),
+            Command("link", "Link this account with your account on another platform", "code",
+                    "The code your other account got; leave empty to get one"),
+            Command("unlink", "Split this account off your linked accounts"),
+            Command("whoami", "Show which of your accounts are linked"),
             Command("help", "How to talk to the bot"))
 BY_NAME = {command.name: command for command in COMMANDS}
+# Answers for the person alone: a link code would join whoever redeems it to them, and whoami
+# names their other accounts. Where everyone would read the answer, they are not given.
+PRIVATE = frozenset({"link", "whoami"})
+IN_PRIVATE = "Send me that in a private chat: its answer is for you alone."
 Kind = Literal["model", "persona"]
 KINDS: tuple[Kind, ...] = ("model", "persona")
 RESET_DONE = "Started a fresh conversation."
@@ -166,20 +176,36 @@ class Style:
 Allowed = Callable[[], Awaitable[bool]]
 
 
-async def run(service: ChatService, name: str, args: str, user: UserKey, session: SessionKey,
-              style: Style, may_change: Allowed | None = None) -> Said:
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who runs a command: their account, what their platform says of them (`Speaker.roles`),
+    and whether only they will read the answer."""
+
+    user: UserKey
+    roles: frozenset[str] = frozenset()
+    private: bool = True
+
+
+async def run(service: ChatService, name: str, args: str, asker: Asker | UserKey,
+              session: SessionKey, style: Style, may_change: Allowed | None = None) -> Said:
     """Run one command; never raises. `may_change` says (when `guarded` asks) whether the
     user may change a shared conversation; None when the platform checked that already."""
+    asker = asker if isinstance(asker, Asker) else Asker(asker)
     try:
+        if name in PRIVATE and not asker.private:
+            return Said(IN_PRIVATE)
         if may_change and guarded(name, args, session) and not await may_change():
             return Said(refusal(name, style.who))
-        return await _run(service, name, args.strip(), user, session, style)
+        return await _run(service, name, args.strip(), asker, session, style)
     except Exception as exc:
         return Said(notice(exc, where=f"command /{name} session={session}").text)
 
 
-async def _run(service: ChatService, name: str, args: str, user: UserKey, session: SessionKey,
+async def _run(service: ChatService, name: str, args: str, asker: Asker, session: SessionKey,
                style: Style) -> Said:
+    user = asker.user
+    if name in _BY_ASKER:
+        return Said(await _BY_ASKER[name](service, asker, args, style))
     if name == "forget":
         if args.lower() == "no":
             return Said(KEPT)
@@ -204,5 +230,13 @@ async def _show(service: ChatService, session: SessionKey, kind: Kind, how: str)
 
 _SIMPLE: dict[str, Callable[[ChatService, UserKey, SessionKey], Awaitable[str]]] = {
     "reset": lambda service, user, session: reset(service, session, user),
-    "usage": lambda service, user, session: usage(service, user),
+}
+_BY_ASKER: dict[str, Callable[[ChatService, Asker, str, Style], Awaitable[str]]] = {
+    "usage": lambda service, a, args, style: (
+        admin.totals(service, a.user, a.roles) if args.lower() == "all"
+        else usage(service, a.user, a.roles)),
+    "link": lambda service, a, args, style: identity.link(service, a.user, args,
+                                                          style.typed.format("link {}")),
+    "unlink": lambda service, a, args, style: identity.unlink(service, a.user),
+    "whoami": lambda service, a, args, style: identity.whoami(service, a.user),
 }

@@ -25,10 +25,11 @@ def shown(user: UserKey) -> str:
     return " ".join((user.platform, *(unquote(p) for p in user.parts)))
 
 
-def made(code: str, expires: str) -> str:
+def made(code: str, expires: str, typed: str = "/link {}") -> str:
+    """`typed`: the command as this platform's users type it, `{}` for the code."""
     return (f"Your link code is {code}. From your other account, within 10 minutes (until "
-            f"{expires} UTC), send: /link {code}\nIt works once. Linked accounts share one "
-            "budget and usage.")
+            f"{expires} UTC), send: {typed.format(code)}\nIt works once. Linked accounts "
+            "share one budget and usage.")
 
 
 def joined(person: Person, shared_dms: bool) -> str:
@@ -45,12 +46,13 @@ def listing(person: Person, user: UserKey) -> str:
     return "Your linked accounts:\n" + "\n".join(lines)
 
 
-async def link(service: ChatService, user: UserKey, args: str) -> str:
+async def link(service: ChatService, user: UserKey, args: str,
+               typed: str = "/link {}") -> str:
     """No args: make a code and say how to use it; with a code: redeem it here."""
     try:
         if not args.strip():
             code = await service.link_code(user)
-            return made(code.code, f"{code.expires_at:%H:%M}")
+            return made(code.code, f"{code.expires_at:%H:%M}", typed)
         person = await service.link(user, args)
     except (LinkError, RateLimited) as exc:
         return exc.user_message

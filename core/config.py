@@ -85,8 +85,9 @@ class Access(BaseModel):
 
 
 class Role(BaseModel):
-    """A role's token budget (`unlimited`, `20000/day`...) and its members by platform user id
-    (`telegram:123`, `slack:T1:U1`, `api:alice`); adapters may add platform roles too."""
+    """A role's token budget (`unlimited`, `20000/day`...) and its members: platform user ids
+    (`telegram:123`, `slack:T1:U1`, `api:alice`) or platform facts (`slack:admin:T1`,
+    `discord:role:ROLE_ID`, `telegram:admin:CHAT_ID`; see core/roles.py)."""
 
     model_config = ConfigDict(extra="forbid")
     budget: str | None = None  # None: the role leaves the budget as it is

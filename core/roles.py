@@ -1,9 +1,11 @@
 """Roles: which budget a person has, from the configuration's members and the platform's facts.
 
 `[roles.NAME]` tables name members by platform user id (`telegram:123`, `slack:T1:U1`,
-`api:alice`) and a budget (`unlimited`, `20000/day`...); adapters may add roles they learn
-from the platform (`Speaker.roles`). Someone in several roles gets the most generous budget
-for each period; someone in none gets `SWITCHBOARD_TOKEN_BUDGET`.
+`api:alice`) or by what a platform says of a person where they write (`Speaker.roles`:
+`slack:admin:T1`, `discord:role:ROLE_ID`, `telegram:admin:CHAT_ID`), and a budget
+(`unlimited`, `20000/day`...). Only the configuration turns such a fact into a role: anyone
+can own a Discord server or a Telegram group. Someone in several roles gets the most generous
+budget for each period; someone in none gets `SWITCHBOARD_TOKEN_BUDGET`.
 """
 
 from __future__ import annotations
@@ -27,9 +29,15 @@ class Roles:
             for member in role.members:
                 self.members[member] = self.members.get(member, frozenset()) | {name}
 
-    def of(self, user: UserKey, given: frozenset[str] = frozenset()) -> frozenset[str]:
-        """Every role of `user`: those the platform gave, and those the configuration names."""
-        return given | self.members.get(str(user), frozenset())
+    def of(self, user: UserKey, facts: frozenset[str] = frozenset()) -> frozenset[str]:
+        """Every role the configuration gives `user`, by their id or a platform's fact."""
+        return frozenset().union(*(self.members.get(key, frozenset())
+                                   for key in (str(user), *facts)))
+
+    def asks(self, prefix: str) -> bool:
+        """Whether some role names a fact starting with `prefix` (`telegram:admin:`): a platform
+        looks up what costs it a request only then."""
+        return any(member.startswith(prefix) for member in self.members)
 
     def budget(self, roles: Iterable[str], default: Budget | None) -> Budget | None:
         """The budget for someone in `roles`: their roles' most generous, else `default`."""

@@ -142,5 +142,6 @@ async def test_help_answers_at_once_and_commands_are_synced(
     assert "/reset" in answer["data"]["content"]
     assert answer["data"]["allowed_mentions"] == {"parse": []}
     synced = api.requests("PUT", "/commands")[0].body
-    assert sorted(c["name"] for c in synced) == ["forget", "help", "model", "persona",
-                                                 "reset", "usage"]
+    assert sorted(c["name"] for c in synced) == ["forget", "help", "link", "model",
+                                                 "persona", "reset", "unlink", "usage",
+                                                 "whoami"]

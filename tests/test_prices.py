@@ -27,7 +27,8 @@ from tests.fakes.openai_server import FakeOpenAI, approx_prompt_tokens
 
 ANA = Speaker(UserKey.of("api", "ana"), "ana", "the HTTP API")  # a guest by the file
 BEN = Speaker(UserKey.of("slack", "T1", "ben"), "ben", "slack")  # an admin by the file
-CAT = Speaker(UserKey.of("telegram", 7), "cat", "telegram", frozenset({"guest"}))  # by Telegram
+# A guest by a platform's fact: an administrator of a Telegram group the file names.
+CAT = Speaker(UserKey.of("telegram", 7), "cat", "telegram", frozenset({"telegram:admin:-100"}))
 DAN = Speaker(UserKey.of("discord", 9), "dan", "discord")  # no role
 CHEAP, DEAR = (0.15, 0.60), (2.5, 10.0)  # per million tokens in and out
 FILE = f"""
@@ -42,7 +43,7 @@ budget = "unlimited"
 members = ["slack:T1:ben", "api:boss"]
 [roles.guest]
 budget = "20/day"
-members = ["api:ana"]
+members = ["api:ana", "telegram:admin:-100"]
 """
 Make = Callable[..., Awaitable[ChatService]]
 
@@ -183,7 +184,9 @@ async def test_admins_see_totals_per_platform(make_core: Make, openai_fake: Fake
     assert text.startswith(f"Today, everyone: {totals.day.tokens:,} tokens, ")
     assert f"  slack: {rows['slack'].tokens:,} tokens (" in text and "This month" in text
     assert await admin.totals(service, ANA.user) == admin.NOT_ADMIN
-    assert await admin.totals(service, CAT.user, frozenset({"admin"})) != admin.NOT_ADMIN
+    # A platform's fact makes an admin only where the file names it: anyone can own a group.
+    assert await admin.totals(service, CAT.user, frozenset({"admin"})) == admin.NOT_ADMIN
+    assert await admin.totals(service, DAN.user, frozenset({"slack:admin:T1"})) == admin.NOT_ADMIN
     async with served(service) as api:
         assert (await api.get("/v1/admin/usage")).status_code == 403  # ana is no admin
         boss = (await api.get("/v1/admin/usage", headers=auth("boss"))).json()

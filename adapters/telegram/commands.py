@@ -11,13 +11,14 @@ import contextlib
 from collections.abc import Sequence
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatMemberStatus
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from adapters import commands
 from adapters.commands import Said
-from adapters.telegram.handlers import outbox, session_key, user_key
+from adapters.telegram.handlers import outbox, session_key
+from adapters.telegram.people import FACT, People, is_admin
 from adapters.telegram.settings import TelegramSettings
 from core.service import ChatService
 
@@ -62,6 +63,7 @@ class Commands:
 
     def __init__(self, service: ChatService, settings: TelegramSettings) -> None:
         self.service, self.settings = service, settings
+        self.people = People(service.catalog.roles.asks(FACT))
 
     async def on_command(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -98,12 +100,10 @@ class Commands:
         user, message = update.effective_user, update.effective_message
         assert user is not None and message is not None  # both set for commands and buttons
         session = session_key(update, self.settings.shared_groups)
-
-        async def admin() -> bool:
-            member = await context.bot.get_chat_member(message.chat.id, user.id)
-            return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-        return await commands.run(self.service, name, " ".join(args), user_key(user), session,
-                                  STYLE, admin)
+        who = await self.people.speaker(context.bot, message.chat, user)
+        asker = commands.Asker(who.user, who.roles, message.chat.type == ChatType.PRIVATE)
+        return await commands.run(self.service, name, " ".join(args), asker, session, STYLE,
+                                  lambda: is_admin(context.bot, message.chat.id, user.id))
 
     def _shared(self, message: Message) -> bool:
         return self.settings.shared_groups and message.chat.id < 0

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from collections import deque
 
-from telegram import Bot, Message, MessageEntity, Update, User
+from telegram import Bot, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -14,27 +14,19 @@ from adapters.files import Remote, answered, fetch
 from adapters.telegram import media
 from adapters.telegram.answer import deliver
 from adapters.telegram.outbox import Outbox
+from adapters.telegram.people import FACT, PLATFORM, People, user_key
 from adapters.telegram.settings import TelegramSettings
 from core.attachments import Limits
-from core.keys import SessionKey, Speaker, UserKey
+from core.keys import SessionKey
 from core.service import ChatService, Turn
 
 log = logging.getLogger("switchboard.telegram")
 Context = ContextTypes.DEFAULT_TYPE
-PLATFORM = "telegram"
 NOT_TEXT = ("Sorry, I can't read that kind of message. Send text, photos, voice notes, "
             "PDFs or text files.")
 # Redeliveries within one process are dropped here, commands included; turns are also
 # deduplicated durably by the core (their turn id), which covers restarts.
 RECENT_UPDATES = 1024
-
-
-def user_key(user: User) -> UserKey:
-    return UserKey.of(PLATFORM, user.id)
-
-
-def speaker(user: User) -> Speaker:
-    return Speaker(user_key(user), user.full_name or user.username or str(user.id), "Telegram")
 
 
 def topic(message: Message) -> int | None:
@@ -102,6 +94,7 @@ class TelegramChat:
 
     def __init__(self, service: ChatService, settings: TelegramSettings) -> None:
         self.service, self.settings = service, settings
+        self.people = People(service.catalog.roles.asks(FACT))
         self.recent: deque[int] = deque(maxlen=RECENT_UPDATES)
         limits = service.settings.limits  # within what Telegram's getFile serves
         self.limits: Limits = dataclasses.replace(
@@ -127,7 +120,8 @@ class TelegramChat:
         file = media.wanted(message, self.limits.max_bytes)
         files = [remote(context.bot, file)] if file else []
         session = session_key(update, self.settings.shared_groups)
-        turn = Turn(session, speaker(user), text, f"{message.chat.id}:{message.message_id}")
+        who = await self.people.speaker(context.bot, message.chat, user)
+        turn = Turn(session, who, text, f"{message.chat.id}:{message.message_id}")
         fetched = (lambda: fetch(files, self.limits)) if files else None
         await deliver(outbox(message, context.bot), self.settings.edit_interval,
                       answered(self.service, turn, fetched), question=message.message_id,

@@ -16,7 +16,8 @@ from telegram.ext import ContextTypes
 from adapters import regenerate
 from adapters.regenerate import Press
 from adapters.telegram.answer import deliver, set_button
-from adapters.telegram.handlers import outbox, session_key, speaker
+from adapters.telegram.handlers import outbox, session_key
+from adapters.telegram.people import FACT, People
 from adapters.telegram.settings import TelegramSettings
 from core.service import ChatService
 
@@ -28,6 +29,7 @@ class Regenerate:
 
     def __init__(self, service: ChatService, settings: TelegramSettings) -> None:
         self.service, self.settings = service, settings
+        self.people = People(service.catalog.roles.asks(FACT))
 
     async def on_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
@@ -42,7 +44,8 @@ class Regenerate:
         await query.answer()  # at once: Telegram shows a spinner until then
         message, session = query.message, session_key(update, self.settings.shared_groups)
         box = outbox(message, context.bot, quote=int(press.target))
-        again = self.service.regenerate(session, speaker(query.from_user),
+        who = await self.people.speaker(context.bot, message.chat, query.from_user)
+        again = self.service.regenerate(session, who,
                                         f"{message.chat.id}:{press.target}", press.nonce)
         watched = await deliver(box, self.settings.edit_interval, again,
                                 question=int(press.target), asker=query.from_user.id,
