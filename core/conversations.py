@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from core import export
 from core.keys import SessionKey, UserKey
 from core.messages import StoredMessage
 from core.presets import Catalog, Menu
 from core.settings import CoreSettings
 from core.store import Choice, HistoryStore, SessionInfo
 from core.usage import Usage
+
+# What a platform keeps about a person outside the store (raw updates not yet handled) and
+# how to erase it; returns how many items went. Registered by the composition root.
+Eraser = Callable[[UserKey], Awaitable[int]]
 
 
 class Conversations:
@@ -16,6 +24,7 @@ class Conversations:
     store: HistoryStore
     catalog: Catalog
     settings: CoreSettings
+    erasers: tuple[Eraser, ...] = ()  # a tuple: rebound per service by `add_eraser`, never shared
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         await self.store.reset(session, user)
@@ -48,6 +57,24 @@ class Conversations:
         """The person's tokens today and this month (UTC), with the budget's limits."""
         return await self.store.usage(user, self.settings.token_budget)
 
+    def add_eraser(self, eraser: Eraser) -> None:
+        """Have `forget` also erase what a platform keeps about a person outside the store."""
+        self.erasers = (*self.erasers, eraser)
+
     async def forget(self, user: UserKey) -> int:
-        """Erase everything kept about one user (GDPR Art. 17); returns conversations touched."""
-        return await self.store.erase_user(user)
+        """Erase everything kept about one user (GDPR Art. 17); returns conversations touched.
+
+        The store first: from its start no new turn of theirs is stored. Then what platforms
+        keep (a raw update of theirs still in an inbox)."""
+        touched = await self.store.erase_user(user)
+        for erase in self.erasers:
+            await erase(user)
+        return touched
+
+    def export(self, user: UserKey) -> AsyncIterator[bytes]:
+        """Everything kept about one user as JSON (GDPR Art. 20), in chunks: see core/export.py."""
+        return export.chunks(self.store, user, time.time(), self.settings.history_max_messages)
+
+    async def export_file(self, user: UserKey) -> export.ExportFile:
+        """The same as one file with a name, for platforms that send it as a document."""
+        return await export.collect(self.export(user), time.time())

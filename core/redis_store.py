@@ -11,10 +11,11 @@ from typing import Any, cast
 
 from redis.exceptions import NoScriptError, RedisError
 
-from core import lua, usage
+from core import lua
 from core.connect import guard
-from core.errors import ConversationBusy, DuplicateTurn, StoreUnavailable
-from core.keys import PRIVATE_SCOPES, KeySpace, Scope, SessionKey, UserKey
+from core.erasure import Erasure, Opened
+from core.errors import ConversationBusy, DuplicateTurn, LockLost, StoreUnavailable
+from core.keys import KeySpace, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.person_limits import PersonLimits
 from core.redis_modes import AnyRedis
@@ -29,6 +30,7 @@ DEFAULT_CHOICE = Choice()
 LOCK_MS = 30_000
 # Images kept per conversation; past it the oldest go (their messages say so to the model).
 MAX_IMAGES = 16
+ERASE_SCRIPTS = ("ENTER", "REGISTER", "USE_IF", "AUTHORS", "ERASE_BEGIN")  # core/erasure.py
 
 
 class Scripts:
@@ -37,7 +39,7 @@ class Scripts:
     def __init__(self) -> None:
         self.source = {name: getattr(lua, name) for name in
                        ("RATE", "USE", "OPEN", "COMMIT", "REPLACE", "KEEP",
-                                   "RELEASE", "ERASE_SHARED")}
+                                   "RELEASE", "ERASE_SHARED", *ERASE_SCRIPTS)}
         self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
 
     async def load(self, redis: AnyRedis) -> None:
@@ -46,7 +48,7 @@ class Scripts:
             await redis.script_load(source)
 
 
-class RedisStore(PersonLimits):
+class RedisStore(PersonLimits, Erasure):
     """The real `HistoryStore`; every method is one round trip on the happy path."""
 
     def __init__(self, redis: AnyRedis, prefix: str, ttl: int, max_messages: int,
@@ -59,6 +61,7 @@ class RedisStore(PersonLimits):
         # Lock tokens of this process's finished turns, oldest first. A failover can lose the
         # write that freed a lock; a stale lock of ours must not stall its conversation.
         self._ended: dict[str, None] = {}
+        self._opened: dict[str, Opened] = {}  # open turns' epoch and co-authors, by lock token
 
     async def _run(self, fill: Callable[[Any], object]) -> list[Any]:
         """Run a pipeline once; reload scripts and rerun if a server forgot them.
@@ -96,13 +99,15 @@ class RedisStore(PersonLimits):
             counting, now = (None, 0.0) if skip else ((rate, budget), self.clock())
             results = await self._run(lambda p, r=counting, s=stale, t=now: self._open(  # type: ignore[misc]
                 p, session, user, turn_id, r, (window, images, cost), token, s, t))
-            opened, code = results[-1], (int(results[0]) if counting else 0)
-            if opened[0] == 1 and code:
+            opened, code = results[1 if counting else 0], (int(results[0]) if counting else 0)
+            if opened[0] == 1 and (code or not results[-1]):
                 await self.release(session, token)
             if opened[0] == 2:
                 raise DuplicateTurn(turn_id)
             self._refuse(code, budget, now)
+            entered = self._entered(session, results)  # ErasePending while being erased
             if opened[0] == 1:
+                self._remember(token, entered)
                 return _loaded(opened, token)
             # Counted once: while it waits for the conversation, only the lock is retried.
             admitted = True
@@ -121,17 +126,19 @@ class RedisStore(PersonLimits):
             self._rate(pipe, user, turn_id, limits[0], cost, limits[1], now)
         self._eval(pipe, "OPEN", self.keys.session(str(session)).all, token, self.lock_ms,
                    window, turn_id, stale, images)
+        self._enter(pipe, session, user)
 
     def ended(self, token: str) -> None:
         """Note a lock whose turn is over: if its release is lost, the next turn may take it."""
         self._ended[token] = None
+        self._opened.pop(token, None)
         if len(self._ended) > 4096:
             del self._ended[next(iter(self._ended))]
 
     async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
                           write: TurnWrite) -> bool:
         sid = str(session)
-        index = self.keys.user(str(user)).index
+        keys = self.keys.session(sid)
         title = next((m.text[:80] for m in write.messages if m.role == "human"), "")
         summarized = write.summarized if write.summary is not None else -1
         now_ms = int(time.time() * 1000)
@@ -142,13 +149,17 @@ class RedisStore(PersonLimits):
             *(m.encode() for m in write.messages))
 
         def fill(pipe: Any) -> None:
-            self._eval(pipe, "COMMIT", self.keys.session(sid).all, *args)
-            pipe.hset(index, sid, session.scope.value)
-            pipe.expire(index, self.ttl)
-            self.count_tokens(pipe, user, write.turn_id, write.tokens)
+            if not session.private:  # the authors whose indexes its commits keep alive
+                self._eval(pipe, "AUTHORS", (keys.lock, keys.authors), lock_token, str(user),
+                           self.ttl)
+            self._eval(pipe, "COMMIT", keys.all, *args)
+            self._register(pipe, session, user, lock_token)
+            self._count_if(pipe, user, write.turn_id, write.tokens, lock_token)
 
         try:
-            return bool((await self._run(fill))[0])
+            results = await self._run(fill)
+            at = 0 if session.private else 1
+            return await self._settle(session, user, int(results[at]), int(results[at + 1]))
         finally:
             self.ended(lock_token)
 
@@ -161,10 +172,13 @@ class RedisStore(PersonLimits):
         def fill(pipe: Any) -> None:
             self._eval(pipe, "REPLACE", keys.all, *args)
             if user is not None:
-                self.count_tokens(pipe, user, turn_id, tokens)
+                self._count_if(pipe, user, turn_id, tokens, lock_token)
 
         try:
-            return bool((await self._run(fill))[0])
+            replaced = int((await self._run(fill))[0])
+            if replaced == -1:
+                raise LockLost(str(session))
+            return bool(replaced)
         finally:
             self.ended(lock_token)
 
@@ -196,7 +210,9 @@ class RedisStore(PersonLimits):
         if not chosen:
             return
         meta = self.keys.session(str(session)).meta
-        await self._run(lambda p: (p.hset(meta, mapping=chosen), p.expire(meta, self.ttl)))
+        # NX: a choice never extends the life of a conversation (and of its title), see erasure.
+        await self._run(lambda p: (p.hset(meta, mapping=chosen),
+                                   p.expire(meta, self.ttl, nx=True)))
 
     async def choice(self, session: SessionKey) -> Choice:
         found = await guard(self.redis.hmget(self.keys.session(str(session)).meta, "pm", "pp"))
@@ -204,37 +220,16 @@ class RedisStore(PersonLimits):
 
     async def info(self, session: SessionKey) -> SessionInfo | None:
         meta = await guard(self.redis.hmget(self.keys.session(str(session)).meta, *META))
-        return _info(str(session), meta) if meta[1] else None
+        return _info(str(session), meta, session.scope) if meta[1] else None
 
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         index = self.keys.user(str(user)).index
-        ids = sorted(str(i) for i in await guard(self.redis.hkeys(index)))
+        scopes = {str(k): Scope(str(v)) for k, v in (await guard(self.redis.hgetall(index))).items()}
+        ids = sorted(scopes)
         metas = await self._run(lambda p: [p.hmget(self.keys.session(i).meta, *META) for i in ids])
-        infos = [_info(sid, meta) for sid, meta in zip(ids, metas, strict=True) if meta[1]]
+        infos = [_info(sid, meta, scopes[sid]) for sid, meta in zip(ids, metas, strict=True)
+                 if meta[1]]
         return sorted(infos, key=lambda i: i.updated, reverse=True)
-
-    async def erase_user(self, user: UserKey) -> int:
-        keys = self.keys.user(str(user))
-        scopes = {str(k): Scope(str(v)) for k, v in
-                  (await guard(self.redis.hgetall(keys.index))).items()}
-        def fill(pipe: Any) -> None:  # each command on one session's slot; split per node
-            for sid, scope in scopes.items():
-                self._erase_from(pipe, sid, scope, str(user))
-
-        if scopes:
-            await self._run(fill)
-        # Last, so that an erase cut short finds the index again when it is retried. The token
-        # counts go too: "everything kept about you" includes them (a budget starts over).
-        counts = (keys.usage(label) for label in usage.live_labels(self.clock()))
-        await guard(self.redis.delete(*keys.all, keys.counted, *counts))  # one user, one slot
-        return len(scopes)
-
-    def _erase_from(self, pipe: Any, sid: str, scope: Scope, user: str) -> None:
-        keys = self.keys.session(sid)
-        if scope in PRIVATE_SCOPES:
-            pipe.delete(*keys.all)  # one conversation, one slot
-        else:
-            self._eval(pipe, "ERASE_SHARED", (keys.history, keys.meta, keys.files), user)
 
     async def ping(self) -> None:
         await guard(self.redis.ping())
@@ -253,7 +248,7 @@ def _choice(model: Any, persona: Any) -> Choice:
                   str(persona or "") or DEFAULT_CHOICE.persona)
 
 
-def _info(session_id: str, meta: list[Any]) -> SessionInfo:
+def _info(session_id: str, meta: list[Any], scope: Scope) -> SessionInfo:
     title, count, created, updated = meta
     return SessionInfo(session_id, title or "", int(count), int(created or 0) // 1000,
-                       int(updated or 0) // 1000)
+                       int(updated or 0) // 1000, scope)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from core.keys import SessionKey, UserKey
+from core.keys import Scope, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.settings import Rate
 from core.usage import Budget, Usage
@@ -54,6 +54,13 @@ class SessionInfo:
     messages: int
     created: int
     updated: int
+    scope: Scope = Scope.THREAD  # as the person's index lists it
+
+    @property
+    def key(self) -> SessionKey:
+        """The conversation's key, rebuilt from its id (whose parts are already escaped)."""
+        platform, *parts = self.session_id.split(":")
+        return SessionKey(platform, self.scope, tuple(parts))
 
 
 class HistoryStore(Protocol):

@@ -12,6 +12,7 @@ import pytest
 from redis import Redis as SyncRedis
 
 from bots.wiring import open_core
+from core.erasure import INDEX_MARGIN_S
 from core.errors import DuplicateTurn, RateLimited, StoreUnavailable
 from core.keys import SessionKey, Speaker, UserKey
 from core.redis_modes import AnyRedis, Mode, build_client, following
@@ -155,9 +156,10 @@ async def check_every_key_has_a_ttl(env: Env) -> None:
     await service.reply(Turn(SessionKey.direct(ana.user), ana, "hello"))
     await service.reply(Turn(SessionKey.thread("slack", "T1", "C1", "1.2"), ana, "hello"))
     stored = env.stored()
-    # 2 x (history, meta, turn ids) + rate + counted turn ids + user index; locks released
-    assert len(stored) == 9, stored
-    assert all(0 < ttl <= 7 * 86400 for ttl in stored.values()), stored
+    # 2 x (history, meta, turn ids) + the thread's authors + rate + counted turn ids + user
+    # index and erase epoch (which outlive the conversations by a margin); locks released
+    assert len(stored) == 11, stored
+    assert all(0 < ttl <= 7 * 86400 + INDEX_MARGIN_S for ttl in stored.values()), stored
 
 
 CHECKS = [check_switchboard_chat_remembers, check_conversations_isolated,
