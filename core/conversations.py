@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from core import export
+from core.export import ExportFile, chunks, collect
 from core.keys import SessionKey, UserKey
 from core.messages import StoredMessage
 from core.presets import Catalog, Menu
@@ -73,8 +73,8 @@ class Conversations:
 
     def export(self, user: UserKey) -> AsyncIterator[bytes]:
         """Everything kept about one user as JSON (GDPR Art. 20), in chunks: see core/export.py."""
-        return export.chunks(self.store, user, time.time(), self.settings.history_max_messages)
+        return chunks(self.store, user, time.time(), self.settings.history_max_messages)
 
-    async def export_file(self, user: UserKey) -> export.ExportFile:
+    async def export_file(self, user: UserKey) -> ExportFile:
         """The same as one file with a name, for platforms that send it as a document."""
-        return await export.collect(self.export(user), time.time())
+        return await collect(self.export(user), time.time())

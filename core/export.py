@@ -97,9 +97,10 @@ async def chunks(store: HistoryStore, user: UserKey, now: float,
                  per_conversation: int) -> AsyncIterator[bytes]:
     """The export, one conversation read at a time, in chunks of about `CHUNK` characters."""
     head, tail = _pieces(user, now)
+    listed = await store.sessions(user)  # before the first chunk: a store error comes first
     yield head.encode()
     first = True
-    for info in await store.sessions(user):
+    for info in listed:
         messages = own(await store.read(info.key, per_conversation), str(user))
         if not messages:
             continue
@@ -110,8 +111,22 @@ async def chunks(store: HistoryStore, user: UserKey, now: float,
     yield tail.encode()
 
 
+def file_name(now: float) -> str:
+    return f"switchboard-export-{datetime.fromtimestamp(now, UTC):%Y-%m-%d}.json"
+
+
 async def collect(parts: AsyncIterator[bytes], now: float) -> ExportFile:
     """All chunks as one file, for platforms that send a document (Telegram, Slack, Discord)."""
-    data = b"".join([part async for part in parts])
-    return ExportFile(f"switchboard-export-{datetime.fromtimestamp(now, UTC):%Y-%m-%d}.json",
-                      data)
+    return ExportFile(file_name(now), b"".join([part async for part in parts]))
+
+
+async def started(parts: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`parts` with its first chunk already read: what fails before any data (the store is
+    down) raises here, while an HTTP handler can still answer with an error status."""
+    first = await anext(parts)
+
+    async def rest() -> AsyncIterator[bytes]:
+        yield first
+        async for part in parts:
+            yield part
+    return rest()

@@ -224,7 +224,8 @@ class RedisStore(PersonLimits, Erasure):
 
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         index = self.keys.user(str(user)).index
-        scopes = {str(k): Scope(str(v)) for k, v in (await guard(self.redis.hgetall(index))).items()}
+        listed = await guard(self.redis.hgetall(index))
+        scopes = {str(k): Scope(str(v)) for k, v in listed.items()}
         ids = sorted(scopes)
         metas = await self._run(lambda p: [p.hmget(self.keys.session(i).meta, *META) for i in ids])
         infos = [_info(sid, meta, scopes[sid]) for sid, meta in zip(ids, metas, strict=True)

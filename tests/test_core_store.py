@@ -124,7 +124,8 @@ async def test_every_key_has_a_ttl(service: ChatService, redis: Redis, prefix: s
     # index and erase epoch (which outlive the conversations by a margin); locks released
     assert len(keys) == 11
     ttls = [await redis.ttl(k) for k in keys]
-    assert all(0 < t <= 7 * 86400 + INDEX_MARGIN_S for t in ttls), dict(zip(keys, ttls, strict=True))
+    assert all(0 < t <= 7 * 86400 + INDEX_MARGIN_S for t in ttls), dict(
+        zip(keys, ttls, strict=True))
 
 
 async def test_history_is_capped(redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
