@@ -164,18 +164,20 @@ return 0
 
 # Remove one user's messages, their images, and the replies that answered them, from a shared
 # conversation. KEYS: history, meta, files, lock, authors. ARGV: user key. The summary may
-# mention them, so it is dropped too. The lock goes: a turn in flight here was answered from
-# what is being erased, so its commit is refused (COMMIT checks the lock).
+# mention them, so it is dropped too. The lock goes: a turn in flight here (theirs, or one
+# answered from what is being erased) is refused at its commit (COMMIT checks the lock).
 ERASE_SHARED = """
 redis.call('DEL', KEYS[4])
-redis.call('SREM', KEYS[5], ARGV[1])
-local kept, skip = {}, false
-for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+local author = redis.call('SREM', KEYS[5], ARGV[1]) == 1
+local all, kept, skip = redis.call('LRANGE', KEYS[1], 0, -1), {}, false
+for _, raw in ipairs(all) do
   local m = cjson.decode(raw)
   if m.r == 'h' then skip = (m.u == ARGV[1]) end
   if not skip then kept[#kept + 1] = raw
   elseif m.f then for _, id in ipairs(m.f) do redis.call('HDEL', KEYS[3], id) end end
 end
+-- Listed by a turn that was never stored: nothing of theirs here, the others' summary stays.
+if #kept == #all and not author then return #kept end
 local ttl = redis.call('TTL', KEYS[1])
 redis.call('DEL', KEYS[1])
 if #kept > 0 then

@@ -8,9 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatResult
-from pydantic import PrivateAttr
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -25,25 +22,12 @@ from core.service import ChatService, Turn
 from core.settings import CoreSettings
 from tests import media
 from tests.fakes.http_api import served
-from tests.fakes.models import MeteredModel
+from tests.fakes.models import GatedModel, MeteredModel
 
 ANA = Speaker(UserKey.of("telegram", 700123), "Anastasia", "Telegram")
 BOB = Speaker(UserKey.of("telegram", 800456), "Bob", "Telegram")
 THREAD = SessionKey.thread("telegram", -1009, 55)
 ANA_DM = SessionKey.direct(ANA.user)
-
-
-class GatedModel(MeteredModel):
-    """Answers only once `release` is set; `started` tells that a call is waiting."""
-
-    _started: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
-    _release: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
-
-    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                         run_manager: Any = None, **kwargs: Any) -> ChatResult:
-        self._started.set()
-        await self._release.wait()
-        return self._generate(messages, stop)
 
 
 async def make(redis: Redis, settings: CoreSettings, model: MeteredModel | None = None
@@ -111,24 +95,24 @@ async def test_erase_between_open_and_commit_refuses_the_turn(
     model = GatedModel()
     service = await make(redis, make_settings(), model)
     eraser = await make(redis, make_settings())
-    model._release.set()
+    model.release.set()
     await service.reply(Turn(THREAD, BOB, "bob-before"))
-    model._release.clear()
-    model._started.clear()
+    model.release.clear()
+    model.started.clear()
     for session in (ANA_DM, THREAD):
         turn = asyncio.create_task(service.reply(Turn(session, ANA, f"ana-racing-{session}")))
-        await model._started.wait()  # open done, the model is answering
+        await model.started.wait()  # open done, the model is answering
         await eraser.forget(ANA.user)  # another process erases meanwhile
-        model._release.set()
+        model.release.set()
         with pytest.raises(ErasedMeanwhile) as caught:
             await turn
         assert "erased while I was answering" in caught.value.user_message
-        model._release.clear()
-        model._started.clear()
+        model.release.clear()
+        model.started.clear()
     assert traces(await everything(redis, prefix), "700123", "ana-", "Anastasia") == []
     assert [m.text for m in await service.history(THREAD)][::2] == ["bob-before"]
     # Ana starts afresh afterwards.
-    model._release.set()
+    model.release.set()
     await service.reply(Turn(ANA_DM, ANA, "ana-again"))
     assert [m.text for m in await service.history(ANA_DM)][::2] == ["ana-again"]
 
@@ -142,11 +126,11 @@ async def test_a_lock_taken_after_the_erase_is_undone_by_the_epoch(
     store = service.store
     assert isinstance(store, RedisStore)
     turn = asyncio.create_task(service.reply(Turn(ANA_DM, ANA, "ana-late")))
-    await model._started.wait()
+    await model.started.wait()
     token = str(await redis.get(store.keys.session(str(ANA_DM)).lock))
     await service.forget(ANA.user)
     await redis.set(store.keys.session(str(ANA_DM)).lock, token, px=30_000)
-    model._release.set()
+    model.release.set()
     with pytest.raises(ErasedMeanwhile):
         await turn
     assert traces(await everything(redis, prefix), "700123", "ana-") == []
