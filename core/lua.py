@@ -211,10 +211,11 @@ return epoch
 """
 
 # At commit: list the conversation again, only if the person was not erased since the open.
-# KEYS: epoch, index. ARGV: session id, scope, ttl_s, the epoch the open read.
-# Returns 1, or 0 (nothing written) when the epoch changed.
+# KEYS: epoch, index. ARGV: session id, scope, ttl_s, the epoch the open read ('' unknown: a
+# turn this process did not open; then only the lock guards it). Returns 1, or 0 (nothing
+# written) when the epoch changed.
 REGISTER = """
-if redis.call('GET', KEYS[1]) ~= ARGV[4] then return 0 end
+if ARGV[4] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[4] then return 0 end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
@@ -224,7 +225,7 @@ return 1
 # USE, only while the person's epoch is still ARGV[7] (KEYS[4]): an erased person's tokens of a
 # turn in flight are not counted again. Returns -1 when it changed.
 USE_IF = """
-if redis.call('GET', KEYS[4]) ~= ARGV[7] then return -1 end
+if ARGV[7] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[7] then return -1 end
 """ + USE
 
 # Before COMMIT in a shared conversation: note its author, while the turn holds the lock.
