@@ -132,13 +132,15 @@ class Erasure:
             for sid, scope in scopes.items():
                 self._erase_from(pipe, sid, scope, str(user))
 
-        if scopes:
-            await self._run(fill)
+        erased = await self._run(fill) if scopes else []
         # Last, so that an erase cut short finds the index again when it is retried. The token
         # counts go too: "everything kept about you" includes them (a budget starts over).
         counts = (keys.usage(label) for label in usage.live_labels(self.clock()))
         await guard(self.redis.delete(*keys.all, keys.counted, *counts))  # one user, one slot
-        return len(scopes)
+        # Conversations that held something of theirs (an index also lists those where a turn
+        # was opened but never stored).
+        return sum(int(result) > 0 if scope in PRIVATE_SCOPES else int(result) >= 0
+                   for scope, result in zip(scopes.values(), erased, strict=True))
 
     def _erase_from(self, pipe: Any, sid: str, scope: Scope, user: str) -> None:
         keys = self.keys.session(sid)

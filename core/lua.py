@@ -166,6 +166,7 @@ return 0
 # conversation. KEYS: history, meta, files, lock, authors. ARGV: user key. The summary may
 # mention them, so it is dropped too. The lock goes: a turn in flight here (theirs, or one
 # answered from what is being erased) is refused at its commit (COMMIT checks the lock).
+# Returns the messages kept, or -1 when nothing of theirs was there.
 ERASE_SHARED = """
 redis.call('DEL', KEYS[4])
 local author = redis.call('SREM', KEYS[5], ARGV[1]) == 1
@@ -177,7 +178,7 @@ for _, raw in ipairs(all) do
   elseif m.f then for _, id in ipairs(m.f) do redis.call('HDEL', KEYS[3], id) end end
 end
 -- Listed by a turn that was never stored: nothing of theirs here, the others' summary stays.
-if #kept == #all and not author then return #kept end
+if #kept == #all and not author then return -1 end
 local ttl = redis.call('TTL', KEYS[1])
 redis.call('DEL', KEYS[1])
 if #kept > 0 then

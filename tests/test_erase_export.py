@@ -15,7 +15,7 @@ from redis.backoff import NoBackoff
 from adapters.telegram.inbox import RedisInbox, redacted
 from core import export
 from core.attachments import Upload
-from core.errors import ErasedMeanwhile, ErasePending
+from core.errors import ErasedMeanwhile, ErasePending, RateLimited
 from core.keys import SessionKey, Speaker, UserKey
 from core.redis_store import RedisStore
 from core.service import ChatService, Turn
@@ -261,3 +261,14 @@ async def test_http_export_answers_503_when_the_store_is_down(
         assert response.status_code == 503, response.text
     finally:
         await down.aclose()
+
+
+async def test_forget_counts_only_conversations_that_held_something(
+        redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    service = await make(redis, make_settings(SWITCHBOARD_RATE_LIMIT="1/minute"))
+    await service.reply(Turn(ANA_DM, ANA, "ana-once"))
+    with pytest.raises(RateLimited):  # opened (and listed in her index) but never stored
+        await service.reply(Turn(THREAD, ANA, "ana-refused"))
+    await service.reply(Turn(THREAD, BOB, "bob-here"))
+    assert await service.forget(ANA.user) == 1
+    assert [m.text for m in await service.history(THREAD)][::2] == ["bob-here"]
