@@ -178,6 +178,9 @@ class LangChainRedisStore:
         docs = await self._thread(self._docs, str(session))
         return [message for _, _, message in docs[-limit:]] if limit > 0 else []
 
+    async def images(self, session: SessionKey, ids: list[str]) -> dict[str, str]:
+        return await self.rstore.images(session, ids)  # kept beside the history in both
+
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         await self._thread(self._drop, str(session))
         await self.rstore.reset(session, user)

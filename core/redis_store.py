@@ -199,6 +199,10 @@ class RedisStore(PersonLimits, Erasure):
         raw = await guard(self.redis.lrange(self.keys.session(str(session)).history, -limit, -1))
         return [StoredMessage.decode(r) for r in cast(list[str], raw)]  # decode_responses=True
 
+    async def images(self, session: SessionKey, ids: list[str]) -> dict[str, str]:
+        found = await guard(self.redis.hmget(self.keys.session(str(session)).files, ids))
+        return {i: str(data) for i, data in zip(ids, found, strict=True) if data is not None}
+
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         # Keep the turn ids (a message redelivered after a reset is still answered once) and
         # the chosen model and persona; the messages, their images and summary go.

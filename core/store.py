@@ -126,6 +126,10 @@ class HistoryStore(Protocol):
         """The last `limit` stored messages, oldest first."""
         ...
 
+    async def images(self, session: SessionKey, ids: list[str]) -> dict[str, str]:
+        """The images of `ids` still kept with the conversation: id -> "mime;base64"."""
+        ...
+
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         """Forget one conversation's messages; its chosen model and persona stay."""
         ...
