@@ -15,6 +15,7 @@ def build(wiring: Wiring) -> Serve:
     """The bot, with the Redis inbox that keeps every update until it has been handled."""
     settings = load(TelegramSettings)
     inbox = RedisInbox(wiring.redis, wiring.settings.redis_prefix)
+    wiring.service.add_eraser(inbox.erase_user)  # /forget also clears their pending updates
     app = build_application(wiring.service, settings, inbox=inbox)
     live: list[TelegramApp] = []  # the webhook answers 503 until the bot runs
     if settings.webhook_url and settings.webhook_secret is not None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from core.export import ExportFile, chunks, collect
 from core.identities import Identities
 from core.keys import SessionKey, UserKey
 from core.messages import StoredMessage
@@ -10,6 +14,10 @@ from core.settings import CoreSettings
 from core.spending import Spending
 from core.store import Choice, HistoryStore, SessionInfo
 from core.usage import Usage
+
+# What a platform keeps about a person outside the store (raw updates not yet handled) and
+# how to erase it; returns how many items went. Registered by the composition root.
+Eraser = Callable[[UserKey], Awaitable[int]]
 
 
 class Conversations(Identities, Spending):
@@ -22,6 +30,7 @@ class Conversations(Identities, Spending):
     store: HistoryStore
     catalog: Catalog
     settings: CoreSettings
+    erasers: tuple[Eraser, ...] = ()  # a tuple: rebound per service by `add_eraser`, never shared
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         await self.store.reset(await self._stored(session), user)
@@ -57,7 +66,28 @@ class Conversations(Identities, Spending):
         budget = self.budget(user, roles)
         return await self.store.usage(await self._payer(user), budget, self.currency)
 
+    def add_eraser(self, eraser: Eraser) -> None:
+        """Have `forget` also erase what a platform keeps about a person outside the store."""
+        self.erasers = (*self.erasers, eraser)
+
     async def forget(self, user: UserKey) -> int:
         """Erase everything kept about one user (GDPR Art. 17) and every identity linked with
-        them; returns conversations touched."""
-        return await self._erase_person(user)
+        them; returns conversations touched.
+
+        The store first: from its start no new turn of theirs is stored. Then what platforms
+        keep (a raw update of theirs still in an inbox), for each identity."""
+        return await self._erase_person(user, self._erase_identity)
+
+    async def _erase_identity(self, user: UserKey) -> int:
+        touched = await self.store.erase_user(user)
+        for erase in self.erasers:
+            await erase(user)
+        return touched
+
+    def export(self, user: UserKey) -> AsyncIterator[bytes]:
+        """Everything kept about one user as JSON (GDPR Art. 20), in chunks: see core/export.py."""
+        return chunks(self.store, user, time.time(), self.settings.history_max_messages)
+
+    async def export_file(self, user: UserKey) -> ExportFile:
+        """The same as one file with a name, for platforms that send it as a document."""
+        return await collect(self.export(user), time.time())

@@ -27,7 +27,10 @@
     ├── DuplicateTurn          the platform redelivered an event already answered; stay silent
 ├── LinkChanged            internal: a turn guessed its sender's link wrong; the core retries
     ├── ConversationBusy       another reply in this conversation held the lock too long
+    │   ├── ErasePending       the person's data is being erased; no turn meanwhile
+    │   └── ErasedMeanwhile    the person was erased while this turn ran; nothing was kept
     ├── StoreUnavailable       Redis could not be reached or answered with an error
+    │   └── LockLost           the conversation's lock expired or was lost before the write
     └── ModelError             the language model failed after its retries
         └── ModelTimeout
 
@@ -110,8 +113,22 @@ class ConversationBusy(SwitchboardError):
     user_message = "I'm still answering your previous message here. Please try again shortly."
 
 
+class ErasePending(ConversationBusy):
+    user_message = "I'm erasing everything I kept about you right now. Send that again shortly."
+
+
+class ErasedMeanwhile(ConversationBusy):
+    user_message = ("Everything I kept about you was erased while I was answering, so I kept "
+                    "neither your message nor my answer. Send it again to start afresh.")
+
+
 class StoreUnavailable(SwitchboardError):
     user_message = "My memory store is unreachable right now. Please try again in a minute."
+
+
+class LockLost(StoreUnavailable):
+    user_message = ("My memory store lost track of this conversation while I was answering, so "
+                    "I didn't keep that answer. Please send your message again.")
 
 
 class ModelError(SwitchboardError):

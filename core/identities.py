@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from core.errors import LinkingOff
@@ -78,8 +79,9 @@ class Identities:
         """The identities linked with `user`: for that person's own eyes only."""
         return await self.links.whoami(user) if self.links else Person((user,))
 
-    async def _erase_person(self, user: UserKey) -> int:
-        """Erase every identity linked with `user`, their shared keys and the links."""
+    async def _erase_person(self, user: UserKey,
+                            erase: Callable[[UserKey], Awaitable[int]]) -> int:
+        """Erase (`erase`) every identity linked with `user`, their shared keys and the links."""
         if self.links is None:
-            return await self.store.erase_user(user)
-        return await self.links.forget(user, self.store.erase_user)
+            return await erase(user)
+        return await self.links.forget(user, erase)

@@ -110,11 +110,12 @@ class SessionKeys:
     turns: str  # zset of stored turn ids (idempotency)
     lock: str  # the turn lock
     files: str  # hash: image id -> "mime;base64", the images its messages refer to
+    authors: str  # set: user keys of the people who wrote in a shared conversation
 
     @property
-    def all(self) -> tuple[str, str, str, str, str]:
+    def all(self) -> tuple[str, str, str, str, str, str]:
         """Every key, in the order the Lua scripts take them."""
-        return self.history, self.meta, self.turns, self.lock, self.files
+        return self.history, self.meta, self.turns, self.lock, self.files, self.authors
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +127,11 @@ class UserKeys:
     index: str  # hash: the person's session ids and their scopes
     counted: str  # zset: turn ids whose tokens were counted (each once)
     tag: str  # the shared prefix and hash tag
+    epoch: str  # string: this person's current life in the store, 'erasing' while erased
 
     @property
-    def all(self) -> tuple[str, str, str]:
-        return self.rate, self.admitted, self.index
+    def all(self) -> tuple[str, str, str, str]:
+        return self.rate, self.admitted, self.index, self.epoch
 
     def usage(self, label: str) -> str:
         """hash `in`, `out`: the tokens of one period (`d:2026-12-04`, `m:2026-12`)."""
@@ -204,14 +206,16 @@ class KeySpace:
 
     def session(self, session_id: str) -> SessionKeys:
         tag = f"{self.prefix}{{s:{session_id}}}"
-        return SessionKeys(f"{tag}:h", f"{tag}:m", f"{tag}:t", f"{tag}:l", f"{tag}:f")
+        return SessionKeys(f"{tag}:h", f"{tag}:m", f"{tag}:t", f"{tag}:l", f"{tag}:f",
+                           f"{tag}:w")
 
     def user(self, user_id: str) -> UserKeys:
         tag = f"{self.prefix}{{u:{user_id}}}"
-        return UserKeys(f"{tag}:r", f"{tag}:a", f"{tag}:s", f"{tag}:uc", tag)
+        return UserKeys(f"{tag}:r", f"{tag}:a", f"{tag}:s", f"{tag}:uc", tag, f"{tag}:e")
 
     def links(self) -> LinkKeys:
         return LinkKeys(f"{self.prefix}{{links}}")
+
     def totals(self, label: str) -> str:
         """hash `<platform>:in|out|c`: everyone's tokens and cost in one period, per platform.
         One slot for all: a Cluster pipeline sends it to its own node."""

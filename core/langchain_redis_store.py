@@ -186,6 +186,9 @@ class LangChainRedisStore:
         docs = await self._thread(self._docs, str(session))
         return [message for _, _, message in docs[-limit:]] if limit > 0 else []
 
+    async def images(self, session: SessionKey, ids: list[str]) -> dict[str, str]:
+        return await self.rstore.images(session, ids)  # kept beside the history in both
+
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         await self._thread(self._drop, str(session))
         await self.rstore.reset(session, user)
@@ -208,11 +211,12 @@ class LangChainRedisStore:
                 await self._thread(self._drop, sid)
             else:  # the user's messages and the replies to them
                 kept[sid] = await self._thread(self._drop, sid, uid)
-        touched = await self.rstore.erase_user(user)
-        for sid, count in kept.items():  # ERASE_SHARED counted the (unused) plain list
+        await self.rstore.erase_user(user)
+        for sid, count in kept.items():  # ERASE_SHARED saw only the (unused) plain list
             meta = self.rstore.keys.session(sid).meta
+            await self._guard(self.rstore.redis.hdel(meta, "sum", "upto", "title"))
             await self._guard(self.rstore.redis.hset(meta, "n", count))
-        return touched
+        return len(scopes)
 
     async def ping(self) -> None:
         await self.rstore.ping()

@@ -111,7 +111,13 @@ return {1, msgs, meta[1] or '0', meta[2] or '', meta[3] or '0', files, meta[4] o
 # The turn id guards the append: a retry after a lost reply finds it and writes nothing.
 # Meta `lt` names the turn whose answer is last: only that answer may be regenerated.
 # Image ids start with their time in hex, so past `max_images` the oldest go first.
+# Only the lock's holder writes (-1 otherwise, nothing written; 0 if a first try of this
+# commit, whose reply was lost, already did): an erase takes the lock away from a turn in
+# flight, so that turn cannot bring back what was erased.
 COMMIT = """
+if redis.call('GET', KEYS[4]) ~= ARGV[2] then
+  return redis.call('ZSCORE', KEYS[3], ARGV[1]) and 0 or -1
+end
 local fresh = redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[1]) == 1
 local first = 11 + 2 * tonumber(ARGV[9])
 if fresh then
@@ -142,8 +148,12 @@ return fresh and 1 or 0
 
 # Regenerate: replace the last answer, once per turn id, only if it still answers `target`.
 # KEYS: history, meta, turns, lock, files. ARGV: turn_id, token, ttl_s, target, answer,
-# now_ms. Returns 1 when replaced, 0 when the turn id was seen or the answer is not the last.
+# now_ms. Returns 1 when replaced, 0 when the turn id was seen or the answer is not the last,
+# -1 (nothing written) when the lock is no longer the caller's.
 REPLACE = """
+if redis.call('GET', KEYS[4]) ~= ARGV[2] then
+  return redis.call('ZSCORE', KEYS[3], ARGV[1]) and 0 or -1
+end
 local done = redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[1]) == 0
 local last = redis.call('LINDEX', KEYS[1], -1)
 local ok = not done and redis.call('HGET', KEYS[2], 'lt') == ARGV[4] and last ~= false
@@ -152,9 +162,12 @@ if ok then
   redis.call('LSET', KEYS[1], -1, ARGV[5])
   redis.call('HSET', KEYS[2], 'at', ARGV[6])
 end
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
-redis.call('EXPIRE', KEYS[5], ARGV[3])
-if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
+-- Only a key this script created gets a TTL: only COMMIT extends a conversation's life, in
+-- step with its authors' indexes (see AUTHORS).
+for _, i in ipairs({1, 2, 3, 5}) do
+  if redis.call('TTL', KEYS[i]) == -1 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+end
+redis.call('DEL', KEYS[4])
 return ok and 1 or 0
 """
 
@@ -171,16 +184,22 @@ return 0
 """
 
 # Remove one user's messages, their images, and the replies that answered them, from a shared
-# conversation. KEYS: history, meta, files. ARGV: user key. The summary may mention them, so
-# it is dropped too.
+# conversation. KEYS: history, meta, files, lock, authors. ARGV: user key. The summary may
+# mention them, so it is dropped too. The lock goes: a turn in flight here (theirs, or one
+# answered from what is being erased) is refused at its commit (COMMIT checks the lock).
+# Returns the messages kept, or -1 when nothing of theirs was there.
 ERASE_SHARED = """
-local kept, skip = {}, false
-for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+redis.call('DEL', KEYS[4])
+local author = redis.call('SREM', KEYS[5], ARGV[1]) == 1
+local all, kept, skip = redis.call('LRANGE', KEYS[1], 0, -1), {}, false
+for _, raw in ipairs(all) do
   local m = cjson.decode(raw)
   if m.r == 'h' then skip = (m.u == ARGV[1]) end
   if not skip then kept[#kept + 1] = raw
   elseif m.f then for _, id in ipairs(m.f) do redis.call('HDEL', KEYS[3], id) end end
 end
+-- Listed by a turn that was never stored: nothing of theirs here, the others' summary stays.
+if #kept == #all and not author then return -1 end
 local ttl = redis.call('TTL', KEYS[1])
 redis.call('DEL', KEYS[1])
 if #kept > 0 then
@@ -248,4 +267,55 @@ if n >= tonumber(ARGV[2]) then
   return {'locked', now + tonumber(ARGV[3])}
 end
 return {'wrong', tonumber(ARGV[2]) - n}
+"""
+
+# The erase epoch, on the person's slot: a random value naming their current life in the
+# store, which an erase replaces with 'erasing' and then deletes with their other keys.
+
+# At open: join the person's current life and list the conversation in their index, so an erase
+# that starts later finds it. KEYS: epoch, index. ARGV: session id, scope, ttl_s, a new random
+# epoch (used if there is none). Returns the epoch, or '' while an erase runs.
+ENTER = """
+local epoch = redis.call('GET', KEYS[1])
+if epoch == 'erasing' then return '' end
+epoch = epoch or ARGV[4]
+redis.call('SET', KEYS[1], epoch, 'EX', ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return epoch
+"""
+
+# At commit: list the conversation again, only if the person was not erased since the open.
+# KEYS: epoch, index. ARGV: session id, scope, ttl_s, the epoch the open read ('' unknown: a
+# turn this process did not open; then only the lock guards it). Returns 1, or 0 (nothing
+# written) when the epoch changed.
+REGISTER = """
+if ARGV[4] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[4] then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
+# USE, only while the person's epoch is still ARGV[8] (KEYS[4]): an erased person's tokens of a
+# turn in flight are not counted again. Returns -1 when it changed.
+USE_IF = """
+if ARGV[8] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[8] then return -1 end
+""" + USE
+
+# Before COMMIT in a shared conversation: note its author, while the turn holds the lock.
+# KEYS: lock, authors. ARGV: token, user key, ttl_s. An erase removes them from the set.
+AUTHORS = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
+# The start of an erase: refuse new turns (ENTER and REGISTER see 'erasing') and read the
+# index. KEYS: epoch, index. ARGV: seconds the mark lives if the erase is cut short.
+# Returns the index as {session id, scope, ...}.
+ERASE_BEGIN = """
+redis.call('SET', KEYS[1], 'erasing', 'EX', ARGV[1])
+return redis.call('HGETALL', KEYS[2])
 """

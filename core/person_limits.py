@@ -59,15 +59,21 @@ class PersonLimits:
                    *usage.limits(budget))
 
     def count_tokens(self, pipe: Any, user: UserKey, turn_id: str, tokens: tuple[int, int],
-                     cost: int = 0, platform: str | None = None) -> None:
+                     cost: int = 0, platform: str | None = None,
+                     epoch: str | None = None) -> None:
         """Add a turn's tokens (in, out) and cost (billionths) to its sender's day and month,
-        and to `platform`'s totals, once per turn id."""
+        and to `platform`'s totals, once per turn id; with an `epoch` (see core/erasure.py)
+        only while the person was not erased since the turn's open."""
         if not any(tokens):
             return
         keys, now = self.keys.user(str(user)), self.clock()
         day, month = usage.windows(now)
-        self._eval(pipe, "USE", (keys.counted, keys.usage(day.label), keys.usage(month.label)),
-                   turn_id, int(now * 1000), *tokens, day.expire_at, month.expire_at, cost)
+        counted = (keys.counted, keys.usage(day.label), keys.usage(month.label))
+        args = (turn_id, int(now * 1000), *tokens, day.expire_at, month.expire_at, cost)
+        if epoch is None:
+            self._eval(pipe, "USE", counted, *args)
+        else:
+            self._eval(pipe, "USE_IF", (*counted, keys.epoch), *args, epoch)
         if platform is not None:  # another slot: on a Cluster, its own node's share
             self._eval(pipe, "TOTAL", (self.keys.totals_counted, self.keys.totals(day.label),
                                        self.keys.totals(month.label)),

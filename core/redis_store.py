@@ -11,10 +11,11 @@ from typing import Any, cast
 
 from redis.exceptions import NoScriptError, RedisError
 
-from core import durability, lua, usage
+from core import durability, lua
 from core.connect import guard
-from core.errors import ConversationBusy, DuplicateTurn, LinkChanged, StoreUnavailable
-from core.keys import PRIVATE_SCOPES, KeySpace, LinkCheck, Scope, SessionKey, UserKey
+from core.erasure import Erasure, Opened
+from core.errors import ConversationBusy, DuplicateTurn, LinkChanged, LockLost, StoreUnavailable
+from core.keys import KeySpace, LinkCheck, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.person_limits import PersonLimits
 from core.redis_modes import AnyRedis
@@ -29,6 +30,7 @@ DEFAULT_CHOICE = Choice()
 LOCK_MS = 30_000
 # Images kept per conversation; past it the oldest go (their messages say so to the model).
 MAX_IMAGES = 16
+ERASE_SCRIPTS = ("ENTER", "REGISTER", "USE_IF", "AUTHORS", "ERASE_BEGIN")  # core/erasure.py
 
 
 class Scripts:
@@ -37,7 +39,8 @@ class Scripts:
     def __init__(self) -> None:
         self.source = {name: getattr(lua, name) for name in
                        ("RATE", "USE", "TOTAL", "OPEN", "COMMIT", "REPLACE", "KEEP",
-                                   "RELEASE", "ERASE_SHARED", "LINK_CODE", "LINK_CLAIM")}
+                                   "RELEASE", "ERASE_SHARED", "LINK_CODE", "LINK_CLAIM",
+                                   *ERASE_SCRIPTS)}
         self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
 
     async def load(self, redis: AnyRedis) -> None:
@@ -46,7 +49,7 @@ class Scripts:
             await redis.script_load(source)
 
 
-class RedisStore(PersonLimits):
+class RedisStore(PersonLimits, Erasure):
     """The real `HistoryStore`; every method is one round trip on the happy path."""
 
     def __init__(self, redis: AnyRedis, prefix: str, ttl: int, max_messages: int,
@@ -60,6 +63,7 @@ class RedisStore(PersonLimits):
         # Lock tokens of this process's finished turns, oldest first. A failover can lose the
         # write that freed a lock; a stale lock of ours must not stall its conversation.
         self._ended: dict[str, None] = {}
+        self._opened: dict[str, Opened] = {}  # open turns' epoch and co-authors, by lock token
 
     async def _run(self, fill: Callable[[Any], object]) -> list[Any]:
         """Run a pipeline once; reload scripts and rerun if a server forgot them.
@@ -98,15 +102,17 @@ class RedisStore(PersonLimits):
             counting, now = (None, 0.0) if skip else ((rate, budget), self.clock())
             results = await self._run(lambda p, r=counting, s=stale, t=now: self._open(  # type: ignore[misc]
                 p, session, user, turn_id, r, (window, images, cost), token, s, t, link))
-            opened = results[-1]
+            at = 1 if link else 0  # the link's GET, then RATE's code, then OPEN, then ENTER
+            code, opened = (int(results[at]), results[at + 1]) if counting else (0, results[at])
             await self._check_link(link, results, session, opened, token)
-            code = int(results[1 if link else 0]) if counting else 0
-            if opened[0] == 1 and code:
+            if opened[0] == 1 and (code or not results[-1]):
                 await self.release(session, token)
             if opened[0] == 2:
                 raise DuplicateTurn(turn_id)
             self._refuse(code, budget, now)
+            entered = self._entered(session, results)  # ErasePending while being erased
             if opened[0] == 1:
+                self._remember(token, entered)
                 return _loaded(opened, token)
             # Counted once: while it waits for the conversation, only the lock is retried.
             admitted = True
@@ -127,6 +133,7 @@ class RedisStore(PersonLimits):
             self._rate(pipe, user, turn_id, limits[0], cost, limits[1], now)
         self._eval(pipe, "OPEN", self.keys.session(str(session)).all, token, self.lock_ms,
                    window, turn_id, stale, images)
+        self._enter(pipe, session, user)
 
     async def _check_link(self, link: LinkCheck | None, results: list[Any],
                           session: SessionKey, opened: list[Any], token: str) -> None:
@@ -140,13 +147,14 @@ class RedisStore(PersonLimits):
     def ended(self, token: str) -> None:
         """Note a lock whose turn is over: if its release is lost, the next turn may take it."""
         self._ended[token] = None
+        self._opened.pop(token, None)
         if len(self._ended) > 4096:
             del self._ended[next(iter(self._ended))]
 
     async def commit_turn(self, session: SessionKey, user: UserKey, lock_token: str,
                           write: TurnWrite) -> bool:
         sid = str(session)
-        index = self.keys.user(str(user)).index
+        keys = self.keys.session(sid)
         title = next((m.text[:80] for m in write.messages if m.role == "human"), "")
         summarized = write.summarized if write.summary is not None else -1
         now_ms = int(time.time() * 1000)
@@ -157,20 +165,28 @@ class RedisStore(PersonLimits):
             *(m.encode() for m in write.messages))
 
         asked: list[Any] = []  # what the WAIT needs judged, per pipeline run
+        payer = write.payer or user  # whose epoch, index and usage: a linked sender's person
 
         def fill(pipe: Any) -> None:
-            self._eval(pipe, "COMMIT", self.keys.session(sid).all, *args)
-            pipe.hset(index, sid, session.scope.value)
-            pipe.expire(index, self.ttl)
-            self.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens,
-                              write.cost, session.platform)
+            if not session.private:  # the authors whose indexes its commits keep alive
+                self._eval(pipe, "AUTHORS", (keys.lock, keys.authors), lock_token, str(user),
+                           self.ttl)
+            self._eval(pipe, "COMMIT", keys.all, *args)
+            self._register(pipe, session, payer, lock_token)
+            if payer != user:  # a linked sender's own index lists it too (their API sessions)
+                index = self.keys.user(str(user)).index
+                pipe.hset(index, sid, session.scope.value)
+                pipe.expire(index, self.index_ttl)
+            self.count_tokens(pipe, payer, write.turn_id, write.tokens, write.cost,
+                              session.platform, self._epoch(lock_token))
             self.renew_link(pipe, user, write.payer)
             asked.append(self.durability.queue(pipe))  # last: its answer is the pipeline's last
 
         try:
             results = await self._run(fill)
             await self.durability.check(results, asked[-1])
-            return bool(results[0])
+            at = 0 if session.private else 1
+            return await self._settle(session, payer, int(results[at]), int(results[at + 1]))
         finally:
             self.ended(lock_token)
 
@@ -191,13 +207,17 @@ class RedisStore(PersonLimits):
         def fill(pipe: Any) -> None:
             self._eval(pipe, "REPLACE", keys.all, *args)
             if user is not None:
-                self.count_tokens(pipe, user, turn_id, tokens, cost, session.platform)
+                self.count_tokens(pipe, user, turn_id, tokens, cost, session.platform,
+                                  self._epoch(lock_token))
             asked.append(self.durability.queue(pipe))
 
         try:
             results = await self._run(fill)
             await self.durability.check(results, asked[-1])
-            return bool(results[0])
+            replaced = int(results[0])
+            if replaced == -1:
+                raise LockLost(str(session))
+            return bool(replaced)
         finally:
             self.ended(lock_token)
 
@@ -218,6 +238,10 @@ class RedisStore(PersonLimits):
         raw = await guard(self.redis.lrange(self.keys.session(str(session)).history, -limit, -1))
         return [StoredMessage.decode(r) for r in cast(list[str], raw)]  # decode_responses=True
 
+    async def images(self, session: SessionKey, ids: list[str]) -> dict[str, str]:
+        found = await guard(self.redis.hmget(self.keys.session(str(session)).files, ids))
+        return {i: str(data) for i, data in zip(ids, found, strict=True) if data is not None}
+
     async def reset(self, session: SessionKey, user: UserKey) -> None:
         # Keep the turn ids (a message redelivered after a reset is still answered once) and
         # the chosen model and persona; the messages, their images and summary go.
@@ -229,7 +253,9 @@ class RedisStore(PersonLimits):
         if not chosen:
             return
         meta = self.keys.session(str(session)).meta
-        await self._run(lambda p: (p.hset(meta, mapping=chosen), p.expire(meta, self.ttl)))
+        # NX: a choice never extends the life of a conversation (and of its title), see erasure.
+        await self._run(lambda p: (p.hset(meta, mapping=chosen),
+                                   p.expire(meta, self.ttl, nx=True)))
 
     async def choice(self, session: SessionKey) -> Choice:
         found = await guard(self.redis.hmget(self.keys.session(str(session)).meta, "pm", "pp"))
@@ -237,37 +263,17 @@ class RedisStore(PersonLimits):
 
     async def info(self, session: SessionKey) -> SessionInfo | None:
         meta = await guard(self.redis.hmget(self.keys.session(str(session)).meta, *META))
-        return _info(str(session), meta) if meta[1] else None
+        return _info(str(session), meta, session.scope) if meta[1] else None
 
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
         index = self.keys.user(str(user)).index
-        ids = sorted(str(i) for i in await guard(self.redis.hkeys(index)))
+        listed = await guard(self.redis.hgetall(index))
+        scopes = {str(k): Scope(str(v)) for k, v in listed.items()}
+        ids = sorted(scopes)
         metas = await self._run(lambda p: [p.hmget(self.keys.session(i).meta, *META) for i in ids])
-        infos = [_info(sid, meta) for sid, meta in zip(ids, metas, strict=True) if meta[1]]
+        infos = [_info(sid, meta, scopes[sid]) for sid, meta in zip(ids, metas, strict=True)
+                 if meta[1]]
         return sorted(infos, key=lambda i: i.updated, reverse=True)
-
-    async def erase_user(self, user: UserKey) -> int:
-        keys = self.keys.user(str(user))
-        scopes = {str(k): Scope(str(v)) for k, v in
-                  (await guard(self.redis.hgetall(keys.index))).items()}
-        def fill(pipe: Any) -> None:  # each command on one session's slot; split per node
-            for sid, scope in scopes.items():
-                self._erase_from(pipe, sid, scope, str(user))
-
-        if scopes:
-            await self._run(fill)
-        # Last, so that an erase cut short finds the index again when it is retried. The token
-        # counts go too: "everything kept about you" includes them (a budget starts over).
-        counts = (keys.usage(label) for label in usage.live_labels(self.clock()))
-        await guard(self.redis.delete(*keys.all, keys.counted, *counts))  # one user, one slot
-        return len(scopes)
-
-    def _erase_from(self, pipe: Any, sid: str, scope: Scope, user: str) -> None:
-        keys = self.keys.session(sid)
-        if scope in PRIVATE_SCOPES:
-            pipe.delete(*keys.all)  # one conversation, one slot
-        else:
-            self._eval(pipe, "ERASE_SHARED", (keys.history, keys.meta, keys.files), user)
 
     async def ping(self) -> None:
         await guard(self.redis.ping())
@@ -286,7 +292,7 @@ def _choice(model: Any, persona: Any) -> Choice:
                   str(persona or "") or DEFAULT_CHOICE.persona)
 
 
-def _info(session_id: str, meta: list[Any]) -> SessionInfo:
+def _info(session_id: str, meta: list[Any], scope: Scope) -> SessionInfo:
     title, count, created, updated = meta
     return SessionInfo(session_id, title or "", int(count), int(created or 0) // 1000,
-                       int(updated or 0) // 1000)
+                       int(updated or 0) // 1000, scope)

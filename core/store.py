@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from core.keys import LinkCheck, SessionKey, UserKey
+from core.keys import LinkCheck, Scope, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.settings import Rate
 from core.totals import Totals
@@ -57,6 +57,13 @@ class SessionInfo:
     messages: int
     created: int
     updated: int
+    scope: Scope = Scope.THREAD  # as the person's index lists it
+
+    @property
+    def key(self) -> SessionKey:
+        """The conversation's key, rebuilt from its id (whose parts are already escaped)."""
+        platform, *parts = self.session_id.split(":")
+        return SessionKey(platform, self.scope, tuple(parts))
 
 
 class HistoryStore(Protocol):
@@ -130,6 +137,10 @@ class HistoryStore(Protocol):
 
     async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
         """The last `limit` stored messages, oldest first."""
+        ...
+
+    async def images(self, session: SessionKey, ids: list[str]) -> dict[str, str]:
+        """The images of `ids` still kept with the conversation: id -> "mime;base64"."""
         ...
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:

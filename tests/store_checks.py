@@ -13,13 +13,15 @@ from redis import Redis as SyncRedis
 
 from bots.wiring import open_core
 from core.durability import replicas_to_wait
-from core.errors import DuplicateTurn, RateLimited, StoreUnavailable
+from core.erasure import INDEX_MARGIN_S
+from core.errors import DuplicateTurn, ErasedMeanwhile, RateLimited, StoreUnavailable
 from core.keys import SessionKey, Speaker, UserKey
+from core.offline import OfflineChatModel
 from core.redis_modes import AnyRedis, Mode, build_client, following
 from core.redis_store import RedisStore
 from core.service import ChatService, Turn
 from core.settings import CoreSettings
-from tests.fakes.models import CountingModel
+from tests.fakes.models import CountingModel, GatedModel
 
 
 def person(name: str) -> Speaker:
@@ -48,7 +50,8 @@ class Env:
         await self.stack.enter_async_context(following(client))
         return client
 
-    async def service(self, model: CountingModel | None = None, **overrides: Any) -> ChatService:
+    async def service(self, model: OfflineChatModel | None = None,
+                      **overrides: Any) -> ChatService:
         settings, client = self.settings(**overrides), await self.client()
         replicas = await replicas_to_wait(client, settings.redis_wait_replicas)
         store = RedisStore(client, self.prefix, settings.history_ttl,
@@ -151,20 +154,42 @@ async def check_erase_leaves_nothing(env: Env) -> None:
     assert len(await service.history(SessionKey.direct(bob.user))) == 2
 
 
+async def check_erase_refuses_a_turn_in_flight(env: Env) -> None:
+    # The turn opened before the erase and commits after it: refused, and nothing of Ana left.
+    model = GatedModel()
+    service, eraser = await env.service(model), await env.service()
+    ana, bob = person("ana"), person("bob")
+    thread = SessionKey.thread("slack", "T1", "C1", "8.8")
+    await eraser.reply(Turn(thread, bob, "bob first"))
+    for session in (SessionKey.direct(ana.user), thread):
+        turn = asyncio.create_task(service.reply(Turn(session, ana, "ana racing")))
+        await model.started.wait()
+        await eraser.forget(ana.user)
+        model.release.set()
+        with pytest.raises(ErasedMeanwhile):
+            await turn
+        model.started.clear()
+        model.release.clear()
+    assert not [k for k in env.stored() if "ana" in k]
+    assert [m.text for m in await eraser.history(thread)][::2] == ["bob first"]
+
+
 async def check_every_key_has_a_ttl(env: Env) -> None:
     service = await env.service()
     ana = person("ana")
     await service.reply(Turn(SessionKey.direct(ana.user), ana, "hello"))
     await service.reply(Turn(SessionKey.thread("slack", "T1", "C1", "1.2"), ana, "hello"))
     stored = env.stored()
-    # 2 x (history, meta, turn ids) + rate + counted turn ids + user index; locks released
-    assert len(stored) == 9, stored
-    assert all(0 < ttl <= 7 * 86400 for ttl in stored.values()), stored
+    # 2 x (history, meta, turn ids) + the thread's authors + rate + counted turn ids + user
+    # index and erase epoch (which outlive the conversations by a margin); locks released
+    assert len(stored) == 11, stored
+    assert all(0 < ttl <= 7 * 86400 + INDEX_MARGIN_S for ttl in stored.values()), stored
 
 
 CHECKS = [check_switchboard_chat_remembers, check_conversations_isolated,
           check_rate_limit_exact, check_turn_answered_once, check_lock_orders_two_services,
-          check_erase_leaves_nothing, check_every_key_has_a_ttl]
+          check_erase_leaves_nothing, check_erase_refuses_a_turn_in_flight,
+          check_every_key_has_a_ttl]
 
 
 async def turns_until_answered(service: ChatService, session: SessionKey, who: Speaker,

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from core.connect import client_for
+from core.erasure import INDEX_MARGIN_S
 from core.errors import DuplicateTurn, RateLimited
 from core.keys import SessionKey, Speaker, UserKey
 from core.redis_store import RedisStore
@@ -119,10 +120,12 @@ async def test_every_key_has_a_ttl(service: ChatService, redis: Redis, prefix: s
     await service.reply(Turn(SessionKey.direct(ana.user), ana, "hello"))
     await service.reply(Turn(SessionKey.thread("slack", "T1", "C1", "1.2"), ana, "hello"))
     keys = await keys_of(redis, prefix)
-    # 2 x (history, meta, turn ids) + rate + counted turn ids + user index; locks released
-    assert len(keys) == 9
+    # 2 x (history, meta, turn ids) + the thread's authors + rate + counted turn ids + user
+    # index and erase epoch (which outlive the conversations by a margin); locks released
+    assert len(keys) == 11
     ttls = [await redis.ttl(k) for k in keys]
-    assert all(0 < t <= 7 * 86400 for t in ttls), dict(zip(keys, ttls, strict=True))
+    assert all(0 < t <= 7 * 86400 + INDEX_MARGIN_S for t in ttls), dict(
+        zip(keys, ttls, strict=True))
 
 
 async def test_history_is_capped(redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -10,6 +11,7 @@ from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.http import schemas as s
@@ -19,6 +21,7 @@ from adapters.http.confirming import collected, refused, still_waiting
 from adapters.http.errors import from_core
 from adapters.http.render_web import web
 from adapters.http.sse import EventStream, Relay, events
+from core import export
 from core.agent import ToolStatus
 from core.errors import SwitchboardError
 from core.inputs import as_sent
@@ -218,6 +221,14 @@ async def forget_me(user: Caller, service: Service) -> s.ErasedOut:
     return s.ErasedOut(erased=await service.forget(user))
 
 
+async def export_me(user: Caller, service: Service) -> StreamingResponse:
+    """Everything kept about the caller as one JSON file, streamed (format: core/export.py)."""
+    name = export.file_name(time.time())
+    return StreamingResponse(await export.started(service.export(user)),
+                             media_type="application/json",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 async def my_usage(user: Caller, service: Service) -> s.UsageOut:
     """The caller's model tokens today and this month (UTC), their limits, resets and cost."""
     used = await service.usage(user)
@@ -296,6 +307,9 @@ def api_router() -> APIRouter:
     router.add_api_route("/sessions/{session_id}", delete_session, methods=["DELETE"],
                          status_code=204, responses=s.FOUND_ERRORS)
     router.add_api_route("/me", forget_me, methods=["DELETE"], responses=s.AUTH_ERRORS)
+    router.add_api_route("/me/export", export_me, methods=["GET"], response_class=StreamingResponse,
+                         responses={**s.AUTH_ERRORS, 503: s.ERROR,
+                                    200: {"content": {"application/json": {}}}})
     router.add_api_route("/me/usage", my_usage, methods=["GET"],
                          responses={**s.AUTH_ERRORS, 503: s.ERROR})
     router.add_api_route("/me/link-code", link_code, methods=["POST"],

@@ -17,6 +17,7 @@ from telegram.request import HTTPXRequest
 
 from core.connect import guard
 from core.errors import StoreUnavailable
+from core.keys import UserKey
 from core.redis_modes import AnyRedis
 
 log = logging.getLogger("switchboard.telegram")
@@ -59,6 +60,52 @@ end
 return out
 """
 
+# Remove one update (ARGV[2] == '') or put a redacted copy in its place, only while it is still
+# pending: an update acknowledged meanwhile is not brought back. KEYS: received zset, payload
+# hash. ARGV: update_id, redacted payload or ''.
+REDACT = """
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+end
+return 1
+"""
+
+
+def _theirs(obj: dict[str, Any], user_id: int) -> bool:
+    """A message (or query...) the person sent, or the person as a Telegram `User`."""
+    sender = obj.get("from")
+    return (isinstance(sender, dict) and sender.get("id") == user_id) or (
+        obj.get("id") == user_id and "first_name" in obj)
+
+
+def _strip(value: Any, user_id: int) -> Any:
+    """`value` without what is the person's (None if all of it is)."""
+    if isinstance(value, dict):
+        if _theirs(value, user_id):
+            return None
+        kept = ((k, _strip(v, user_id)) for k, v in value.items())
+        return {k: v for k, v in kept if v is not None}
+    if isinstance(value, list):
+        return [v for v in (_strip(item, user_id) for item in value) if v is not None]
+    return value
+
+
+def redacted(payload: str, user_id: int) -> str | None:
+    """An update without the person in it: None if it is theirs (remove it), else the update
+    with their quoted messages and mentions taken out (the same text when none are)."""
+    try:
+        update = json.loads(payload)
+    except ValueError:  # not something we stored; the replay drops it
+        return payload
+    kept = _strip(update, user_id)
+    if kept is None or set(kept) <= {"update_id"}:
+        return None
+    return payload if kept == update else json.dumps(kept)
+
 
 class Inbox(Protocol):
     """Where the adapter keeps each raw update from its arrival until it has been handled."""
@@ -84,6 +131,7 @@ class RedisInbox:
         # register_script runs EVALSHA and reloads the script when the server answers NOSCRIPT.
         self._put = redis.register_script(PUT)
         self._pending = redis.register_script(PENDING)
+        self._redact = redis.register_script(REDACT)
 
     async def put(self, update_id: str, payload: str) -> None:
         await guard(self._put(keys=self.keys, args=(update_id, payload, self.ttl_s)))
@@ -100,6 +148,20 @@ class RedisInbox:
         flat: list[Any] = await guard(self._pending(
             keys=self.keys, args=(int(older_than * 1000), limit)))
         return [(str(flat[i]), str(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+    async def erase_user(self, user: UserKey) -> int:
+        """The core's eraser: remove a Telegram user's pending updates, and take their quoted
+        messages out of other people's; returns how many updates changed."""
+        if user.platform != "telegram" or len(user.parts) != 1 or not user.parts[0].isdigit():
+            return 0
+        payloads = await guard(self.redis.hgetall(self.keys[1]))
+        changed = 0
+        for update_id, payload in ((str(k), str(v)) for k, v in payloads.items()):
+            new = redacted(payload, int(user.parts[0]))
+            if new != payload:
+                changed += int(await guard(self._redact(keys=self.keys,
+                                                        args=(update_id, new or ""))))
+        return changed
 
 
 class InboxBot(ExtBot[int]):

@@ -10,7 +10,7 @@ from typing import Any
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, UsageMetadata
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from core.offline import OfflineChatModel
 
@@ -57,3 +57,25 @@ class MeteredModel(OfflineChatModel):
         assert isinstance(message, AIMessage)
         message.usage_metadata = USAGE.copy()
         return result
+
+
+class GatedModel(MeteredModel):
+    """Answers (10 tokens in, 1 out) only once `release` is set; `started` is set when a call
+    waits: a test can act between a turn's open and its commit, deterministically."""
+
+    _started: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+    _release: asyncio.Event = PrivateAttr(default_factory=asyncio.Event)
+
+    @property
+    def started(self) -> asyncio.Event:
+        return self._started
+
+    @property
+    def release(self) -> asyncio.Event:
+        return self._release
+
+    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                         run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        self._started.set()
+        await self._release.wait()
+        return self._generate(messages, stop)
