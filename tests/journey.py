@@ -77,6 +77,8 @@ class Journey:
         assert [(m.role, m.text) for m in history] == [("human", QUESTION), ("ai", AGAIN)]
         assert history[1].tools == (RECORD,)
         asked = self.model.requests[-1]["messages"]
+        assert self.model.requests[-1]["model"] == "smart-model", "the choice stays"
+        assert asked[0]["content"].startswith(PIRATE)
         users = [m["content"] for m in asked if m["role"] == "user"]
         assert users == [QUESTION] and ANSWER not in json.dumps(asked), "asked afresh"
 

@@ -7,6 +7,7 @@ tool's status in the streamed message, and press Regenerate."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from tests.test_discord_choices import answered, suggested
 
 __all__ = ["journey"]
 DM = SessionKey.direct(UserKey.of("discord", ALICE["id"]))
-HERE = {"channel": DM_ALICE, "guild": False}
+HERE: dict[str, Any] = {"channel": DM_ALICE, "guild": False}
 
 
 @pytest.fixture
