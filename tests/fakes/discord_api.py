@@ -118,6 +118,7 @@ class FakeDiscord:
         add("PUT", f"{api}/applications/{{app}}/commands", self._commands)
         add("POST", f"{api}/channels/{{cid}}/messages", self._create)
         add("PATCH", f"{api}/channels/{{cid}}/messages/{{mid}}", self._edit)
+        add("DELETE", f"{api}/channels/{{cid}}/messages/{{mid}}", self._delete)
         add("POST", f"{api}/channels/{{cid}}/typing", self._typing)
         add("POST", f"{api}/interactions/{{iid}}/{{tok}}/callback", self._callback)
         add("POST", f"{api}/webhooks/{{app}}/{{tok}}", self._followup)
@@ -323,6 +324,12 @@ class FakeDiscord:
         message["content"] = body.get("content", message["content"])
         message["components"] = body.get("components", message["components"])
         return _json(message)
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        if self.messages.pop(int(request.match_info["mid"]), None) is None:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        return web.Response(status=204)
 
     async def _typing(self, request: web.Request) -> web.Response:
         await self._record(request)

@@ -15,6 +15,14 @@ from mcp.server.fastmcp import FastMCP
 
 LOOKUP = "Switchboard docs: the answer is 42."
 SLOW_SECONDS = 5.0
+# A path: while no file is there, `lookup` waits, so a test can watch the tool run.
+GATE = "FAKE_MCP_GATE"
+
+
+async def _gate() -> None:
+    if path := os.environ.get(GATE):
+        while not os.path.exists(path):
+            await asyncio.sleep(0.02)
 
 
 def build() -> FastMCP:
@@ -24,6 +32,7 @@ def build() -> FastMCP:
     @server.tool()
     async def lookup(topic: str) -> str:
         """Look a topic up in the docs."""
+        await _gate()
         return f"{LOOKUP} (topic: {topic})"
 
     @server.tool()
