@@ -130,7 +130,11 @@ class _Answer:
             async for piece in stream:
                 if isinstance(piece, str):
                     self.text += piece
-                self.status = "" if isinstance(piece, str) else status_line(piece)
+                    self.status = ""
+                elif status_line(piece) or self.text:
+                    # Until text comes, the last tool's line stays: a message that showed only
+                    # it would otherwise be deleted, then sent again with the first words.
+                    self.status = status_line(piece)
                 self.grew.set()
         finally:
             self.grew.set()

@@ -85,7 +85,7 @@ class ChatService(Conversations):
 
     async def regenerate(self, session: SessionKey, speaker: Speaker, target: str | None,
                          press: str, *, keep_partial: bool = False
-                         ) -> AsyncGenerator[str, None]:
+                         ) -> AsyncGenerator[str | ToolStatus, None]:
         """Answer turn `target`'s question again (None: the last turn's), in place of its answer.
 
         `press` names the request: the same press twice is answered once. NotLastAnswer if
@@ -93,9 +93,8 @@ class ChatService(Conversations):
         """
         turn = Turn(session, speaker, "", f"re:{target or 'last'}:{press}")
         async with self._turn(turn, keep_partial, redo=target or "") as work:
-            async for piece in self._answer(work):
-                if isinstance(piece, str):
-                    yield piece
+            async for piece in self._answer(work):  # with its tools' progress, like `events`
+                yield piece
 
     async def confirm(self, session: SessionKey, speaker: Speaker, confirmation: str,
                       approve: bool, press: str) -> AsyncGenerator[str | ToolStatus, None]:

@@ -85,8 +85,6 @@ class Journey:
 
 # core/service.py `ChatService.regenerate` yields only the text pieces and drops the tools'
 # progress, so no surface can show a tool running while an answer is regenerated.
-REGEN_STATUS_BUG = ("ChatService.regenerate (core/service.py) drops ToolStatus pieces: a "
-                    "regenerated answer's tool shows no status")
 
 
 def cue() -> Callable[[dict[str, Any]], str | ToolCalls]:

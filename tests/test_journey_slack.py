@@ -14,7 +14,7 @@ from adapters.commands import Kind
 from core.keys import SessionKey, UserKey
 from tests.fakes.common import wait_for
 from tests.fakes.slack_api import fake_slack
-from tests.journey import AGAIN, ANSWER, QUESTION, REGEN_STATUS_BUG, Journey, journey
+from tests.journey import AGAIN, ANSWER, QUESTION, Journey, journey
 from tests.test_slack import Slack, dm, running
 from tests.test_slack_choices import answer, menu_choice
 from tests.test_slack_regen import offered, press
@@ -67,7 +67,6 @@ async def test_a_new_user_chooses_asks_with_a_tool_and_regenerates(slack: Slack,
     await journey.check_regenerated(DM)
 
 
-@pytest.mark.xfail(strict=True, reason=REGEN_STATUS_BUG)
 async def test_a_regenerated_answer_shows_its_tool_too(slack: Slack, journey: Journey) -> None:
     journey.open_gate()
     await slack.event(dm(QUESTION))

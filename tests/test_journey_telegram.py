@@ -5,14 +5,12 @@ answers with the docs tool, watch the tool's status in the draft, and regenerate
 
 from __future__ import annotations
 
-import pytest
-
 from core.keys import SessionKey, UserKey
 from tests import test_telegram_choices as choices
 from tests import test_telegram_regen as regen
 from tests.fakes.common import wait_for
 from tests.fakes.telegram_api import FakeTelegram, chat_of, fake_telegram, shown, telegram_bot, user
-from tests.journey import AGAIN, ANSWER, QUESTION, REGEN_STATUS_BUG, STATUS, Journey, journey
+from tests.journey import AGAIN, ANSWER, QUESTION, STATUS, Journey, journey
 
 __all__ = ["journey"]
 ALICE = user(11, "Alice")
@@ -57,7 +55,6 @@ async def test_a_new_user_chooses_asks_with_a_tool_and_regenerates(journey: Jour
         await journey.check_regenerated(PRIVATE)
 
 
-@pytest.mark.xfail(strict=True, reason=REGEN_STATUS_BUG)
 async def test_a_regenerated_answer_shows_its_tool_too(journey: Journey) -> None:
     journey.open_gate()
     async with fake_telegram() as tg, telegram_bot(tg, journey.service):

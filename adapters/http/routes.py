@@ -166,7 +166,8 @@ async def regenerate(session_id: SessionId, user: Caller, service: Service,
         raise _not_found()
     speaker = Speaker(user, unquote(user.parts[0]), "the HTTP API")
     press = idempotency_key or uuid.uuid4().hex
-    reply = "".join([p async for p in service.regenerate(session, speaker, None, press)])
+    reply = "".join([p async for p in service.regenerate(session, speaker, None, press)
+                     if isinstance(p, str)])
     return s.ChatOut(session_id=session_id, reply=reply,
                      turn_count=await _turn_count(service, session))
 

@@ -49,7 +49,8 @@ class Responder:
         speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
         again = self.service.regenerate(msg.session, speaker, press.target, press.nonce,
                                         keep_partial=True)
-        return await self._show(client, msg, again, press.target, private=True)
+        return await self._show(client, msg, _statused(client, msg, again), press.target,
+                                private=True)
 
     async def _show(self, client: AsyncWebClient, msg: Incoming,
                     stream: AsyncGenerator[Piece, None], question: str, *,
