@@ -10,7 +10,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from adapters.failures import notice
 from adapters.paging import Action, Edit, Pace, Render, Send, SentState, Wait, applied, plan, wait
-from core.agent import ToolStatus
+from core.agent import Confirmation, ToolStatus
 
 P = TypeVar("P")
 M = TypeVar("M")
@@ -155,16 +155,20 @@ async def _stop(reader: asyncio.Task[None]) -> None:
 
 
 class Watched:
-    """A stream that notes whether it ran to its end, or the error that ended it."""
+    """A stream that notes whether it ran to its end, or the error that ended it, and the
+    write tool it ended asking about (then its buttons are Approve and Deny)."""
 
     def __init__(self, stream: AsyncGenerator[Piece, None]) -> None:
         self.stream, self.done = stream, False
         self.error: Exception | None = None
+        self.asked: Confirmation | None = None
 
     async def pieces(self) -> AsyncGenerator[Piece, None]:
         try:
             async with contextlib.aclosing(self.stream) as pieces:
                 async for piece in pieces:
+                    if isinstance(piece, Confirmation):
+                        self.asked = piece
                     yield piece
         except Exception as exc:
             self.error = exc

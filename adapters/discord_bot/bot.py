@@ -8,11 +8,13 @@ from collections.abc import AsyncGenerator
 import discord
 from discord import app_commands
 
-from adapters import regenerate
+from adapters import confirm, regenerate
 from adapters.discord_bot.commands import NOT_HERE, SlashCommands
+from adapters.discord_bot.confirm import button_class as confirm_class
+from adapters.discord_bot.confirm import view as confirm_view
 from adapters.discord_bot.files import remotes
 from adapters.discord_bot.inflight import Inflight
-from adapters.discord_bot.regen import button_class, offer, unoffer
+from adapters.discord_bot.regen import button_class, offer, unoffer, view
 from adapters.discord_bot.reply import Channel, pager, pages
 from adapters.discord_bot.routing import (
     PLATFORM,
@@ -43,8 +45,8 @@ class DiscordBot:
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
         SlashCommands(service, settings).install(self.tree)
         self.inflight = Inflight()
-        self.button = button_class(self.on_press)
-        client.add_dynamic_items(self.button)
+        self.button, self.confirm = button_class(self.on_press), confirm_class(self.on_confirm)
+        client.add_dynamic_items(self.button, self.confirm)
         client.event(self.on_message)
         client.event(self.on_ready)
 
@@ -92,18 +94,42 @@ class DiscordBot:
         if regenerate.retire(watched):
             await unoffer(interaction.message)
 
+    async def on_confirm(self, interaction: discord.Interaction, confirmation: str,
+                         approve: bool) -> None:
+        """Approve or Deny: the core checks the presser asked, in time, once."""
+        channel, user = interaction.channel, interaction.user
+        if not isinstance(channel, discord.abc.Messageable):
+            await interaction.response.send_message(NOT_HERE, ephemeral=True)
+            return
+        await interaction.response.defer()
+        session = session_for(UserKey.of(PLATFORM, user.id), interaction.guild_id, channel,
+                              self.settings)
+        pressed = await confirm.confirmed(self.service, session, speaker(user), confirmation,
+                                          approve, str(interaction.id))
+        if pressed.answer is None:
+            if pressed.refusal:
+                await interaction.followup.send(pressed.refusal, ephemeral=True)
+            return
+        await unoffer(interaction.message)
+        with self.inflight.tracked():
+            await self._show(channel, None, pressed.answer, None, None, user.id,
+                             f"discord confirm session={session}")
+
     async def _show(self, channel: discord.abc.Messageable,
                     question: discord.Message | discord.PartialMessage | None,
-                    stream: AsyncGenerator[Piece, None], say: Say | None, target: int,
+                    stream: AsyncGenerator[Piece, None], say: Say | None, target: int | None,
                     asker: int, where: str) -> Watched:
-        """Show an answer (typing until it starts); a finished one gets a Regenerate button.
-        A failure is told with `say`, by default in the channel (replying to the question)."""
+        """Show an answer (typing until it starts); a finished one gets its buttons (Approve
+        and Deny, or Regenerate for an answer to `target`). A failure is told with `say`, by
+        default in the channel (replying to the question)."""
         out = Channel(channel, question)
         show = pager(out, self.settings.edit_interval, self.render)
         async with channel.typing():
             watched = await shown(show, stream, say or out.send, where=where)
-        if watched.done and show.message_ids:
-            await offer(self.button, show.message_ids[-1], target, asker)
+        buttons = (confirm_view(self.confirm, watched.asked) if watched.asked else
+                   view(self.button, target, asker) if target is not None else None)
+        if watched.done and show.message_ids and buttons is not None:
+            await offer(show.message_ids[-1], buttons)
         return watched
 
 

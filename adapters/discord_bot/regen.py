@@ -46,15 +46,19 @@ def button_class(pressed: Pressed) -> type[Item]:
     return Regenerate
 
 
-async def offer(button: type[Item], message: discord.Message, target: int, asker: int) -> None:
-    """Put a fresh button under an answer's last message; without it, it's still an answer."""
-    view = View(timeout=None)
-    view.add_item(button(Press.fresh(target, asker)))  # type: ignore[arg-type]
-    await _edit(message, view)
+def view(button: type[Item], target: int, asker: int) -> View:
+    shown = View(timeout=None)
+    shown.add_item(button(Press.fresh(target, asker)))  # type: ignore[arg-type]
+    return shown
+
+
+async def offer(message: discord.Message, buttons: View) -> None:
+    """Put buttons under an answer's last message; without them, it's still an answer."""
+    await _edit(message, buttons)
 
 
 async def unoffer(message: discord.Message | None) -> None:
-    """Take the button off the pressed answer: replaced, or never again the last one."""
+    """Take the buttons off a pressed answer: replaced, answered, or never again the last."""
     if message is not None:
         await _edit(message, None)
 
@@ -63,4 +67,4 @@ async def _edit(message: discord.Message, view: View | None) -> None:
     try:
         await message.edit(view=view, allowed_mentions=NO_PINGS)
     except discord.HTTPException as exc:
-        log.info("discord: regenerate button not changed: status=%s", exc.status)
+        log.info("discord: buttons not changed: status=%s", exc.status)

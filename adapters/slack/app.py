@@ -16,12 +16,12 @@ from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters import commands, regenerate
+from adapters import commands, confirm, regenerate
 from adapters.commands import Said
 from adapters.regenerate import Press
 from adapters.slack.conversation import Incoming, from_person, message_decision
 from adapters.slack.delivery import quietly
-from adapters.slack.regen import ACTION_ID, unoffer
+from adapters.slack.regen import ACTION_ID, CONFIRM_ID, unoffer
 from adapters.slack.responder import Responder
 from adapters.slack.settings import SlackSettings
 from adapters.slack.slash import Asked, menu_blocks, parse, picked
@@ -55,6 +55,7 @@ def build_app(service: ChatService, settings: SlackSettings) -> AsyncApp:
     app.command("/switchboard")(bot.on_command)
     app.action(re.compile(r"^switchboard_choose_(model|persona)$"))(bot.on_menu_choice)
     app.action(ACTION_ID)(bot.on_regenerate)
+    app.action(re.compile(f"^{CONFIRM_ID}[yn]$"))(bot.on_confirm)
     return app
 
 
@@ -137,20 +138,39 @@ class SlackBot:
             await respond(text=regenerate.NOT_YOURS, response_type="ephemeral",
                           replace_original=False)
             return
-        channel, message = str((body.get("channel") or {}).get("id", "")), body["message"]
-        # Where the pressed answer is tells the conversation, as its question did.
-        event = {"user": user, "channel": channel, "ts": message["ts"],
-                 "thread_ts": message.get("thread_ts")}
-        watched = await self.responder.regenerate(client, Incoming.of(event, _team(body), None),
-                                                  press)
+        msg = _pressed(body)
+        watched = await self.responder.regenerate(client, msg, press)
         if watched and regenerate.retire(watched):
-            await unoffer(client, channel, message)
+            await unoffer(client, msg.channel, body["message"])
+
+    async def on_confirm(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
+                         action: dict[str, Any], client: AsyncWebClient,
+                         respond: AsyncRespond) -> None:
+        """Approve or Deny under an answer that asks to run a write tool."""
+        await ack()
+        press = confirm.parse_press(str(action.get("value", "")))
+        if press is None:
+            return
+        msg, message = _pressed(body), body["message"]
+        refusal = await self.responder.confirm(client, msg, *press, message)
+        if refusal:
+            await respond(text=refusal, response_type="ephemeral", replace_original=False)
 
     async def _run(self, asked: Asked, user: UserKey) -> Said:
         if asked.answer:
             return Said(asked.answer)
         return await commands.run(self.responder.service, asked.name, asked.args, user,
                                   SessionKey.direct(user), STYLE)
+
+
+def _pressed(body: dict[str, Any]) -> Incoming:
+    """The conversation of a pressed button: where the pressed answer is tells it, as its
+    question did; the presser speaks."""
+    message = body["message"]
+    event = {"user": str(body["user"]["id"]), "ts": message["ts"],
+             "channel": str((body.get("channel") or {}).get("id", "")),
+             "thread_ts": message.get("thread_ts")}
+    return Incoming.of(event, _team(body), None)
 
 
 def _team(body: dict[str, Any]) -> str:

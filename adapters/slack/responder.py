@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import replace
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.confirm import confirmed
 from adapters.failures import notice
 from adapters.files import answered, fetch
 from adapters.pager import Piece, Watched
@@ -17,7 +19,7 @@ from adapters.slack.conversation import Incoming, assistant_status
 from adapters.slack.delivery import deliver, quietly, tell
 from adapters.slack.files import described, remotes
 from adapters.slack.names import Names
-from adapters.slack.regen import offer
+from adapters.slack.regen import offer, unoffer
 from adapters.slack.reply import sink
 from adapters.slack.settings import SlackSettings
 from core.attachments import Upload
@@ -52,10 +54,23 @@ class Responder:
         return await self._show(client, msg, _statused(client, msg, again), press.target,
                                 private=True)
 
+    async def confirm(self, client: AsyncWebClient, msg: Incoming, confirmation: str,
+                      approve: bool, pressed_on: Mapping[str, Any]) -> str:
+        """Approve or Deny a write tool: its buttons go and the answer goes on; or the refusal
+        to tell the presser alone ('' for none: answered already)."""
+        speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
+        pressed = await confirmed(self.service, msg.session, speaker, confirmation, approve,
+                                  msg.ts)
+        if pressed.answer is None:
+            return pressed.refusal
+        await unoffer(client, msg.channel, pressed_on)
+        await self._show(client, msg, _statused(client, msg, pressed.answer), None)
+        return ""
+
     async def _show(self, client: AsyncWebClient, msg: Incoming,
-                    stream: AsyncGenerator[Piece, None], question: str, *,
+                    stream: AsyncGenerator[Piece, None], question: str | None, *,
                     private: bool = False) -> Watched | None:
-        """Deliver an answer, then offer its button; None when nothing was sent."""
+        """Deliver an answer, then offer its buttons; None when nothing was sent."""
         where = f"slack channel={msg.channel} ts={msg.ts}"
         watched, shown = Watched(stream), sink(client, msg.target, self.settings)
         try:
@@ -67,7 +82,8 @@ class Responder:
                 return None
             await tell(client, msg.target, replace(said, private=said.private or private))
         if watched.done:
-            await offer(client, msg.channel, shown, question, msg.user)
+            press = Press.fresh(question, msg.user) if question is not None else None
+            await offer(client, msg.channel, shown, press, watched.asked)
         return watched
 
     async def uploads(self, client: AsyncWebClient, msg: Incoming) -> tuple[Upload, ...]:

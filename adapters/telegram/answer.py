@@ -1,8 +1,9 @@
-"""One answer delivered on the shared pager, then given its "↻ Regenerate" button.
+"""One answer delivered on the shared pager, then given its buttons.
 
-The button goes on the answer's last message once the answer is complete (and stored): an
+The buttons go on the answer's last message once the answer is complete (and stored): an
 `editMessageReplyMarkup` afterwards, so the pager, drafts and edits stay as they are. A failed
-answer gets none: nothing was stored, so there is nothing to regenerate. Its data is
+answer gets none: nothing was stored. An answer that asks to run a write tool gets Approve and
+Deny (`adapters.confirm`); any other gets "↻ Regenerate", whose data is
 `adapters.regenerate.Press` for the question's message id (the turn id is `"{chat}:{id}"`).
 """
 
@@ -14,7 +15,7 @@ from collections.abc import AsyncGenerator
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from adapters import regenerate
+from adapters import confirm, regenerate
 from adapters.pager import Piece, Watched, shown
 from adapters.regenerate import Press
 from adapters.telegram.outbox import Outbox
@@ -30,18 +31,28 @@ def button(question: int, asker: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(LABEL, callback_data=data)]])
 
 
+def buttons(watched: Watched, question: int | None, asker: int) -> InlineKeyboardMarkup | None:
+    """Approve and Deny when the answer asks to run a write tool, else Regenerate (for an
+    answer to a message: a confirmed tool's answer is not one)."""
+    if watched.asked is not None:
+        return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)
+                                      for b in confirm.buttons(watched.asked)]])
+    return button(question, asker) if question is not None else None
+
+
 async def deliver(box: Outbox, interval: float, stream: AsyncGenerator[Piece, None], *,
-                  question: int, asker: int, where: str) -> Watched:
+                  question: int | None, asker: int, where: str) -> Watched:
     """Show one answer on the shared pager (a failure ends it with its notice); once it is
-    complete, put a Regenerate button on its last message."""
+    complete, put its buttons on its last message."""
     paged = pager(box, interval)
     watched = await shown(paged, stream, box.say, where=where)
     ids = paged.message_ids
     last = ids[-1] if ids else None
     if isinstance(paged.platform, Drafts) and last is not None:
         last = paged.platform.sent.get(last)  # the draft's id → the message it became
-    if watched.done and last is not None:
-        await set_button(box, last, button(question, asker))
+    markup = buttons(watched, question, asker) if watched.done else None
+    if markup is not None and last is not None:
+        await set_button(box, last, markup)
     return watched
 
 

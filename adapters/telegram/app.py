@@ -12,9 +12,10 @@ from telegram.ext import (
     filters,
 )
 
-from adapters import commands, regenerate
+from adapters import commands, confirm, regenerate
 from adapters.telegram import flood
 from adapters.telegram.commands import BUTTON, Commands
+from adapters.telegram.confirm import Confirm
 from adapters.telegram.delivery import TelegramApp, builder, running
 from adapters.telegram.handlers import TelegramChat
 from adapters.telegram.inbox import Inbox
@@ -44,6 +45,7 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
         CommandHandler(NAMES, said.on_command),
         CallbackQueryHandler(said.on_button, pattern=BUTTON),
         CallbackQueryHandler(Regenerate(service, settings).on_button, pattern=regenerate.PATTERN),
+        CallbackQueryHandler(Confirm(service, settings).on_button, pattern=confirm.PATTERN),
         MessageHandler(_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, said.on_command),
         MessageHandler(_MESSAGES & ((filters.TEXT & ~filters.COMMAND) | FILES), chat.on_message),
         MessageHandler(_MESSAGES & filters.ATTACHMENT, chat.on_other),
