@@ -184,7 +184,11 @@ async def test_assistant_pane(slack: Slack, fake: FakeSlack, service: ChatServic
     await slack.event(dm("What is a haiku?", thread_ts=thread))
     await slack.said("DU1", "What is a haiku?")
     await wait_for(lambda: fake.called("chat.stopStream"))
-    names = [n for n, _ in fake.calls if n.startswith(("assistant.threads.set", "chat."))]
+
+    def named() -> list[str]:
+        return [n for n, _ in fake.calls if n.startswith(("assistant.threads.set", "chat."))]
+    await wait_for(lambda: named()[-1] == "chat.update")  # the button, once it stopped
+    names = named()
     assert names[:4] == ["assistant.threads.setSuggestedPrompts", "assistant.threads.setStatus",
                          "assistant.threads.setTitle", "chat.startStream"]
     assert names[-2:] == ["chat.stopStream", "chat.update"]  # the update adds the button

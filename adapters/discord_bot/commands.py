@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from adapters import commands
-from adapters.discord_bot.routing import PLATFORM, allowed_place, session_for
+from adapters.discord_bot.routing import PLATFORM, allowed_place, session_for, speaker
 from adapters.discord_bot.settings import DiscordSettings
 from core.keys import SessionKey, UserKey
 from core.presets import Option
@@ -82,8 +82,9 @@ class SlashCommands:
             await interaction.response.send_message(now, ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        user = UserKey.of(PLATFORM, interaction.user.id)
-        said = await commands.run(self.service, name, args, user, session, STYLE)
+        who = speaker(interaction.user)
+        said = await commands.run(self.service, name, args, commands.Asker(who.user, who.roles),
+                                  session, STYLE)
         await interaction.followup.send(said.text, ephemeral=True)
 
     def _at_once(self, interaction: discord.Interaction, session: SessionKey, name: str,

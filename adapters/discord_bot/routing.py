@@ -18,7 +18,11 @@ Place = discord.abc.Messageable | discord.abc.GuildChannel | discord.Thread | No
 
 
 def speaker(user: discord.abc.User) -> Speaker:
-    return Speaker(UserKey.of(PLATFORM, user.id), user.display_name, "Discord")
+    """The person, with the roles they hold in the guild they write in (`discord:role:ID`,
+    which the configuration may name; the message carries them, so no request is made)."""
+    roles = getattr(user, "roles", None) or ()
+    facts = frozenset(f"discord:role:{role.id}" for role in roles if not role.is_default())
+    return Speaker(UserKey.of(PLATFORM, user.id), user.display_name, "Discord", facts)
 
 
 def session_for(user: UserKey, guild_id: int | None, channel: Place,

@@ -107,11 +107,13 @@ class SlackBot:
             await self.responder.answer(client, msg)
 
     async def on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
-                         respond: AsyncRespond) -> None:
+                         respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()  # at once: the store may take longer than Slack's 3 seconds
         asked = parse(str(command.get("text", "")), str(command.get("channel_id", "")))
-        user = UserKey.of("slack", str(command["team_id"]), str(command["user_id"]))
-        said = await self._run(asked, user)
+        team, user_id = str(command["team_id"]), str(command["user_id"])
+        user = UserKey.of("slack", team, user_id)
+        facts = await self.responder.names.facts(client, team, user_id)
+        said = await self._run(asked, commands.Asker(user, facts))
         blocks = menu_blocks(said.text, said.menu) if said.menu and said.menu.options else None
         await respond(text=said.text, blocks=blocks, response_type="ephemeral")
 
@@ -156,10 +158,11 @@ class SlackBot:
         if refusal:
             await respond(text=refusal, response_type="ephemeral", replace_original=False)
 
-    async def _run(self, asked: Asked, user: UserKey) -> Said:
+    async def _run(self, asked: Asked, asker: commands.Asker | UserKey) -> Said:
         if asked.answer:
             return Said(asked.answer)
-        return await commands.run(self.responder.service, asked.name, asked.args, user,
+        user = asker.user if isinstance(asker, commands.Asker) else asker
+        return await commands.run(self.responder.service, asked.name, asked.args, asker,
                                   SessionKey.direct(user), STYLE)
 
 

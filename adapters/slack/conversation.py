@@ -54,8 +54,8 @@ class Incoming:
         # message.im and app_mention for one message share channel+ts, unlike their event_ids.
         return f"{self.channel}:{self.ts}"
 
-    def speaker(self, name: str) -> Speaker:
-        return Speaker(UserKey.of("slack", self.team, self.user), name, "Slack")
+    def speaker(self, name: str, facts: frozenset[str] = frozenset()) -> Speaker:
+        return Speaker(UserKey.of("slack", self.team, self.user), name, "Slack", facts)
 
 
 def _is_im(event: Mapping[str, Any]) -> bool:

@@ -14,38 +14,51 @@ log = logging.getLogger("switchboard.slack")
 MAX_NAME = 80
 
 
+Known = tuple[str, bool]  # the display name, and whether they are a workspace admin or owner
+
+
 class Names:
-    """User id -> display name: bounded LRU caches (cachetools), a failure kept for less time."""
+    """User id -> display name (and admin flag): bounded LRU caches (cachetools), a failure kept
+    for less time."""
 
     def __init__(self, size: int = 2048, ttl: float = 3600, failed_ttl: float = 60,
                  timeout: float = 2) -> None:
         self.timeout = timeout
-        self._found: TTLCache[tuple[str, str], str] = TTLCache(size, ttl)
+        self._found: TTLCache[tuple[str, str], Known] = TTLCache(size, ttl)
         # A failure is retried sooner: it is usually a missing scope or a passing outage.
-        self._failed: TTLCache[tuple[str, str], str] = TTLCache(size, failed_ttl)
+        self._failed: TTLCache[tuple[str, str], Known] = TTLCache(size, failed_ttl)
 
     async def name(self, client: AsyncWebClient, team: str, user: str) -> str:
         """The person's display name, or their user id when Slack cannot tell us."""
+        return (await self.known(client, team, user))[0]
+
+    async def facts(self, client: AsyncWebClient, team: str, user: str) -> frozenset[str]:
+        """What Slack says of them that a role may name: `slack:admin:TEAM`."""
+        return frozenset({f"slack:admin:{team}"}) if (await self.known(client, team, user))[1] \
+            else frozenset()
+
+    async def known(self, client: AsyncWebClient, team: str, user: str) -> Known:
         key = (team, user)
         cached = self._found.get(key) or self._failed.get(key)
         if cached is not None:
             return cached
-        name = await self._lookup(client, user)
-        (self._found if name != user else self._failed)[key] = name
-        return name
+        found = await self._lookup(client, user)
+        (self._found if found[0] != user else self._failed)[key] = found
+        return found
 
-    async def _lookup(self, client: AsyncWebClient, user: str) -> str:
+    async def _lookup(self, client: AsyncWebClient, user: str) -> Known:
         try:
             # Bounded: the answer matters more than the name (retry handlers may sleep on 429).
             async with asyncio.timeout(self.timeout):
                 info = await client.users_info(user=user)
         except SlackApiError as exc:
             log.info("users.info failed (%s); naming the user by id", exc.response.get("error"))
-            return user
+            return user, False
         except (SlackClientError, ClientError, TimeoutError) as exc:
             log.info("users.info failed (%s); naming the user by id", type(exc).__name__)
-            return user
-        return _pick(info.get("user") or {}) or user
+            return user, False
+        found = info.get("user") or {}
+        return _pick(found) or user, bool(found.get("is_admin") or found.get("is_owner"))
 
 
 def _pick(user: dict[str, object]) -> str:

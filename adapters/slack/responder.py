@@ -23,6 +23,7 @@ from adapters.slack.regen import offer, unoffer
 from adapters.slack.reply import sink
 from adapters.slack.settings import SlackSettings
 from core.attachments import Upload
+from core.keys import Speaker
 from core.service import ChatService, Turn
 
 log = logging.getLogger("switchboard.slack")
@@ -38,7 +39,7 @@ class Responder:
         """Answer one message; False when nothing was sent (a redelivered message).
 
         The user sees the answer grow: if they stop it, what they saw is kept as the answer."""
-        speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
+        speaker = await self.speaker(client, msg)
         fetched = (lambda: self.uploads(client, msg)) if msg.files else None
         stream = answered(self.service, Turn(msg.session, speaker, msg.text, msg.turn_id),
                           fetched, keep_partial=True)
@@ -48,7 +49,7 @@ class Responder:
     async def regenerate(self, client: AsyncWebClient, msg: Incoming, press: Press
                          ) -> Watched | None:
         """Answer `press.target`'s question again, under the pressed answer; told privately."""
-        speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
+        speaker = await self.speaker(client, msg)
         again = self.service.regenerate(msg.session, speaker, press.target, press.nonce,
                                         keep_partial=True)
         return await self._show(client, msg, _statused(client, msg, again), press.target,
@@ -58,7 +59,7 @@ class Responder:
                       approve: bool, pressed_on: Mapping[str, Any]) -> str:
         """Approve or Deny a write tool: its buttons go and the answer goes on; or the refusal
         to tell the presser alone ('' for none: answered already)."""
-        speaker = msg.speaker(await self.names.name(client, msg.team, msg.user))
+        speaker = await self.speaker(client, msg)
         pressed = await confirmed(self.service, msg.session, speaker, confirmation, approve,
                                   msg.ts)
         if pressed.answer is None:
@@ -91,6 +92,10 @@ class Responder:
         limits = self.service.settings.limits
         files = await described(client, msg.files, limits)
         return await fetch(remotes(client, files, self.settings.api_url, limits.max_bytes), limits)
+
+    async def speaker(self, client: AsyncWebClient, msg: Incoming) -> Speaker:
+        name = await self.names.name(client, msg.team, msg.user)
+        return msg.speaker(name, await self.names.facts(client, msg.team, msg.user))
 
     async def started_here(self, msg: Incoming) -> bool:
         """Whether this thread already is a conversation with the bot."""

@@ -156,7 +156,8 @@ class FakeSlack:
         if user not in self.users:
             return {"ok": False, "error": "user_not_found"}
         profile = {"display_name": "", "real_name": "", **self.users[user]}
-        return {"ok": True, "user": {"id": user, "name": user.lower(),
+        admin = bool(profile.pop("is_admin", False))  # a workspace admin, beside the profile
+        return {"ok": True, "user": {"id": user, "name": user.lower(), "is_admin": admin,
                                      "real_name": profile["real_name"], "profile": profile}}
 
     async def _respond(self, request: web.Request) -> web.Response:
