@@ -113,7 +113,10 @@ async def bench(args: argparse.Namespace) -> None:
         ttfw: dict[str, str] = {"telegram": "na", "slack": "na", "discord": "na"}
         if not args.no_platforms:
             from bench.e2e_platforms import platform_ttfw
-            ttfw = await platform_ttfw(run, model_url, args.platform_conversations)
+
+            print(f"\nplatforms, {args.platform_conversations} conversations at once")
+            ttfw = await platform_ttfw(run, model_url, args.platform_conversations,
+                                       args.tokens / args.rate)
     print(summary(results, ttfw))
 
 
