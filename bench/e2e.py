@@ -37,6 +37,7 @@ from bench.e2e_load import (
     sb_stream,
     sb_token,
 )
+from bench.e2e_model import loop_factory
 from bench.e2e_procs import Stack, stack
 from bench.e2e_profile import Profiler
 
@@ -70,6 +71,8 @@ async def http_levels(args: argparse.Namespace, run: Stack, model_url: str,
         print(HEADER)
         for conc in args.levels:
             for racer in racers:
+                if args.only and racer.name not in args.only:
+                    continue
                 if conc > 100 and racer.name != "switchboard_stream" and args.quick:
                     continue
                 sent = await model_stats(http, model_url)
@@ -130,14 +133,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")], default=None)
     parser.add_argument("--window", type=float, default=None, help="seconds per level")
     parser.add_argument("--no-platforms", action="store_true")
+    parser.add_argument("--only", type=lambda s: s.split(","), default=None,
+                        help="contestants to run, e.g. switchboard_stream,peer_stream")
     parser.add_argument("--platform-conversations", type=int, default=10)
     args = parser.parse_args(argv)
     args.levels = args.levels or ([1, 10, 100] if args.quick else [1, 10, 100, 1000])
     args.window = args.window or (4.0 if args.quick else 20.0)
     # At one conversation a window holds few answers: ask for a few more there.
-    args.least = lambda conc: (3 if args.quick else 10) if conc == 1 else 1
+    args.least = lambda conc: (2 if args.quick else 10) if conc == 1 else 1
     return args
 
 
 if __name__ == "__main__":
-    asyncio.run(bench(parse()))
+    # The load generator on uvloop too: the lighter it is, the more of the machine the
+    # contestants get (its own CPU share is printed as gen%).
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(bench(parse()))

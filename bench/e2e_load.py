@@ -49,23 +49,55 @@ def _body(session_id: str | None) -> dict[str, str]:
     return {"message": TEXT, **({"session_id": session_id} if session_id else {})}
 
 
+class Counter:
+    """Counts a marker in a byte stream cut into arbitrary chunks, without splitting lines.
+
+    The load generator shares the machine with the contestants: it scans each chunk once
+    instead of parsing SSE line by line, so it stays light at a thousand streams.
+    """
+
+    def __init__(self, marker: bytes) -> None:
+        self.marker, self.tail, self.count = marker, b"", 0
+
+    def feed(self, chunk: bytes) -> int:
+        """The new occurrences in `chunk` (one cut across the previous chunk counts too)."""
+        joined = self.tail + chunk
+        new = joined.count(self.marker) - self.tail.count(self.marker)
+        self.tail, self.count = joined[-len(self.marker):], self.count + new
+        return new
+
+
+async def _stream(response: aiohttp.ClientResponse, token: bytes, end: bytes,
+                  start: float) -> tuple[float, int, bool, bytes]:
+    """Seconds to the first token, tokens, whether `end` arrived, and the first bytes."""
+    tokens, ends, first, head = Counter(token), Counter(end), 0.0, b""
+    async for chunk in response.content.iter_any():
+        if len(head) < 4096 and b"\n\n" not in head:  # the whole first event
+            head += chunk
+        if tokens.feed(chunk) and not first:
+            first = time.perf_counter() - start
+        ends.feed(chunk)
+    return first, tokens.count, ends.count > 0 and response.status == 200, head
+
+
+def _session(head: bytes, key: bytes) -> str | None:
+    """The session id from the stream's first event (`key` is the line it is on)."""
+    for line in head.split(b"\n"):
+        if line.startswith(key):
+            return str(json.loads(line[6:])["session_id"])
+    return None
+
+
 def sb_stream(base: str) -> Ask:
     async def ask(http: aiohttp.ClientSession, token: str, sid: str | None
                   ) -> tuple[Got, str | None]:
-        start, first, tokens, name, ok = time.perf_counter(), 0.0, 0, "", False
+        start = time.perf_counter()
         async with http.post(base + "/v1/chat/stream", json=_body(sid),
                              headers={"Authorization": f"Bearer {token}"}) as response:
-            async for line in response.content:
-                if line.startswith(b"event: "):
-                    name = line[7:].strip().decode()
-                    if name == "token":
-                        tokens += 1
-                        first = first or time.perf_counter() - start
-                elif line.startswith(b"data: ") and name == "session":
-                    sid = json.loads(line[6:])["session_id"]
-                elif line.startswith(b"data: ") and name == "done":
-                    ok = True
-        return Got(ok, time.perf_counter() - start, first, tokens), sid
+            first, tokens, ok, head = await _stream(response, b"event: token\n",
+                                                    b"event: done\n", start)
+        got = Got(ok, time.perf_counter() - start, first, tokens)
+        return got, sid or _session(head, b'data: {"session_id"')
     return ask
 
 
@@ -84,18 +116,13 @@ def sb_chat(base: str) -> Ask:
 def peer_stream(base: str) -> Ask:
     async def ask(http: aiohttp.ClientSession, token: str, sid: str | None
                   ) -> tuple[Got, str | None]:
-        start, first, tokens, ok = time.perf_counter(), 0.0, 0, False
+        start = time.perf_counter()
         async with http.post(base + "/chat/stream", json=_body(sid),
                              headers={"Authorization": f"Bearer {token}"}) as response:
-            async for line in response.content:
-                if line.startswith(b'data: {"token"'):
-                    tokens += 1
-                    first = first or time.perf_counter() - start
-                elif line.startswith(b'data: {"session_id"'):
-                    sid = json.loads(line[6:])["session_id"]
-                elif line.startswith(b"data: [DONE]"):
-                    ok = response.status == 200
-        return Got(ok, time.perf_counter() - start, first, tokens), sid
+            first, tokens, ok, head = await _stream(response, b'data: {"token"',
+                                                    b"data: [DONE]", start)
+        got = Got(ok, time.perf_counter() - start, first, tokens)
+        return got, sid or _session(head, b'data: {"session_id"')
     return ask
 
 
@@ -131,6 +158,7 @@ class Level:
     cpu: float
     rss_before: float
     rss_peak: float
+    gen_cpu: float  # the load generator's own CPU seconds (if near `seconds`, it was the limit)
     per_conv: list[list[Got]] = field(default_factory=list)
 
     @property
@@ -176,19 +204,20 @@ async def level(c: Contestant, http: aiohttp.ClientSession, conversations: int,
     before = c.proc.rss_mb()
     peak = [before]
     watch = asyncio.create_task(_watch_rss(c.proc, peak))
-    cpu, start = c.proc.cpu(), time.perf_counter()
+    cpu, gen, start = c.proc.cpu(), time.process_time(), time.perf_counter()
     deadline = time.monotonic() + window
     per_conv = await asyncio.gather(*(
         _conversation(c, http, f"{tag}{c.name}-{conversations}-{i}", deadline, least)
         for i in range(conversations)))
     seconds, cpu = time.perf_counter() - start, c.proc.cpu() - cpu
     watch.cancel()
-    return Level(c.name, conversations, seconds, cpu, before, peak[0], list(per_conv))
+    return Level(c.name, conversations, seconds, cpu, before, peak[0],
+                 time.process_time() - gen, list(per_conv))
 
 
 HEADER = (f"{'contestant':<22}{'conc':>5}{'answers':>8}{'ans/s':>8}{'p50 ms':>8}{'p95':>7}"
           f"{'p99':>7}{'ttfw p50':>9}{'p95':>6}{'cpu ms/ans':>11}{'peak MB':>8}{'errors':>7}"
-          f"{'starve':>7}{'tokens':>8}")
+          f"{'starve':>7}{'tokens':>8}{'gen%':>6}")
 
 
 def row(lv: Level) -> str:
@@ -199,4 +228,4 @@ def row(lv: Level) -> str:
             f"{lv.pct(lat, 0.5):>8.0f}{lv.pct(lat, 0.95):>7.0f}{lv.pct(lat, 0.99):>7.0f}"
             f"{lv.pct(ttfw, 0.5):>9.0f}{lv.pct(ttfw, 0.95):>6.0f}{cpu_ms:>11.1f}"
             f"{lv.rss_peak:>8.0f}{lv.errors:>7}{lv.starved():>7.2f}"
-            f"{sum(g.tokens for g in got):>8}")
+            f"{sum(g.tokens for g in got):>8}{100 * lv.gen_cpu / lv.seconds:>6.0f}")

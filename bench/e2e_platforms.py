@@ -142,7 +142,7 @@ async def platform_ttfw(run: Stack, model_url: str, conversations: int,
                                                            "discord"], env)
             await asyncio.wait_for(discord.ready.wait(), 30)
             await asyncio.sleep(1.0)  # READY, then on_ready
-            out = await _all(base, tg, slack.calls, discord, conversations, answer_s + 3)
+            out = await _all(base, tg, slack.calls, discord, conversations, answer_s + 1)
             proc.stop()
     finally:
         await runner.cleanup()

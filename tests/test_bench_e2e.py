@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 from bench.e2e import parse, summary
-from bench.e2e_load import Got, Level, peer_stream, peer_token
+from bench.e2e_load import Counter, Got, Level, peer_stream, peer_token
 from bench.e2e_model import Model, pieces
 from bench.e2e_peer import PeerSettings, create_app
 from bench.e2e_procs import SECRET
@@ -17,6 +17,12 @@ def test_quick_run_is_small() -> None:
     assert args.levels == [1, 10, 100] and args.window <= 5 and args.least(100) == 1
 
 
+def test_counter_finds_markers_cut_across_chunks() -> None:
+    counter = Counter(b"event: token\n")
+    stream = b"event: session\ndata: {}\n\n" + b"event: token\ndata: {}\n\n" * 5
+    assert sum(counter.feed(stream[i:i + 7]) for i in range(0, len(stream), 7)) == 5
+
+
 def test_the_answer_is_word_pieces() -> None:
     got = pieces(300)
     assert len(got) == 300 and all(1 <= len(p) <= 4 for p in got)
@@ -24,7 +30,7 @@ def test_the_answer_is_word_pieces() -> None:
 
 def test_summary_line_names_every_figure() -> None:
     def level(name: str, seconds: float) -> Level:
-        return Level(name, 100, seconds, 1.0, 100.0, 120.0, [[Got(True, 2.0, 0.1, 300)]] * 100)
+        return Level(name, 100, seconds, 1.0, 100.0, 120.0, 0.5, [[Got(True, 2.0, 0.1, 300)]] * 100)
     line = summary({("switchboard_stream", 100): level("switchboard_stream", 10.0),
                     ("peer_stream", 100): level("peer_stream", 20.0)},
                    {"telegram": "na", "slack": "12", "discord": "na"})
