@@ -7,8 +7,6 @@ import asyncio
 import getpass
 import logging
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
 
 from adapters.terminal import HELP, Terminal
 from bots import logs
@@ -16,8 +14,6 @@ from bots.platforms import serve
 from bots.wiring import open_core
 from core.errors import ConfigError
 from core.settings import CoreSettings, load
-
-T = TypeVar("T")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,33 +52,19 @@ async def _chat(settings: CoreSettings, user: str) -> None:
                 return
 
 
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
-    """uvloop's event loop when it is installed (it is by default): less CPU per answer."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop
-    return uvloop.new_event_loop
-
-
-def _run(main: Coroutine[Any, Any, T]) -> T:
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        return runner.run(main)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load(CoreSettings)
         logs.setup(settings.log_level, form=settings.log_format)
         if args.command == "chat":
-            _run(_chat(settings, args.user))
+            asyncio.run(_chat(settings, args.user))
         elif args.command == "token":
             from bots.http import token  # imported here: FastAPI is not needed for `chat`
 
             print(token(args.user, args.ttl))
         else:
-            _run(serve(settings, args.platforms))
+            asyncio.run(serve(settings, args.platforms))
     except ConfigError as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 2
