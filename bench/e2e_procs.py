@@ -123,7 +123,9 @@ class Stack:
         proc = self.start("peer", [sys.executable, "-m", "uvicorn", "--factory",
                                    "bench.e2e_peer:from_env", "--host", "127.0.0.1", "--port",
                                    str(port), "--log-level", "warning", "--no-access-log",
-                                   "--backlog", "4096"], env)
+                                   # Switchboard's event loop (asyncio), so the two
+                                   # compare as apps, not as loops.
+                                   "--loop", "asyncio", "--backlog", "4096"], env)
         await ready(f"http://127.0.0.1:{port}/healthz", proc)
         return proc, f"http://127.0.0.1:{port}"
 
