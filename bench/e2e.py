@@ -73,8 +73,8 @@ async def http_levels(args: argparse.Namespace, run: Stack, model_url: str,
             for racer in racers:
                 if args.only and racer.name not in args.only:
                     continue
-                if conc > 100 and racer.name != "switchboard_stream" and args.quick:
-                    continue
+                if conc > 100 and not racer.name.endswith("_stream"):
+                    continue  # a thousand at once: the streamed routes, which hold them open
                 sent = await model_stats(http, model_url)
                 profiling = args.profile and conc == 100 and racer.name == "switchboard_stream"
                 with Profiler(racer.proc.popen.pid, args.window + 5) if profiling \
@@ -84,6 +84,9 @@ async def http_levels(args: argparse.Namespace, run: Stack, model_url: str,
                 print(row(lv) + f"  (model sent {after['tokens'] - sent['tokens']} tokens)",
                       flush=True)
                 results[racer.name, conc] = lv
+                if conc >= 1000:
+                    grown = (lv.rss_peak - lv.rss_before) * 1024 / conc
+                    print(f"  {racer.name}: RSS grew {grown:.0f} KB per open stream", flush=True)
                 if prof is not None:
                     prof.report(len(lv.answers))
     return results
