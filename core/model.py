@@ -52,6 +52,7 @@ def build_model(settings: CoreSettings, http: httpx.AsyncClient | None = None) -
         max_retries=settings.model_max_retries,
         stream_usage=True,
         http_async_client=http,
+        stream_chunk_timeout=None,  # the turn's deadline bounds each chunk's wait already
     )
 
 

@@ -137,7 +137,10 @@ class Catalog:
                           base_url=preset.base_url or s.openai_base_url,
                           temperature=preset.temperature, timeout=s.model_timeout,
                           max_retries=s.model_max_retries, stream_usage=True,
-                          http_async_client=self.http)
+                          http_async_client=self.http,
+                          # The turn's deadline bounds every chunk's wait already; this
+                          # second bound cost a task and a timer per chunk.
+                          stream_chunk_timeout=None)
 
     def _key(self, preset: Preset) -> SecretStr | None:
         if preset.api_key_env:

@@ -106,11 +106,12 @@ async def pieces(work: Work, deadline: float) -> AsyncGenerator[str, None]:
     chunks = aiter(work.model.astream(work.prompt.messages))
     async with contextlib.aclosing(chunks):  # type: ignore[type-var]
         while True:
-            # A per-chunk wait, not asyncio.timeout: a timeout spanning `yield` would cancel
-            # the consumer's task wherever it happens to be.
-            remaining = end - asyncio.get_running_loop().time()
+            # A timeout around each wait alone: one spanning `yield` would cancel the
+            # consumer's task wherever it happens to be. Not wait_for: on Python 3.11 that
+            # costs a task per chunk.
             try:
-                chunk = await asyncio.wait_for(anext(chunks), max(remaining, 0.001))
+                async with asyncio.timeout_at(end):
+                    chunk = await anext(chunks)
             except StopAsyncIteration:
                 break
             if piece := work.add(chunk):

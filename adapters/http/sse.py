@@ -46,6 +46,14 @@ class Relay:
             raise item
         return item if isinstance(item, str | ToolStatus) else None
 
+    async def batch(self) -> list[object]:
+        """The next item and every one already queued behind it: the reader writes them at
+        once, so a burst of model chunks costs one socket write, not one each."""
+        items = [await self.queue.get()]
+        while not self.queue.empty() and isinstance(items[-1], str | ToolStatus):
+            items.append(self.queue.get_nowait())
+        return items
+
     async def cancel(self) -> None:
         """Stop the turn (the core then stores nothing) and wait until its lock is given back."""
         self.task.cancel()
@@ -57,22 +65,41 @@ def confirmation(asked: Confirmation) -> dict[str, str]:
     return {"id": asked.id, "tool": asked.name, "summary": asked.summary}
 
 
+def _render(items: list[object], parts: list[str]) -> tuple[str, bool, Exception | None]:
+    """The SSE text of a batch of pieces; whether the stream ended, and how it failed."""
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, Exception):
+            return "".join(out), True, item
+        if isinstance(item, ToolStatus):
+            out.append(event("tool", {"name": item.name, "state": item.state}))
+            if isinstance(item, Confirmation):
+                out.append(event("confirm", confirmation(item)))
+        elif isinstance(item, str):
+            parts.append(item)
+            out.append(event("token", {"text": item}))
+        else:  # the end: the turn is stored
+            return "".join(out), True, None
+    return "".join(out), False, None
+
+
 async def events(relay: Relay, session_id: str, first: Piece | None,
                  finish: Callable[[], Awaitable[int]]) -> AsyncIterator[str]:
     """`session`, then `token`s (and `tool` progress; `confirm` when a write tool waits for the
     user), then `done` with the full reply (and its tree), or `error`."""
     yield event("session", {"session_id": session_id})
-    parts, piece = [], first
+    parts: list[str] = []
+    batch: list[object] = [first]
+    while True:
+        text, ended, failure = _render(batch, parts)
+        if text:
+            yield text
+        if ended:
+            break
+        batch = await relay.batch()
     try:
-        while piece is not None:
-            if isinstance(piece, ToolStatus):
-                yield event("tool", {"name": piece.name, "state": piece.state})
-                if isinstance(piece, Confirmation):
-                    yield event("confirm", confirmation(piece))
-            else:
-                parts.append(piece)
-                yield event("token", {"text": piece})
-            piece = await relay.next()
+        if failure is not None:
+            raise failure
         reply = "".join(parts)
         done = {"session_id": session_id, "reply": reply, "turn_count": await finish(),
                 "rendered": web(reply)}  # the page shows the same parse as every platform
