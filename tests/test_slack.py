@@ -234,7 +234,7 @@ async def test_updates_at_most_once_per_interval(fake: FakeSlack, llm_service: C
     # request that shows the answer comes at least an interval after the one before.
     shown = fake.called("chat.postMessage") + [u for u in fake.called("chat.update")
                                                if "markdown_text" in u]
-    gaps = [b["_at"] - a["_at"] for a, b in zip(shown, shown[1:], strict=False)]
+    gaps = [b["_at"] - a["_at"] for a, b in itertools.pairwise(shown)]
     assert len(shown) >= 2 and all(gap >= 0.25 - 0.01 for gap in gaps), gaps
 
 
