@@ -117,7 +117,9 @@ def _period(period: Period, currency: str | None = None) -> str:
               f"{period.tokens:,} of {period.limit:,} tokens, {period.left:,} left")
     cost = period.cost
     money = "" if cost is None or currency is None else f", {amount(cost, currency)}"
-    return f"{span}: {tokens}{money} (resets {reset})."
+    extra = "".join((f", {period.voice_seconds:,} s of voice" if period.voice_seconds else "",
+                     f", {plural(period.tool_calls, 'tool call')}" if period.tool_calls else ""))
+    return f"{span}: {tokens}{money}{extra} (resets {reset})."
 
 
 async def usage(service: ChatService, user: UserKey, roles: frozenset[str] = frozenset()) -> str:

@@ -51,6 +51,7 @@ class Input:
     text: str  # stored as the human message's text: caption, file texts, transcripts
     images: tuple[tuple[str, Image], ...] = ()  # (id, image), new in this turn
     heard: tuple[str, ...] = ()  # transcripts of voice notes, shown back to the user
+    seconds: float = 0.0  # of voice transcribed: counted in the sender's usage
 
     @property
     def files(self) -> dict[str, str]:
@@ -64,6 +65,7 @@ async def prepare(text: str, uploads: Sequence[Upload], limits: Limits,
     attachments.check_count(len(uploads), limits)
     caption = clean_text(text, max_chars) if text.strip() or not uploads else ""
     parts, images, heard = [caption] if caption else [], [], []
+    seconds = 0.0
     for upload in uploads:
         read = await attachments.read(upload, limits)
         if isinstance(read, Image):
@@ -72,9 +74,10 @@ async def prepare(text: str, uploads: Sequence[Upload], limits: Limits,
             said = await transcriber.transcribe(read)
             heard.append(said)
             parts.append(VOICE.format(seconds=round(read.seconds)) + said)
+            seconds += read.seconds
         else:
             parts.append(document_text(read))
-    return Input("\n\n".join(parts), tuple(images), tuple(heard))
+    return Input("\n\n".join(parts), tuple(images), tuple(heard), seconds)
 
 
 def image_id(image: Image) -> str:

@@ -60,7 +60,7 @@ class PersonLimits:
 
     def count_tokens(self, pipe: Any, user: UserKey, turn_id: str, tokens: tuple[int, int],
                      cost: int = 0, platform: str | None = None,
-                     epoch: str | None = None) -> None:
+                     epoch: str | None = None, extra: tuple[int, int] = (0, 0)) -> None:
         """Add a turn's tokens (in, out) and cost (billionths) to its sender's day and month,
         and to `platform`'s totals, once per turn id; with an `epoch` (see core/erasure.py)
         only while the person was not erased since the turn's open."""
@@ -69,11 +69,12 @@ class PersonLimits:
         keys, now = self.keys.user(str(user)), self.clock()
         day, month = usage.windows(now)
         counted = (keys.counted, keys.usage(day.label), keys.usage(month.label))
-        args = (turn_id, int(now * 1000), *tokens, day.expire_at, month.expire_at, cost)
+        args = (turn_id, int(now * 1000), *tokens, day.expire_at, month.expire_at, cost,
+                epoch or "", *extra)
         if epoch is None:
             self._eval(pipe, "USE", counted, *args)
         else:
-            self._eval(pipe, "USE_IF", (*counted, keys.epoch), *args, epoch)
+            self._eval(pipe, "USE_IF", (*counted, keys.epoch), *args)
         if platform is not None:  # another slot: on a Cluster, its own node's share
             self._eval(pipe, "TOTAL", (self.keys.totals_counted, self.keys.totals(day.label),
                                        self.keys.totals(month.label)),
@@ -85,7 +86,7 @@ class PersonLimits:
         """The person's tokens today and this month, with `budget`'s limits; costs in
         `currency` (None: nothing is priced)."""
         keys, now = self.keys.user(str(user)), self.clock()
-        counts = await self._run(lambda p: [p.hmget(keys.usage(w.label), "in", "out", "c")
+        counts = await self._run(lambda p: [p.hmget(keys.usage(w.label), *usage.FIELDS)
                                             for w in usage.windows(now)])
         return usage.tally(now, budget, counts, currency)
 

@@ -178,7 +178,7 @@ class RedisStore(PersonLimits, Erasure):
                 pipe.hset(index, sid, session.scope.value)
                 pipe.expire(index, self.index_ttl)
             self.count_tokens(pipe, payer, write.turn_id, write.tokens, write.cost,
-                              session.platform, self._epoch(lock_token))
+                              session.platform, self._epoch(lock_token), write.extra)
             self.renew_link(pipe, user, write.payer)
             asked.append(self.durability.queue(pipe))  # last: its answer is the pipeline's last
 

@@ -233,7 +233,8 @@ class ChatService(Conversations):
         prompt = context.build(self.catalog.prompt(choice.persona), turn.speaker, loaded,
                                user_msg, self.catalog.budget(choice.model), given.files)
         return Work(prompt, self.catalog.model(choice.model), self.catalog.preset(choice.model),
-                    choice.model, inputs.heard_quote(given.heard), tuple(given.files.items()))
+                    choice.model, inputs.heard_quote(given.heard), tuple(given.files.items()),
+                    given.seconds)
 
     async def _keep_partial(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
                             work: Work, where: Where) -> None:
@@ -256,7 +257,8 @@ class ChatService(Conversations):
         summary = await self._fold(work, loaded.summary) if fold else None
         write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
                           work.files, work.spent.pair,  # the summary's tokens too
-                          where.payer, cost=self.spend(work).cost)
+                          where.payer, cost=self.spend(work).cost,
+                          extra=(round(work.seconds), len(work.tools)))
         await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
 
     async def _fold(self, work: Work, summary: str) -> str | None:

@@ -46,6 +46,7 @@ class TurnWrite:
     tokens: tuple[int, int] = (0, 0)  # the turn's model calls: tokens in and out
     payer: UserKey | None = None  # whose usage the tokens count in (a linked person); None: user
     cost: int = 0  # what they cost, in billionths of the configured currency (0: unpriced)
+    extra: tuple[int, int] = (0, 0)  # seconds of voice transcribed, tool calls made
 
 
 @dataclass(frozen=True, slots=True)

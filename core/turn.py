@@ -58,6 +58,7 @@ class Work:
     preset_name: str
     heard: str = ""  # transcripts of voice notes, quoted: shown before the answer, not stored
     files: tuple[tuple[str, str], ...] = ()  # the message's new images, for the store
+    seconds: float = 0.0  # of voice transcribed for it
     redo: str | None = None  # regenerating: the turn whose answer this one replaces
     tools: list[str] = field(default_factory=list)  # the tool calls made, as stored
     parts: list[str] = field(default_factory=list)

@@ -96,6 +96,8 @@ class Period:
     limit: int | None
     resets_at: datetime
     cost: float | None = None
+    voice_seconds: int = 0  # transcribed
+    tool_calls: int = 0
 
     @property
     def tokens(self) -> int:
@@ -132,14 +134,23 @@ def amount(cost: float, currency: str) -> str:
     return f"{figure} {currency}"
 
 
+FIELDS = ("in", "out", "c", "a", "t")  # a usage hash: tokens, cost, voice seconds, tool calls
+
+
 def tally(now: float, budget: Budget | None, counts: list[list[Any]],
           currency: str | None = None) -> Usage:
-    """`Usage` from the two counters' `HMGET in out c` replies (day first)."""
-    day, month = (Period(w.name, int(c[0] or 0), int(c[1] or 0),
-                         budget.limit(w.name) if budget else None, w.ends,
-                         money(c[2] if len(c) > 2 else 0, currency))
-                  for w, c in zip(windows(now), counts, strict=True))
+    """`Usage` from the two counters' `HMGET` of `FIELDS` (day first)."""
+    day, month = (_period(w, c, budget, currency) for w, c in zip(windows(now), counts,
+                                                                   strict=True))
     return Usage(day, month, currency)
+
+
+def _period(window: Window, counts: list[Any], budget: Budget | None,
+            currency: str | None) -> Period:
+    found = [*counts, *[None] * (len(FIELDS) - len(counts))]
+    return Period(window.name, int(found[0] or 0), int(found[1] or 0),
+                  budget.limit(window.name) if budget else None, window.ends,
+                  money(found[2] or 0, currency), int(found[3] or 0), int(found[4] or 0))
 
 
 def nano_cost(tokens_in: int, tokens_out: int, per_million: tuple[float, float] | None) -> int:

@@ -273,6 +273,7 @@ async def test_inside_a_service_turn_only_the_answer_is_stored_and_cancel_frees_
     stored = await service.history(session)
     assert [(m.role, m.text) for m in stored] == [("human", "answer?"), ("ai", "It is 42.")]
     assert stored[1].tools == ('docs__lookup {"topic": "x"} (done)',)  # what ran, not its output
+    assert (await service.usage(ana.user)).day.tool_calls == 1  # counted with the tokens
 
     gen = service.events(Turn(session, ana, "slowly?"))
     async for piece in gen:

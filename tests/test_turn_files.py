@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from redis.asyncio import Redis
 
+from adapters import commands
 from core import inputs
 from core.attachments import Document, Upload
 from core.errors import BrokenFile, NoTranscriber, RateLimited, VisionOff
@@ -70,6 +71,9 @@ async def test_a_voice_note_is_transcribed_shown_and_answered(
     assert transcript in str(last_user(openai_fake))
     human, ai = await llm_service.history(SESSION)
     assert transcript in human.text and "🎤" not in ai.text
+    used = await llm_service.usage(ANA)  # the voice's seconds count with the person's usage
+    assert used.day.voice_seconds == used.month.voice_seconds == 2
+    assert "2 s of voice" in await commands.usage(llm_service, ANA)
 
 
 async def test_documents_reach_the_model_marked_as_the_users_file(

@@ -267,7 +267,8 @@ def _identities(person: Person) -> s.IdentitiesOut:
 
 def _period(period: Period) -> s.PeriodOut:
     return s.PeriodOut(tokens=period.tokens, limit=period.limit, resets_at=period.resets_at,
-                       cost=period.cost)
+                       cost=period.cost, voice_seconds=period.voice_seconds,
+                       tool_calls=period.tool_calls)
 
 
 async def all_usage(user: Caller, service: Service) -> s.TotalsOut:

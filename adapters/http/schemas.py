@@ -137,6 +137,8 @@ class PeriodOut(BaseModel):
                               "else SWITCHBOARD_TOKEN_BUDGET); null: none.")
     resets_at: datetime = Field(description="When the period ends (UTC).")
     cost: float | None = Field(None, description="What its tokens cost; null: no prices.")
+    voice_seconds: int = Field(0, description="Seconds of voice notes transcribed.")
+    tool_calls: int = Field(0, description="Tool calls the answers made.")
 
 
 class UsageOut(BaseModel):
