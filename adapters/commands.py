@@ -12,6 +12,7 @@ from typing import Literal
 
 from adapters import admin, identity
 from adapters.failures import notice
+from core.export import ExportFile
 from core.keys import SessionKey, UserKey
 from core.presets import Option
 from core.service import ChatService
@@ -31,6 +32,7 @@ class Command:
 NAME_HELP = "Leave empty to see the current one and what else you may choose"
 COMMANDS = (Command("reset", "Start the conversation here over"),
             Command("forget", "Erase everything the bot keeps about you"),
+            Command("export", "Get all your conversations as a JSON file"),
             Command("model", "Show or choose the model for this conversation", "name", NAME_HELP),
             Command("persona", "Show or choose the bot's persona here", "name", NAME_HELP),
             Command("usage", "Tokens you used today and this month", "scope",
@@ -41,9 +43,10 @@ COMMANDS = (Command("reset", "Start the conversation here over"),
             Command("whoami", "Show which of your accounts are linked"),
             Command("help", "How to talk to the bot"))
 BY_NAME = {command.name: command for command in COMMANDS}
-# Answers for the person alone: a link code would join whoever redeems it to them, and whoami
-# names their other accounts. Where everyone would read the answer, they are not given.
-PRIVATE = frozenset({"link", "whoami"})
+# Answers for the person alone: a link code would join whoever redeems it to them, whoami
+# names their other accounts, and an export holds their conversations. Where everyone would
+# read the answer, they are not given.
+PRIVATE = frozenset({"link", "whoami", "export"})
 IN_PRIVATE = "Send me that in a private chat: its answer is for you alone."
 Kind = Literal["model", "persona"]
 KINDS: tuple[Kind, ...] = ("model", "persona")
@@ -57,6 +60,9 @@ NOT_YOURS = "Only the person who asked can answer this."
 SHARED = "Everyone here shares this conversation, so only {who} can {act}."
 ACTS = {"reset": "reset it", "model": "change its model", "persona": "change its persona"}
 FORGET_HELP = "erases everything I keep about you"
+EXPORT_HELP = "sends you all your conversations with me as a JSON file"
+EXPORTED = "Here are all your conversations with me, as one JSON file."
+TOO_BIG = "Your export is {size}, more than I may send here ({limit})."
 
 
 def plural(count: int, noun: str) -> str:
@@ -153,6 +159,19 @@ class Said:
     text: str
     menu: Menu | None = None
     confirm: bool = False  # `forget` asks first: the platform offers "yes" and "no"
+    file: ExportFile | None = None  # `export`: sent with the text, where only the asker sees it
+
+
+def megabytes(size: int) -> str:
+    """`1.5 MB`, one decimal: what a person reads of a file's size."""
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def too_big(file: ExportFile, limit: int) -> str | None:
+    """What to say instead of sending `file` where files above `limit` bytes are refused."""
+    if len(file.data) <= limit:
+        return None
+    return TOO_BIG.format(size=megabytes(len(file.data)), limit=megabytes(limit))
 
 
 def guarded(name: str, args: str, session: SessionKey) -> bool:
@@ -214,6 +233,8 @@ async def _run(service: ChatService, name: str, args: str, asker: Asker, session
         if style.ask_first and args.lower() != "yes":
             return Said(ASK_FORGET, confirm=True)
         return Said(await forget(service, user))
+    if name == "export":
+        return Said(EXPORTED, file=await service.export_file(user))
     if name in KINDS:
         kind: Kind = "model" if name == "model" else "persona"
         if args:

@@ -21,7 +21,8 @@ def test_forgotten_counts_with_a_correct_plural(count: int, said: str) -> None:
 
 def test_every_platform_lists_the_same_commands() -> None:
     assert [c.name for c in commands.COMMANDS] == [
-        "reset", "forget", "model", "persona", "usage", "link", "unlink", "whoami", "help"]
+        "reset", "forget", "export", "model", "persona", "usage", "link", "unlink",
+        "whoami", "help"]
 
 
 async def test_model_and_persona_show_choose_and_refuse(service: ChatService) -> None:

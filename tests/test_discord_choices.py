@@ -69,8 +69,8 @@ async def test_the_commands_are_synced_with_an_optional_autocompleted_name(
         iid = await api.command("help", BOB)
         await wait_for(lambda: callbacks(api, iid))
     synced = {c["name"]: c for c in api.requests("PUT", "/commands")[0].body}
-    assert sorted(synced) == ["forget", "help", "link", "model", "persona", "reset", "unlink",
-                              "usage", "whoami"]
+    assert sorted(synced) == ["export", "forget", "help", "link", "model", "persona", "reset",
+                              "unlink", "usage", "whoami"]
     for kind in ("model", "persona"):
         [option] = synced[kind]["options"]
         assert (option["name"], option["type"], option["autocomplete"]) == ("name", 3, True)

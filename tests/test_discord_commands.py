@@ -142,6 +142,6 @@ async def test_help_answers_at_once_and_commands_are_synced(
     assert "/reset" in answer["data"]["content"]
     assert answer["data"]["allowed_mentions"] == {"parse": []}
     synced = api.requests("PUT", "/commands")[0].body
-    assert sorted(c["name"] for c in synced) == ["forget", "help", "link", "model",
+    assert sorted(c["name"] for c in synced) == ["export", "forget", "help", "link", "model",
                                                  "persona", "reset", "unlink", "usage",
                                                  "whoami"]

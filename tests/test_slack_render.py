@@ -79,7 +79,8 @@ def test_manifest_asks_for_what_the_adapter_uses() -> None:
         manifest = yaml.safe_load(file)
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read", "assistant:write", "chat:write", "commands", "im:history",
-        "channels:history", "groups:history", "users:read", "files:read"}
+        "channels:history", "groups:history", "users:read", "files:read", "files:write",
+        "im:write"}
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_mention", "assistant_thread_started", "assistant_thread_context_changed",
         "message.im", "message.channels", "message.groups"}

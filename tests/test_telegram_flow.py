@@ -56,8 +56,8 @@ async def test_commands_are_registered_at_start_and_explained(
         methods = [c.method for c in tg.calls]
         assert methods.index("setMyCommands") < methods.index("getUpdates")
         names = [c["command"] for c in tg.called("setMyCommands")[0]["commands"]]
-        assert names == ["start", "help", "reset", "forget", "model", "persona", "usage",
-                         "link", "unlink", "whoami"]
+        assert names == ["start", "help", "reset", "forget", "export", "model", "persona",
+                         "usage", "link", "unlink", "whoami"]
         await say(tg, ALICE, "/start", HELP)
         await tg.send_text(chat_of(ALICE), ALICE, "/help")
         await wait_for(lambda: shown(tg, 11).count(HELP) == 2)

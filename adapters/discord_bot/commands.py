@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import discord
@@ -10,6 +11,8 @@ from discord import app_commands
 from adapters import commands
 from adapters.discord_bot.routing import PLATFORM, allowed_place, session_for, speaker
 from adapters.discord_bot.settings import DiscordSettings
+from adapters.failures import notice
+from core.export import ExportFile
 from core.keys import SessionKey, UserKey
 from core.presets import Option
 from core.service import ChatService
@@ -21,7 +24,8 @@ HELP = ("Write to me in a DM, or mention me (or reply to one of my messages) in 
         "/reset starts the conversation here over. /model and /persona show this "
         "conversation's model and persona, or choose another by name (changing a shared "
         "conversation, like resetting it, needs Manage Messages). /usage shows the tokens "
-        f"you used today and this month. /forget {commands.FORGET_HELP}.")
+        f"you used today and this month. /forget {commands.FORGET_HELP}. "
+        f"/export {commands.EXPORT_HELP}.")
 STYLE = commands.Style(HELP, who="members with the Manage Messages permission")
 NOT_HERE = "I'm not enabled in this place."
 SUGGESTIONS = 25  # Discord shows at most 25 autocomplete choices
@@ -85,6 +89,9 @@ class SlashCommands:
         who = speaker(interaction.user)
         said = await commands.run(self.service, name, args, commands.Asker(who.user, who.roles),
                                   session, STYLE)
+        if said.file is not None:
+            await _send_file(interaction, said.file, said.text)
+            return
         await interaction.followup.send(said.text, ephemeral=True)
 
     def _at_once(self, interaction: discord.Interaction, session: SessionKey, name: str,
@@ -101,6 +108,19 @@ class SlashCommands:
     def _session(self, interaction: discord.Interaction) -> SessionKey:
         user = UserKey.of(PLATFORM, interaction.user.id)
         return session_for(user, interaction.guild_id, interaction.channel, self.settings)
+
+
+async def _send_file(interaction: discord.Interaction, file: ExportFile, text: str) -> None:
+    """An export attached to the private follow-up; what went wrong instead, if it cannot be."""
+    big = commands.too_big(file, interaction.filesize_limit)
+    if big:
+        await interaction.followup.send(big, ephemeral=True)
+        return
+    try:
+        await interaction.followup.send(text, ephemeral=True, file=discord.File(
+            io.BytesIO(file.data), filename=file.name))
+    except discord.HTTPException as exc:
+        await interaction.followup.send(notice(exc, where="discord export").text, ephemeral=True)
 
 
 def _kind(name: str) -> commands.Kind:

@@ -21,6 +21,7 @@ from adapters.commands import Said
 from adapters.regenerate import Press
 from adapters.slack.conversation import Incoming, from_person, message_decision
 from adapters.slack.delivery import quietly
+from adapters.slack.export import send_export
 from adapters.slack.regen import ACTION_ID, CONFIRM_ID, unoffer
 from adapters.slack.responder import Responder
 from adapters.slack.settings import SlackSettings
@@ -37,7 +38,8 @@ HELP = ("Mention me in a channel and I answer in a thread; each thread is its ow
         "`/switchboard reset` starts our direct-message conversation over, "
         "`/switchboard model` and `/switchboard persona` show or (with a name) choose its "
         f"model and my persona, `/switchboard usage` the tokens you used today and this month, "
-        f"`/switchboard forget` {commands.FORGET_HELP}, `/switchboard help` shows this.")
+        f"`/switchboard forget` {commands.FORGET_HELP}, `/switchboard export` "
+        f"{commands.EXPORT_HELP}, `/switchboard help` shows this.")
 STYLE = commands.Style(HELP, typed="`/switchboard {}`")
 Next = Callable[[], Awaitable[BoltResponse]]
 
@@ -114,6 +116,8 @@ class SlackBot:
         user = UserKey.of("slack", team, user_id)
         facts = await self.responder.names.facts(client, team, user_id)
         said = await self._run(asked, commands.Asker(user, facts))
+        if said.file is not None:  # an export: into the DM, as an ephemeral answer cannot
+            said = Said(await send_export(client, user_id, said.file, said.text))
         blocks = menu_blocks(said.text, said.menu) if said.menu and said.menu.options else None
         await respond(text=said.text, blocks=blocks, response_type="ephemeral")
 

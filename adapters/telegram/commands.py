@@ -17,9 +17,12 @@ from telegram.ext import ContextTypes
 
 from adapters import commands
 from adapters.commands import Said
+from adapters.failures import notice
 from adapters.telegram.handlers import outbox, session_key
+from adapters.telegram.outbox import Outbox
 from adapters.telegram.people import FACT, People, is_admin
 from adapters.telegram.settings import TelegramSettings
+from core.export import ExportFile
 from core.service import ChatService
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -31,11 +34,13 @@ HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember 
         "/reset starts a fresh conversation. /forget erases everything I keep about you.\n"
         "/model and /persona show or choose the model and persona of this conversation.\n"
         "/usage shows the tokens you used today and this month.\n"
+        f"/export {commands.EXPORT_HELP}.\n"
         "↻ Regenerate under my latest answer asks me for another one.")
 ADMINS = "the group's administrators"
 STYLE = commands.Style(HELP, ADMINS, ask_first=True)
 BUTTON = r"^(model|persona|forget):[A-Za-z0-9_.-]{1,40}:[0-9a-f]{1,16}$"
 MAX_BUTTONS = 100  # Telegram's limit for one inline keyboard
+UPLOAD_LIMIT = 50_000_000  # the Bot API takes uploads of up to 50 MB
 
 
 def button(label: str, name: str, arg: str, asker: int) -> InlineKeyboardButton:
@@ -71,9 +76,12 @@ class Commands:
             return
         name = message.text.split()[0][1:].partition("@")[0].lower()
         said = await self._run(update, context, name, context.args or [])
+        box = outbox(message, context.bot)
+        if said.file is not None and message.chat.type == ChatType.PRIVATE:
+            await _document(box, said.file, said.text)
+            return
         markup = keyboard(said, user.id)
-        await outbox(message, context.bot).say(said.text,
-                                               **({"reply_markup": markup} if markup else {}))
+        await box.say(said.text, **({"reply_markup": markup} if markup else {}))
 
     async def on_button(self, update: Update, context: Context) -> None:
         """A button under an answer: run its command, then show the outcome in its place."""
@@ -107,3 +115,15 @@ class Commands:
 
     def _shared(self, message: Message) -> bool:
         return self.settings.shared_groups and message.chat.id < 0
+
+
+async def _document(box: Outbox, file: ExportFile, caption: str) -> None:
+    """An export as a document in the private chat; what went wrong instead, if it cannot be."""
+    big = commands.too_big(file, UPLOAD_LIMIT)
+    if big:
+        await box.say(big)
+        return
+    try:
+        await box.document(file.name, file.data, caption)
+    except TelegramError as exc:
+        await box.say(notice(exc, where="telegram export").text)

@@ -70,6 +70,11 @@ class Outbox:
         with contextlib.suppress(TelegramError):
             await self.send(TelegramPart(text, ()), **extra)
 
+    async def document(self, name: str, data: bytes, caption: str) -> None:
+        """Send a file (an export) as a document, with a plain caption."""
+        await self.bot.send_document(self.chat_id, data, filename=name, caption=caption,
+                                     message_thread_id=self.thread_id)
+
     async def edit(self, message_id: int, part: TelegramPart) -> None:
         """Replace a message's text and entities; an edit that changes nothing is no error."""
         try:

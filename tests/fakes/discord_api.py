@@ -7,10 +7,10 @@ import contextlib
 import itertools
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.fakes.common import start_aiohttp
 
@@ -81,6 +81,7 @@ class Call:
     method: str
     path: str
     body: Any  # a JSON object, or a list for the command sync
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # multipart uploads: name, bytes
 
 
 class FakeDiscord:
@@ -296,8 +297,17 @@ class FakeDiscord:
                       "session_start_limit": limit})
 
     async def _record(self, request: web.Request) -> Any:
-        body: Any = await request.json() if request.can_read_body else {}
-        self.calls.append(Call(request.method, request.path, body))
+        files: list[tuple[str, bytes]] = []
+        if request.content_type.startswith("multipart/"):  # `payload_json` and `files[n]`
+            body: Any = {}
+            async for part in await request.multipart():
+                if isinstance(part, BodyPartReader) and part.name == "payload_json":
+                    body = json.loads(await part.text())
+                elif isinstance(part, BodyPartReader):
+                    files.append((part.filename or "", bytes(await part.read())))
+        else:
+            body = await request.json() if request.can_read_body else {}
+        self.calls.append(Call(request.method, request.path, body, files))
         return body
 
     async def _commands(self, request: web.Request) -> web.Response:
@@ -341,7 +351,13 @@ class FakeDiscord:
 
     async def _followup(self, request: web.Request) -> web.Response:
         body = await self._record(request)
-        return _json(self._message("0", body))
+        message = self._message("0", body)
+        message["attachments"] = [
+            {"id": str(next(self._ids)), "filename": name, "size": len(data),
+             "url": f"{self.base}/attachments/0/{n}/{name}",
+             "proxy_url": f"{self.base}/media/attachments/0/{n}/{name}"}
+            for n, (name, data) in enumerate(self.calls[-1].files)]
+        return _json(message)
 
     # Gateway
 

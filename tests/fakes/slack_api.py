@@ -20,6 +20,7 @@ BOT_TOKEN = "xoxb-test"
 _EMPTY_OK = ("chat.appendStream", "chat.stopStream", "assistant.threads.setStatus",
              "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle")
 _POSTING = ("chat.postMessage", "chat.update", "chat.postEphemeral")
+_UPLOADS = ("conversations.open", "files.getUploadURLExternal", "files.completeUploadExternal")
 
 
 class FakeSlack:
@@ -41,6 +42,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
         self.connected = asyncio.Event()
+        self.uploads: dict[str, bytes] = {}  # the bot's uploads by file id (files_upload_v2)
 
     def fail_next(self, method: str, status: int, headers: dict[str, str] | None = None) -> None:
         self._failures.setdefault(method, []).append((status, headers or {}))
@@ -54,6 +56,7 @@ class FakeSlack:
         app.router.add_get("/files-pri/{team_file}/{name}", self._file)
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._file)
         app.router.add_get("/login", self._login)
+        app.router.add_post("/upload/{file_id}", self._upload)  # files.getUploadURLExternal's
         return app
 
     def add_file(self, data: bytes, name: str, mimetype: str, filetype: str | None = None,
@@ -86,6 +89,20 @@ class FakeSlack:
         if not served:  # as Slack does: a redirect to the sign-in page, which answers 200
             raise web.HTTPFound(f"{self.url}/login?redir={request.path}")
         return web.Response(body=data, content_type=obj["mimetype"])
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal handed out: it takes the bytes."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self.uploads:
+            return web.Response(status=404, text="upload url not found")
+        self.uploads[file_id] = await request.read()
+        return web.Response(text="OK - " + str(len(self.uploads[file_id])))
+
+    def shared(self, channel: str) -> list[tuple[str, bytes]]:
+        """Files the bot shared into `channel` (files.completeUploadExternal): name, bytes."""
+        return [(f.get("title", ""), self.uploads[f["id"]])
+                for p in self.called("files.completeUploadExternal")
+                if p.get("channel_id") == channel for f in json.loads(p["files"])]
 
     async def _login(self, request: web.Request) -> web.Response:
         return web.Response(text="<!DOCTYPE html><html><head><title>Slack</title></head>"
@@ -148,9 +165,25 @@ class FakeSlack:
             found = self.files.get(str(params.get("file", "")))
             return {"ok": True, "file": found[0]} if found else \
                 {"ok": False, "error": "file_not_found"}
+        if method in _UPLOADS:
+            return self._uploading(method, params)
         if method == "chat.update" or method in _EMPTY_OK:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         return {"ok": False, "error": "unknown_method"}
+
+    def _uploading(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.open and the two files.*External steps of files_upload_v2."""
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{params.get('users', '')}"}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._file_ids):08d}"
+            self.uploads[file_id] = b""
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        listed = json.loads(params.get("files") or "[]")
+        if not listed or any(f.get("id") not in self.uploads for f in listed):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", ""),
+                                       "size": len(self.uploads[f["id"]])} for f in listed]}
 
     def _user(self, user: str) -> dict[str, Any]:
         if user not in self.users:

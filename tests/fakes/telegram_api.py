@@ -161,6 +161,16 @@ class StoredFile:
 
 
 @dataclass
+class Document:
+    """A file the bot sent (`sendDocument`, a multipart upload)."""
+
+    chat_id: int
+    name: str
+    data: bytes
+    caption: str
+
+
+@dataclass
 class Failure:
     method: str
     status: int
@@ -196,6 +206,7 @@ class FakeTelegram:
         self.files: dict[str, StoredFile] = {}  # by file_id
         self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/
         self._file_numbers = itertools.count(1)
+        self.documents: list[Document] = []  # files the bot sent, in order
 
     @property
     def api_url(self) -> str:
@@ -429,6 +440,24 @@ class FakeTelegram:
         if params.get("reply_markup"):
             self.markups[(chat_id, message_id)] = params["reply_markup"]
         return _message(chat_id, message_id, text)
+
+    async def _m_sendDocument(self, params: dict[str, Any]) -> Any:
+        """A document uploaded as multipart `document` (bytes and file name), with a caption."""
+        chat_id, upload = int(params["chat_id"]), params.get("document")
+        if not isinstance(upload, web.FileField):
+            raise ValueError("there is no document in the request")
+        data, caption = upload.file.read(), str(params.get("caption") or "")
+        if len(data) > 50 * 1000 * 1000:
+            raise ValueError("file is too big")
+        if len(caption) > 1024:
+            raise ValueError("message caption is too long")
+        self.documents.append(Document(chat_id, upload.filename, data, caption))
+        stored = self.files[self.add_file(data, f"documents/{upload.filename}")]
+        document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                    "file_name": upload.filename, "file_size": len(data)}
+        sent = _message(chat_id, next(self._message_ids), "")
+        del sent["text"]
+        return sent | {"caption": caption, "document": document}
 
     async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
         key = (int(params["chat_id"]), int(params["message_id"]))
