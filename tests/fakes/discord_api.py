@@ -95,6 +95,7 @@ class FakeDiscord:
         self.message_content_allowed = True  # the "portal" switch for the privileged intent
         self.calls: list[Call] = []
         self.messages: dict[int, Json] = {}  # bot messages by id, latest content
+        self.said: dict[int, Json] = {}  # people's messages by id, as MESSAGE_CREATE carried them
         self.identifies: list[Json] = []
         self.resumes: list[Json] = []  # RESUME payloads (token removed)
         self.gateway_bot_url = ""  # what GET /gateway/bot returns; default: this gateway
@@ -119,6 +120,7 @@ class FakeDiscord:
         add("POST", f"{api}/channels/{{cid}}/messages", self._create)
         add("PATCH", f"{api}/channels/{{cid}}/messages/{{mid}}", self._edit)
         add("DELETE", f"{api}/channels/{{cid}}/messages/{{mid}}", self._delete)
+        add("GET", f"{api}/channels/{{cid}}/messages/{{mid}}", self._fetch)
         add("POST", f"{api}/channels/{{cid}}/typing", self._typing)
         add("POST", f"{api}/interactions/{{iid}}/{{tok}}/callback", self._callback)
         add("POST", f"{api}/webhooks/{{app}}/{{tok}}", self._followup)
@@ -194,6 +196,7 @@ class FakeDiscord:
         if reply_to is not None:
             data["message_reference"] = {"message_id": str(reply_to), "channel_id": str(channel)}
             data["referenced_message"] = self.messages[reply_to]
+        self.said[mid] = data
         await self._dispatch("MESSAGE_CREATE", data)
         return mid
 
@@ -330,6 +333,15 @@ class FakeDiscord:
         if self.messages.pop(int(request.match_info["mid"]), None) is None:
             return _json({"message": "Unknown Message", "code": 10008}, 404)
         return web.Response(status=204)
+
+    async def _fetch(self, request: web.Request) -> web.Response:
+        """GET one message, a person's or the bot's; 404 (code 10008) if there is none."""
+        await self._record(request)
+        mid, cid = int(request.match_info["mid"]), request.match_info["cid"]
+        found = self.said.get(mid) or self.messages.get(mid)
+        if found is None or found["channel_id"] != cid:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        return _json(found)
 
     async def _typing(self, request: web.Request) -> web.Response:
         await self._record(request)
