@@ -60,6 +60,20 @@ end
 return out
 """
 
+# Remove one entry (ARGV[2] == '') or put a redacted copy in its place, only while it is still
+# pending: an entry acknowledged meanwhile is not brought back. KEYS: received zset, payload
+# hash. ARGV: id, redacted payload or ''.
+REDACT = """
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+end
+return 1
+"""
+
 
 class InboxSettings(EnvSettings):
     """How long an unfinished event waits before a replica replays it."""
@@ -94,6 +108,7 @@ class RedisInbox:
         # register_script runs EVALSHA and reloads the script when the server answers NOSCRIPT.
         self._put = redis.register_script(PUT)
         self._pending = redis.register_script(PENDING)
+        self._redact = redis.register_script(REDACT)
 
     async def put(self, event_id: str, payload: str) -> None:
         await guard(self._put(keys=self.keys, args=(event_id, payload, self.ttl_s)))
@@ -111,6 +126,15 @@ class RedisInbox:
 
     async def claim(self, older_than: float, limit: int = 1000) -> list[tuple[str, str]]:
         return await self._read(older_than, limit, claim=True)
+
+    async def entries(self) -> list[tuple[str, str]]:
+        """Every entry kept now, (id, payload), for an erasure to look through."""
+        payloads = await guard(self.redis.hgetall(self.keys[1]))
+        return [(str(k), str(v)) for k, v in payloads.items()]
+
+    async def redact(self, event_id: str, payload: str | None) -> int:
+        """Replace a pending entry's payload, or remove it (None); 1 if it was pending."""
+        return int(await guard(self._redact(keys=self.keys, args=(event_id, payload or ""))))
 
     async def _read(self, older_than: float, limit: int, claim: bool) -> list[tuple[str, str]]:
         flat: list[Any] = await guard(self._pending(
