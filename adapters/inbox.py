@@ -74,6 +74,14 @@ end
 return 1
 """
 
+# Give a claimed entry back: visible to the next claim of any replica at once.
+# KEYS: received zset. ARGV: id, older_than_ms.
+RELEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZADD', KEYS[1], 'XX', now - tonumber(ARGV[2]), ARGV[1])
+"""
+
 
 class InboxSettings(EnvSettings):
     """How long an unfinished event waits before a replica replays it."""
@@ -96,6 +104,9 @@ class Inbox(Protocol):
     async def claim(self, older_than: float, limit: int = 1000) -> list[tuple[str, str]]:
         """Like `pending`, and hidden from every replica's `claim` for `older_than` more."""
 
+    async def release(self, event_id: str, older_than: float) -> None:
+        """Undo a claim: the entry is there for the next `claim(older_than)` of any replica."""
+
 
 class RedisInbox:
     """The `Inbox` on Redis: a ZSET of arrival times and a HASH of payloads, in one slot."""
@@ -109,6 +120,7 @@ class RedisInbox:
         self._put = redis.register_script(PUT)
         self._pending = redis.register_script(PENDING)
         self._redact = redis.register_script(REDACT)
+        self._release = redis.register_script(RELEASE)
 
     async def put(self, event_id: str, payload: str) -> None:
         await guard(self._put(keys=self.keys, args=(event_id, payload, self.ttl_s)))
@@ -135,6 +147,9 @@ class RedisInbox:
     async def redact(self, event_id: str, payload: str | None) -> int:
         """Replace a pending entry's payload, or remove it (None); 1 if it was pending."""
         return int(await guard(self._redact(keys=self.keys, args=(event_id, payload or ""))))
+
+    async def release(self, event_id: str, older_than: float) -> None:
+        await guard(self._release(keys=self.keys[:1], args=(event_id, int(older_than * 1000))))
 
     async def _read(self, older_than: float, limit: int, claim: bool) -> list[tuple[str, str]]:
         flat: list[Any] = await guard(self._pending(

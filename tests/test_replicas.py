@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.bot_process import BotProcess
+from tests.fakes import discord_api
 from tests.fakes.common import wait_for
+from tests.fakes.discord_api import CHANNEL, CHANNEL2, GUILD, GUILD2, FakeDiscord, fake_discord
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack, fake_slack
 from tests.test_crash_slack import APP_TOKEN, dm
@@ -96,3 +98,72 @@ async def test_slack_two_processes_share_one_rate_limit(
     await asyncio.sleep(1)
     assert len(openai_fake.requests) == 3  # three turns a minute, whichever process took them
     assert len(replies()) == 6  # and each of the other three was told why, once
+
+
+@pytest.fixture
+async def discord() -> AsyncIterator[FakeDiscord]:
+    async with fake_discord() as fake:
+        yield fake
+
+
+async def two_shards(bots: list[BotProcess], api: FakeDiscord, env: dict[str, str]) -> None:
+    """One bot as two processes, each running one of its two shards."""
+    for shard in (0, 1):
+        bot = BotProcess("discord", {**env, "DISCORD_BOT_TOKEN": discord_api.TOKEN,
+                                     "DISCORD_API_URL": f"{api.base}/api/v10",
+                                     "DISCORD_GATEWAY_URL": api.gateway_url,
+                                     "DISCORD_GUILD_READY_TIMEOUT": "0.05",
+                                     "DISCORD_SHARD_COUNT": "2",
+                                     "DISCORD_SHARD_IDS": str(shard)})
+        bots.append(bot)
+        await bot.start()
+        await wait_for(lambda b=bot: "discord: connected" in b.output(), 30)  # type: ignore[misc]
+    assert sorted(i["shard"][0] for i in api.identifies) == [0, 1]
+
+
+# Where each person talks: a guild on shard 0, a guild on shard 1, and a DM (shard 0).
+PLACES = {"alice": (CHANNEL, GUILD), "bob": (CHANNEL2, GUILD2), "carol": (5001, None)}
+
+
+async def talk(api: FakeDiscord, openai: FakeOpenAI, name: str, count: int) -> None:
+    """Questions in one conversation, each sent once the one before it is answering."""
+    person, (channel, guild) = discord_api.user(4100 + len(name), name), PLACES[name]
+    for i in range(count):
+        text = f"{name} question {i}"
+        await api.say(person, text, channel=channel, guild=guild is not None,
+                      mention=guild is not None, guild_id=guild or GUILD)
+        await wait_for(lambda t=text: asked(openai, t), 30)  # type: ignore[misc]
+
+
+async def test_discord_two_shards_answer_every_message_once_in_order(
+        discord: FakeDiscord, openai_fake: FakeOpenAI, env: dict[str, str],
+        bots: list[BotProcess]) -> None:
+    openai_fake.chunk_delay = 0.05
+    await two_shards(bots, discord, env)
+    await asyncio.gather(*(talk(discord, openai_fake, name, 4) for name in PLACES))
+    want = {name: [f"echo: {name} question {i}" for i in range(4)] for name in PLACES}
+
+    def got() -> dict[str, list[str]]:
+        return {name: discord.texts(channel) for name, (channel, _) in PLACES.items()}
+    await wait_for(lambda: got() == want, 30)
+    await asyncio.sleep(1)
+    assert got() == want
+    assert len(openai_fake.requests) == 12
+
+
+async def test_discord_two_shards_share_one_rate_limit(
+        discord: FakeDiscord, openai_fake: FakeOpenAI, env: dict[str, str],
+        bots: list[BotProcess]) -> None:
+    await two_shards(bots, discord, {**env, "SWITCHBOARD_RATE_LIMIT": "3/minute"})
+    alice = discord_api.user(4001, "alice")
+    for i in range(6):  # one person in two guilds, served by different processes
+        channel, guild = (CHANNEL, GUILD) if i % 2 == 0 else (CHANNEL2, GUILD2)
+        await discord.say(alice, f"rated {i}", channel=channel, mention=True, guild_id=guild)
+        await asyncio.sleep(0.2)
+
+    def replies() -> int:
+        return len(discord.texts(CHANNEL)) + len(discord.texts(CHANNEL2))
+    await wait_for(lambda: replies() >= 6, 30)
+    await asyncio.sleep(1)
+    assert len(openai_fake.requests) == 3  # three turns a minute for alice, on either shard
+    assert replies() == 6  # and each of the other three was told why, once

@@ -100,3 +100,13 @@ def test_busy_counts_copies() -> None:
     busy.enter("a")
     assert "a" in busy and not busy.leave("a")
     assert busy.leave("a") and "a" not in busy
+
+
+async def test_a_released_claim_is_there_for_the_next_claim_at_once(inbox: RedisInbox) -> None:
+    await inbox.put("1", "a")
+    await asyncio.sleep(0.25)
+    assert await inbox.claim(0.2) == [("1", "a")]
+    await inbox.release("1", 0.2)  # not this replica's to answer (another shard's guild)
+    assert await inbox.claim(0.2) == [("1", "a")]
+    await inbox.release("404", 0.2)  # an acknowledged entry is not brought back
+    assert await inbox.pending(0) == [("1", "a")]

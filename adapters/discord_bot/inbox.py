@@ -68,11 +68,16 @@ class DiscordInbox:
         assert self.keeper is not None
         try:
             where = json.loads(payload)
-            channel = _channel(client, int(where["channel"]), where.get("guild"))
-            message = await channel.fetch_message(int(eid))
+            guild, channel_id = where.get("guild"), int(where["channel"])
         except (ValueError, KeyError, TypeError):
             await self.keeper.drop(eid, "does not parse")
             return
+        if guild is not None and client.get_guild(guild) is None:
+            # Another shard's guild (only that process knows it): handed back to its claim.
+            await self.keeper.inbox.release(eid, self.keeper.replay_after)
+            return
+        try:
+            message = await _channel(client, channel_id, guild).fetch_message(int(eid))
         except (discord.NotFound, discord.Forbidden):
             await self.keeper.drop(eid, "the message is gone")
             return
