@@ -167,3 +167,19 @@ async def test_discord_two_shards_share_one_rate_limit(
     await asyncio.sleep(1)
     assert len(openai_fake.requests) == 3  # three turns a minute for alice, on either shard
     assert replies() == 6  # and each of the other three was told why, once
+
+
+async def test_slack_a_killed_process_event_is_answered_by_the_other_once(
+        slack: FakeSlack, openai_fake: FakeOpenAI, env: dict[str, str],
+        bots: list[BotProcess]) -> None:
+    """No restart: the process still running claims what the killed one left."""
+    openai_fake.hang_next(120)
+    await two_slack_bots(bots, slack, {**env, "SWITCHBOARD_REPLAY_AFTER": "1"})
+    await slack.push("env-orphan", dm("who answers me", "1710000002.000001"), socket=0)
+    await wait_for(lambda: openai_fake.requests, 10)
+    bots[0].kill()  # the first to connect has socket 0
+    await bots[0].reap()
+    openai_fake.unhang()
+    await wait_for(lambda: list(slack.messages("DU1").values()), 45)  # after the lock expired
+    await asyncio.sleep(2.5)  # two more replay rounds: nothing more comes
+    assert list(slack.messages("DU1").values()) == ["echo: who answers me"]
