@@ -221,6 +221,10 @@ class Keeper:
         except StoreUnavailable as exc:  # replayed later, and deduplicated by the turn id then
             log.warning("%s event %s not acknowledged: %s", self.platform, event_id, exc)
 
+    async def hand_back(self, event_id: str) -> None:
+        """A claimed entry this replica cannot answer: there for the others' next claim."""
+        await self.inbox.release(event_id, self.replay_after)
+
     async def drop(self, event_id: str, why: str) -> None:
         """An entry that can never be handled (unparsable, deleted): forget it."""
         log.warning("%s event %s dropped from the inbox: %s", self.platform, event_id, why)

@@ -74,7 +74,7 @@ class DiscordInbox:
             return
         if guild is not None and client.get_guild(guild) is None:
             # Another shard's guild (only that process knows it): handed back to its claim.
-            await self.keeper.inbox.release(eid, self.keeper.replay_after)
+            await self.keeper.hand_back(eid)
             return
         try:
             message = await _channel(client, channel_id, guild).fetch_message(int(eid))
