@@ -10,7 +10,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from adapters.inbox import InboxSettings, Keeper, RedisInbox
 from adapters.slack import SlackSettings, build_app, events_router
-from adapters.slack.inbox import InboxApp
+from adapters.slack.inbox import InboxApp, erase_user
 from bots.wiring import Serve, Wiring
 from core.settings import load
 
@@ -20,8 +20,9 @@ log = logging.getLogger("switchboard.slack")
 def build(wiring: Wiring) -> Serve:
     """Socket Mode here, or the Events API as a route of the HTTP app; events kept in Redis."""
     settings = load(SlackSettings)
-    keeper = Keeper(RedisInbox(wiring.redis, wiring.settings.redis_prefix, "slack"), "slack",
-                    load(InboxSettings).replay_after)
+    inbox = RedisInbox(wiring.redis, wiring.settings.redis_prefix, "slack")
+    keeper = Keeper(inbox, "slack", load(InboxSettings).replay_after)
+    wiring.service.add_eraser(functools.partial(erase_user, inbox))  # /forget clears them too
     app = build_app(wiring.service, settings, functools.partial(InboxApp, keeper=keeper))
     assert isinstance(app, InboxApp)
     if settings.app_token is None:

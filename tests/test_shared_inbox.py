@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from redis.asyncio import Redis
 
 from adapters.inbox import Busy, Keeper, RedisInbox
+from adapters.slack.inbox import erase_user
+from core.keys import UserKey
 
 
 @pytest.fixture
@@ -110,3 +113,15 @@ async def test_a_released_claim_is_there_for_the_next_claim_at_once(inbox: Redis
     assert await inbox.claim(0.2) == [("1", "a")]
     await inbox.release("404", 0.2)  # an acknowledged entry is not brought back
     assert await inbox.pending(0) == [("1", "a")]
+
+
+async def test_forget_removes_the_pending_slack_events_a_person_sent(
+        redis: Redis, prefix: str) -> None:
+    inbox = RedisInbox(redis, prefix, "slack")
+    for eid, team, user in (("Ev1", "T1", "U1"), ("Ev2", "T1", "U2"), ("Ev3", "T2", "U1")):
+        await inbox.put(eid, json.dumps({"type": "event_callback", "team_id": team,
+                                         "event": {"user": user, "text": f"secret {eid}"}}))
+    await inbox.put("Ev4", "not json")
+    assert await erase_user(inbox, UserKey.of("slack", "T1", "U1")) == 1
+    assert [eid for eid, _ in await inbox.pending(0)] == ["Ev2", "Ev3", "Ev4"]
+    assert await erase_user(inbox, UserKey.of("telegram", "5")) == 0

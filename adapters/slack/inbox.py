@@ -24,7 +24,8 @@ from slack_bolt.listener.async_listener_start_handler import AsyncListenerStartH
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from adapters.inbox import Keeper
+from adapters.inbox import Keeper, RedisInbox
+from core.keys import UserKey
 
 STARTED = "switchboard_listener_started"  # set in the request's context by the start handler
 
@@ -34,6 +35,25 @@ def event_id(body: dict[str, Any]) -> str | None:
     if body.get("type") != "event_callback" or not body.get("event_id"):
         return None
     return str(body["event_id"])
+
+
+async def erase_user(inbox: RedisInbox, user: UserKey) -> int:
+    """The core's eraser: remove the pending events a Slack user sent; returns how many."""
+    if user.platform != "slack" or len(user.parts) != 2:
+        return 0
+    removed = 0
+    for eid, payload in await inbox.entries():
+        if _sent_by(payload, *user.parts):
+            removed += await inbox.redact(eid, None)
+    return removed
+
+
+def _sent_by(payload: str, team: str, person: str) -> bool:
+    try:
+        body = json.loads(payload)
+        return bool(body.get("team_id") == team and body["event"].get("user") == person)
+    except (ValueError, KeyError, AttributeError):
+        return False
 
 
 class InboxApp(AsyncApp):
