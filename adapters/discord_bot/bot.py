@@ -13,6 +13,7 @@ from adapters.discord_bot.commands import NOT_HERE, SlashCommands
 from adapters.discord_bot.confirm import button_class as confirm_class
 from adapters.discord_bot.confirm import view as confirm_view
 from adapters.discord_bot.files import remotes
+from adapters.discord_bot.inbox import DiscordInbox
 from adapters.discord_bot.inflight import Inflight
 from adapters.discord_bot.regen import button_class, offer, unoffer, view
 from adapters.discord_bot.reply import Channel, pager, pages
@@ -40,11 +41,12 @@ class DiscordBot:
     """Event handlers of one client: messages and presses to the core, commands to the tree."""
 
     def __init__(self, service: ChatService, settings: DiscordSettings,
-                 client: discord.Client, render: Render[str] = pages) -> None:
+                 client: discord.Client, render: Render[str] = pages,
+                 inbox: DiscordInbox | None = None) -> None:
         self.service, self.settings, self.client, self.render = service, settings, client, render
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
         SlashCommands(service, settings).install(self.tree)
-        self.inflight = Inflight()
+        self.inflight, self.inbox = Inflight(), inbox or DiscordInbox(None)
         self.button, self.confirm = button_class(self.on_press), confirm_class(self.on_confirm)
         client.add_dynamic_items(self.button, self.confirm)
         client.event(self.on_message)
@@ -53,6 +55,7 @@ class DiscordBot:
     async def on_ready(self) -> None:
         me = self.client.user
         log.info("discord: connected as id=%s, %d guilds", me and me.id, len(self.client.guilds))
+        self.inbox.start(self.client, self.on_message)  # what an earlier run left unanswered
 
     async def on_message(self, message: discord.Message) -> None:
         me = self.client.user
@@ -64,9 +67,10 @@ class DiscordBot:
         limits = self.service.settings.limits
         fetched = (lambda: fetch(files, limits)) if files else None
         with self.inflight.tracked():
-            await self._show(message.channel, message if message.guild else None,
-                             answered(self.service, turn, fetched), None, message.id,
-                             message.author.id, f"discord session={turn.session}")
+            async with self.inbox.kept(message):
+                await self._show(message.channel, message if message.guild else None,
+                                 answered(self.service, turn, fetched), None, message.id,
+                                 message.author.id, f"discord session={turn.session}")
 
     async def on_press(self, interaction: discord.Interaction, press: Press) -> None:
         """Regenerate: others are refused at once; the asker's answer comes as a new message."""

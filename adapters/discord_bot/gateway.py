@@ -14,6 +14,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord_bot.bot import DiscordBot
+from adapters.discord_bot.inbox import DiscordInbox
 from adapters.discord_bot.reply import NO_PINGS
 from adapters.discord_bot.settings import DiscordSettings
 from core.errors import ConfigError
@@ -53,14 +54,15 @@ def addresses(settings: DiscordSettings) -> Iterator[None]:
         Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 
-async def run(service: ChatService, settings: DiscordSettings, stop: asyncio.Event) -> None:
+async def run(service: ChatService, settings: DiscordSettings, stop: asyncio.Event,
+              inbox: DiscordInbox | None = None) -> None:
     """Log in, sync the slash commands, serve until `stop` is set; bad setup is a `ConfigError`."""
     # At DEBUG these log every payload, message bodies included.
     for chatty in ("discord.http", "discord.gateway"):
         logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLogger(chatty).level))
     with addresses(settings):
         client = build_client(settings)
-        bot = DiscordBot(service, settings, client)
+        bot = DiscordBot(service, settings, client, inbox=inbox)
         try:
             await _serve(client, bot, settings, stop)
         except discord.PrivilegedIntentsRequired:

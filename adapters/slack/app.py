@@ -44,10 +44,11 @@ STYLE = commands.Style(HELP, typed="`/switchboard {}`")
 Next = Callable[[], Awaitable[BoltResponse]]
 
 
-def build_app(service: ChatService, settings: SlackSettings) -> AsyncApp:
+def build_app(service: ChatService, settings: SlackSettings,
+              app_type: Callable[..., AsyncApp] = AsyncApp) -> AsyncApp:
     """A bolt app answering DMs, mentions, threads, the assistant pane and `/switchboard`."""
     secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
-    app = AsyncApp(client=web_client(settings), signing_secret=secret,
+    app = app_type(client=web_client(settings), signing_secret=secret,
                    request_verification_enabled=not settings.socket_mode)
     bot = SlackBot(Responder(service, settings), settings)
     app.middleware(bot.allowlist)

@@ -8,14 +8,16 @@ import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
-from typing import Any, Protocol
+from typing import Any
 
 from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import AIORateLimiter, Application, ExtBot, SimpleUpdateProcessor
 from telegram.request import HTTPXRequest
 
-from core.connect import guard
+from adapters.inbox import DAY
+from adapters.inbox import Inbox as Inbox  # the adapter's own name for it, re-exported
+from adapters.inbox import RedisInbox as SharedInbox
 from core.errors import StoreUnavailable
 from core.keys import UserKey
 from core.redis_modes import AnyRedis
@@ -24,55 +26,7 @@ log = logging.getLogger("switchboard.telegram")
 CONCURRENCY = 256  # what ApplicationBuilder.concurrent_updates(True) uses
 # Replay at start only updates this old: younger ones may still be answering in another replica.
 REPLAY_AFTER = 60.0
-DAY = 86_400  # Telegram keeps undelivered updates 24 h; an older one cannot come back anyway
 App = Application[Any, Any, Any, Any, Any, Any]
-
-# Keep one update unless it is already there; drop updates older than the TTL.
-# KEYS: received zset (id -> ms), payload hash. ARGV: update_id, payload, ttl_s.
-# Times come from the server so that every replica agrees on an update's age.
-PUT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[3])
-for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - ttl * 1000)) do
-  redis.call('HDEL', KEYS[2], old)
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl * 1000)
-redis.call('ZADD', KEYS[1], 'NX', now, ARGV[1])
-redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('EXPIRE', KEYS[2], ttl)
-return 1
-"""
-
-# Updates received at least ARGV[1] ms ago, oldest first, as a flat {id, payload, ...} list.
-# KEYS: received zset, payload hash. ARGV: older_than_ms, limit.
-PENDING = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]),
-                       'LIMIT', 0, tonumber(ARGV[2]))
-local out = {}
-for _, id in ipairs(ids) do
-  local payload = redis.call('HGET', KEYS[2], id)
-  if payload then out[#out + 1] = id; out[#out + 1] = payload end
-end
-return out
-"""
-
-# Remove one update (ARGV[2] == '') or put a redacted copy in its place, only while it is still
-# pending: an update acknowledged meanwhile is not brought back. KEYS: received zset, payload
-# hash. ARGV: update_id, redacted payload or ''.
-REDACT = """
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
-if ARGV[2] == '' then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[1], ARGV[1])
-else
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-end
-return 1
-"""
 
 
 def _theirs(obj: dict[str, Any], user_id: int) -> bool:
@@ -107,60 +61,22 @@ def redacted(payload: str, user_id: int) -> str | None:
     return payload if kept == update else json.dumps(kept)
 
 
-class Inbox(Protocol):
-    """Where the adapter keeps each raw update from its arrival until it has been handled."""
-
-    async def put(self, update_id: str, payload: str) -> None:
-        """Keep `payload` until acknowledged; a second put of the same id changes nothing."""
-
-    async def ack(self, update_id: str) -> None:
-        """The update was handled, whatever the outcome; it is never replayed."""
-
-    async def pending(self, older_than: float, limit: int = 1000) -> list[tuple[str, str]]:
-        """(update_id, payload) unacknowledged and over `older_than` seconds old; oldest first."""
-
-
-class RedisInbox:
-    """The `Inbox` on plain Redis: a ZSET of arrival times and a HASH of payloads."""
+class RedisInbox(SharedInbox):
+    """Telegram's updates in the shared inbox, under the key names earlier versions used."""
 
     def __init__(self, redis: AnyRedis, prefix: str, ttl_s: int = DAY) -> None:
-        self.redis, self.ttl_s = redis, ttl_s
-        # The names core/keys.py used to give them, so updates kept by an earlier version are
-        # replayed; one hash tag, so both keys share a Redis Cluster slot.
-        self.keys = f"{prefix}{{in:telegram}}:q", f"{prefix}{{in:telegram}}:d"
-        # register_script runs EVALSHA and reloads the script when the server answers NOSCRIPT.
-        self._put = redis.register_script(PUT)
-        self._pending = redis.register_script(PENDING)
-        self._redact = redis.register_script(REDACT)
-
-    async def put(self, update_id: str, payload: str) -> None:
-        await guard(self._put(keys=self.keys, args=(update_id, payload, self.ttl_s)))
-
-    async def ack(self, update_id: str) -> None:
-        received, payloads = self.keys
-        # ZREM and HDEL are idempotent, so a retried MULTI after a lost reply is harmless.
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zrem(received, update_id)
-        pipe.hdel(payloads, update_id)
-        await guard(pipe.execute())
-
-    async def pending(self, older_than: float, limit: int = 1000) -> list[tuple[str, str]]:
-        flat: list[Any] = await guard(self._pending(
-            keys=self.keys, args=(int(older_than * 1000), limit)))
-        return [(str(flat[i]), str(flat[i + 1])) for i in range(0, len(flat), 2)]
+        super().__init__(redis, prefix, "telegram", ttl_s)
 
     async def erase_user(self, user: UserKey) -> int:
         """The core's eraser: remove a Telegram user's pending updates, and take their quoted
         messages out of other people's; returns how many updates changed."""
         if user.platform != "telegram" or len(user.parts) != 1 or not user.parts[0].isdigit():
             return 0
-        payloads = await guard(self.redis.hgetall(self.keys[1]))
         changed = 0
-        for update_id, payload in ((str(k), str(v)) for k, v in payloads.items()):
+        for update_id, payload in await self.entries():
             new = redacted(payload, int(user.parts[0]))
             if new != payload:
-                changed += int(await guard(self._redact(keys=self.keys,
-                                                        args=(update_id, new or ""))))
+                changed += await self.redact(update_id, new)
         return changed
 
 

@@ -17,6 +17,8 @@ from tests.fakes.common import start_aiohttp
 TOKEN = "fake-discord-token"
 BOT, APP, GUILD = 1000, 1000, 2000
 CHANNEL, SHARED, THREAD = 3000, 3001, 3002
+# A second guild, on shard 1 of 2 ((id >> 22) % 2), given only to sharded clients.
+GUILD2, CHANNEL2 = (1 << 22) + 2000, 3100
 MESSAGE_CONTENT = 1 << 15
 MANAGE_MESSAGES = 1 << 13
 IS_VOICE_MESSAGE = 1 << 13  # a message flag: the one attachment is a voice note
@@ -43,8 +45,8 @@ def _member(who: Json, permissions: int = 0) -> Json:
             "permissions": str(permissions), "flags": 0}
 
 
-def _channel(cid: int, name: str) -> Json:
-    return {"id": str(cid), "type": 0, "name": name, "position": 0, "guild_id": str(GUILD),
+def _channel(cid: int, name: str, guild: int = GUILD) -> Json:
+    return {"id": str(cid), "type": 0, "name": name, "position": 0, "guild_id": str(guild),
             "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
             "last_message_id": None, "rate_limit_per_user": 0}
 
@@ -60,6 +62,17 @@ def _thread() -> Json:
 
 def _channel_type(channel: int, guild: bool) -> int:
     return 1 if not guild else 11 if channel == THREAD else 0
+
+
+def shard_of(guild: int | None, shards: int) -> int:
+    """Which shard Discord sends a guild's events to; DMs go to shard 0."""
+    return 0 if guild is None else (guild >> 22) % shards
+
+
+def _guild2() -> Json:
+    return _guild() | {"id": str(GUILD2), "name": "Second Guild", "threads": [],
+                       "channels": [_channel(CHANNEL2, "general", GUILD2)],
+                       "roles": [_guild()["roles"][0] | {"id": str(GUILD2)}]}
 
 
 def _guild() -> Json:
@@ -96,6 +109,7 @@ class FakeDiscord:
         self.message_content_allowed = True  # the "portal" switch for the privileged intent
         self.calls: list[Call] = []
         self.messages: dict[int, Json] = {}  # bot messages by id, latest content
+        self.said: dict[int, Json] = {}  # people's messages by id, as MESSAGE_CREATE carried them
         self.identifies: list[Json] = []
         self.resumes: list[Json] = []  # RESUME payloads (token removed)
         self.gateway_bot_url = ""  # what GET /gateway/bot returns; default: this gateway
@@ -105,6 +119,7 @@ class FakeDiscord:
         self._seq = itertools.count(1)
         self._log: list[Json] = []  # dispatched MESSAGE_CREATE / INTERACTION_CREATE payloads
         self._sockets: list[web.WebSocketResponse] = []
+        self._shards: dict[int, tuple[int, int]] = {}  # id(socket) -> (shard id, shard count)
         self._replay_from = 0
         self.last_seq = 0  # of the last logged event: pass it to `reconnect` to replay after it
         self.attachments: dict[int, bytes] = {}  # users' uploads by attachment id
@@ -120,6 +135,7 @@ class FakeDiscord:
         add("POST", f"{api}/channels/{{cid}}/messages", self._create)
         add("PATCH", f"{api}/channels/{{cid}}/messages/{{mid}}", self._edit)
         add("DELETE", f"{api}/channels/{{cid}}/messages/{{mid}}", self._delete)
+        add("GET", f"{api}/channels/{{cid}}/messages/{{mid}}", self._fetch)
         add("POST", f"{api}/channels/{{cid}}/typing", self._typing)
         add("POST", f"{api}/interactions/{{iid}}/{{tok}}/callback", self._callback)
         add("POST", f"{api}/webhooks/{{app}}/{{tok}}", self._followup)
@@ -178,8 +194,12 @@ class FakeDiscord:
 
     async def say(self, author: Json, content: str, *, channel: int = CHANNEL,
                   guild: bool = True, mention: bool = False, reply_to: int | None = None,
-                  message_id: int | None = None, attachments: list[Json] | None = None) -> int:
-        """Dispatch a MESSAGE_CREATE; returns the message id (reuse it to replay)."""
+                  message_id: int | None = None, attachments: list[Json] | None = None,
+                  guild_id: int = GUILD) -> int:
+        """Dispatch a MESSAGE_CREATE; returns the message id (reuse it to replay).
+
+        With several shards connected it goes to the shard of its guild, as Discord sends it.
+        """
         mid, attachments = message_id or next(self._ids), attachments or []
         voice = any("duration_secs" in a for a in attachments)
         data = {"id": str(mid), "channel_id": str(channel), "type": 19 if reply_to else 0,
@@ -191,10 +211,11 @@ class FakeDiscord:
         if guild:
             # In MESSAGE_CREATE the member object comes without its user (that is `author`).
             member = {k: v for k, v in _member(author).items() if k != "user"}
-            data |= {"guild_id": str(GUILD), "member": member}
+            data |= {"guild_id": str(guild_id), "member": member}
         if reply_to is not None:
             data["message_reference"] = {"message_id": str(reply_to), "channel_id": str(channel)}
             data["referenced_message"] = self.messages[reply_to]
+        self.said[mid] = data
         await self._dispatch("MESSAGE_CREATE", data)
         return mid
 
@@ -271,8 +292,11 @@ class FakeDiscord:
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
         self._log.append(frame)
         self.last_seq = frame["s"]
+        guild = int(data["guild_id"]) if data.get("guild_id") else None
         for socket in [s for s in self._sockets if not s.closed]:  # a stopped bot's is closed
-            await socket.send_str(json.dumps(frame))
+            shard, count = self._shards.get(id(socket), (0, 1))
+            if count == 1 or shard_of(guild, count) == shard:
+                await socket.send_str(json.dumps(frame))
 
     # REST
 
@@ -341,6 +365,15 @@ class FakeDiscord:
             return _json({"message": "Unknown Message", "code": 10008}, 404)
         return web.Response(status=204)
 
+    async def _fetch(self, request: web.Request) -> web.Response:
+        """GET one message, a person's or the bot's; 404 (code 10008) if there is none."""
+        await self._record(request)
+        mid, cid = int(request.match_info["mid"]), request.match_info["cid"]
+        found = self.said.get(mid) or self.messages.get(mid)
+        if found is None or found["channel_id"] != cid:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        return _json(found)
+
     async def _typing(self, request: web.Request) -> web.Response:
         await self._record(request)
         return web.Response(status=204)
@@ -392,12 +425,17 @@ class FakeDiscord:
         if data["intents"] & MESSAGE_CONTENT and not self.message_content_allowed:
             await socket.close(code=4014, message=b"Disallowed intent(s).")
             return
-        ready = {"v": 10, "user": BOT_USER, "guilds": [{"id": str(GUILD), "unavailable": True}],
+        shard, count = data.get("shard", [0, 1])
+        guilds = [_guild()] if count == 1 else [
+            g for g in (_guild(), _guild2()) if shard_of(int(g["id"]), count) == shard]
+        ready = {"v": 10, "user": BOT_USER,
+                 "guilds": [{"id": g["id"], "unavailable": True} for g in guilds],
                  "session_id": "session", "resume_gateway_url": self.gateway_url,
                  "shard": data.get("shard", [0, 1]), "private_channels": [],
                  "application": {"id": str(APP), "flags": 0}}
         self._sockets.append(socket)
-        for event, payload in (("READY", ready), ("GUILD_CREATE", _guild())):
+        self._shards[id(socket)] = (shard, count)
+        for event, payload in [("READY", ready), *(("GUILD_CREATE", g) for g in guilds)]:
             frame = {"op": 0, "t": event, "s": next(self._seq), "d": payload}
             await socket.send_str(json.dumps(frame))  # to this client only
         self.ready.set()

@@ -105,6 +105,10 @@ class FakeOpenAI:
     def hang_next(self, seconds: float, times: int = 1) -> None:
         self._hangs.extend([seconds] * times)
 
+    def unhang(self) -> None:
+        """Forget the hangs no request has taken yet."""
+        self._hangs.clear()
+
     def chunks(self, text: str) -> list[str]:
         return [text[i:i + 4] for i in range(0, len(text), 4)]
 

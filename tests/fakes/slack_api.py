@@ -209,9 +209,13 @@ class FakeSlack:
         return ws
 
     async def push(self, envelope_id: str, body: dict[str, Any], retry: int = 0,
-                   kind: str = "events_api") -> None:
-        """Deliver a payload over Socket Mode as Slack does (`retry_attempt` 0 the first time)."""
-        await self._sockets[-1].send_json({
+                   kind: str = "events_api", socket: int = -1) -> None:
+        """Deliver a payload over Socket Mode as Slack does (`retry_attempt` 0 the first time).
+
+        `socket` picks the connection (in order of connecting): Slack spreads events over all
+        of an app's connections, several bot processes included.
+        """
+        await self._sockets[socket].send_json({
             "envelope_id": envelope_id, "type": kind, "payload": body,
             "accepts_response_payload": kind != "events_api", "retry_attempt": retry,
             "retry_reason": "timeout" if retry else ""})
