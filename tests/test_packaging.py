@@ -35,6 +35,7 @@ def test_dockerfile_runs_the_packaged_command() -> None:
 def test_env_example_and_readme_list_every_setting() -> None:
     from adapters.discord_bot.settings import DiscordSettings
     from adapters.http import HttpSettings
+    from adapters.inbox import InboxSettings
     from adapters.slack import SlackSettings
     from adapters.telegram.settings import TelegramSettings
     from core.settings import CoreSettings
@@ -42,7 +43,7 @@ def test_env_example_and_readme_list_every_setting() -> None:
     example = (ROOT / ".env.example").read_text()
     readme = (ROOT / "README.md").read_text()
     for settings in (CoreSettings, HttpSettings, SlackSettings, TelegramSettings,
-                     DiscordSettings):
+                     DiscordSettings, InboxSettings):
         for field in settings.model_fields.values():
             assert field.alias and field.alias in example, field.alias
             assert f"`{field.alias}`" in readme or field.alias in readme, field.alias
