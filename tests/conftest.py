@@ -23,6 +23,7 @@ from core.presets import Catalog
 from core.redis_store import RedisStore
 from core.service import ChatService
 from core.settings import CoreSettings
+from tests.bot_process import BotProcess
 from tests.fakes.openai_server import FakeOpenAI, fake_openai
 
 LOCAL_REDIS = os.environ.get("SWITCHBOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -173,3 +174,15 @@ def make_presets(tmp_path: Path, make_settings: Callable[..., CoreSettings], red
         catalog = Catalog(settings, load_file(settings.config_file), model_http)
         return ChatService(store, catalog, settings)
     return make
+
+
+@pytest.fixture
+async def bots() -> AsyncIterator[list[BotProcess]]:
+    """Bot processes a test starts (`tests.bot_process`); each is reaped and cleaned after."""
+    started: list[BotProcess] = []
+    try:
+        yield started
+    finally:
+        for bot in started:
+            await bot.reap()
+            bot.cleanup()

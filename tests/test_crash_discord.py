@@ -39,17 +39,6 @@ async def discord() -> AsyncIterator[FakeDiscord]:
         yield fake
 
 
-@pytest.fixture
-async def bots() -> AsyncIterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    try:
-        yield started
-    finally:
-        for bot in started:
-            await bot.reap()
-            bot.cleanup()
-
-
 async def discord_bot(bots: list[BotProcess], api: FakeDiscord, env: dict[str, str],
                       **extra: str) -> BotProcess:
     """Start a bot process and wait until it is connected (READY and GUILD_CREATE handled)."""

@@ -61,17 +61,6 @@ async def slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
-@pytest.fixture
-async def bots() -> AsyncIterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    try:
-        yield started
-    finally:
-        for bot in started:
-            await bot.reap()
-            bot.cleanup()
-
-
 async def socket_bot(bots: list[BotProcess], slack: FakeSlack,
                      env: dict[str, str]) -> BotProcess:
     slack.connected.clear()

@@ -28,17 +28,6 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def bots() -> AsyncIterator[list[BotProcess]]:
-    started: list[BotProcess] = []
-    try:
-        yield started
-    finally:
-        for bot in started:
-            await bot.reap()
-            bot.cleanup()
-
-
-@pytest.fixture
 def env(openai_fake: FakeOpenAI, redis_url: str, prefix: str, redis: object) -> dict[str, str]:
     return {"OPENAI_API_KEY": "sk-test-replica-key", "OPENAI_BASE_URL": openai_fake.base_url,
             "REDIS_URL": redis_url, "SWITCHBOARD_REDIS_PREFIX": prefix}

@@ -15,11 +15,10 @@ from telegram.ext import (
 from adapters import commands, confirm, regenerate
 from adapters.telegram import flood
 from adapters.telegram.commands import BUTTON, Commands
-from adapters.telegram.confirm import Confirm
 from adapters.telegram.delivery import TelegramApp, builder, running
 from adapters.telegram.handlers import TelegramChat
 from adapters.telegram.inbox import Inbox
-from adapters.telegram.regen import Regenerate
+from adapters.telegram.presses import Presses
 from adapters.telegram.settings import TelegramSettings
 from core.service import ChatService
 
@@ -40,12 +39,13 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
     """
     app: TelegramApp = builder(settings, inbox, limiter or flood.limiter()).build()
     chat, said = TelegramChat(service, settings), Commands(service, settings)
+    presses = Presses(service, settings)
     app.add_handler(TypeHandler(Update, chat.gate), group=-1)
     app.add_handlers([
         CommandHandler(NAMES, said.on_command),
         CallbackQueryHandler(said.on_button, pattern=BUTTON),
-        CallbackQueryHandler(Regenerate(service, settings).on_button, pattern=regenerate.PATTERN),
-        CallbackQueryHandler(Confirm(service, settings).on_button, pattern=confirm.PATTERN),
+        CallbackQueryHandler(presses.on_regenerate, pattern=regenerate.PATTERN),
+        CallbackQueryHandler(presses.on_confirm, pattern=confirm.PATTERN),
         MessageHandler(_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, said.on_command),
         MessageHandler(_MESSAGES & ((filters.TEXT & ~filters.COMMAND) | FILES), chat.on_message),
         MessageHandler(_MESSAGES & filters.ATTACHMENT, chat.on_other),
