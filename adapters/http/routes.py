@@ -3,58 +3,29 @@
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
-from fastapi.responses import StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, Query, Response
 
 from adapters.http import schemas as s
-from adapters.http.auth import Verifier
 from adapters.http.bodies import ChatRequest, chat_request
 from adapters.http.confirming import collected, refused, still_waiting
+from adapters.http.deps import Caller, IdemKey, Service, SessionId, not_found
 from adapters.http.errors import from_core
+from adapters.http.me import me_router
 from adapters.http.render_web import web
 from adapters.http.sse import EventStream, Relay, events
-from core import export
 from core.agent import ToolStatus
 from core.errors import SwitchboardError
 from core.inputs import as_sent
 from core.keys import SessionKey, Speaker, UserKey
-from core.links import Person
 from core.messages import StoredMessage
 from core.service import ChatService, Turn
-from core.totals import PeriodTotals
-from core.usage import Period
 
-# Declares the bearer scheme in OpenAPI; the Verifier does the checking.
-_bearer = HTTPBearer(auto_error=False, description="A JWT: `switchboard token --user NAME`")
-SessionId = Annotated[str, Path(pattern=s.SESSION_ID)]
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=s.IDEMPOTENCY_KEY)]
-
-
-def _not_found() -> HTTPException:
-    return HTTPException(404, "no such conversation")
-
-
-def _service(request: Request) -> ChatService:
-    service: ChatService = request.app.state.service
-    return service
-
-
-async def _caller(request: Request,
-                  _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> UserKey:
-    verifier: Verifier = request.app.state.verifier
-    return await verifier(request)
-
-
-Service = Annotated[ChatService, Depends(_service)]
-Caller = Annotated[UserKey, Depends(_caller)]
 Body = Annotated[ChatRequest, Depends(chat_request)]  # after Caller: no parsing before auth
 
 
@@ -141,7 +112,7 @@ async def messages(session_id: SessionId, user: Caller, service: Service,
     """The last `limit` messages of one of the caller's conversations, oldest first."""
     stored = await service.history(SessionKey.api(user, session_id), limit)
     if not stored:
-        raise _not_found()
+        raise not_found()
     shown = [_human(m) if m.role == "human" else
              s.MessageOut(role="ai", text=m.text, at=m.at, rendered=web(m.text)) for m in stored]
     still_waiting(shown, stored[-1], service.confirm_ttl)
@@ -163,7 +134,7 @@ async def regenerate(session_id: SessionId, user: Caller, service: Service,
     """
     session = SessionKey.api(user, session_id)
     if not await service.history(session, 1):
-        raise _not_found()
+        raise not_found()
     speaker = Speaker(user, unquote(user.parts[0]), "the HTTP API")
     press = idempotency_key or uuid.uuid4().hex
     reply = "".join([p async for p in service.regenerate(session, speaker, None, press)
@@ -212,81 +183,9 @@ async def delete_session(session_id: SessionId, user: Caller, service: Service) 
     """Forget one of the caller's conversations."""
     session = SessionKey.api(user, session_id)
     if not await service.history(session, 1):
-        raise _not_found()
+        raise not_found()
     await service.reset(session, user)
     return Response(status_code=204)
-
-
-async def forget_me(user: Caller, service: Service) -> s.ErasedOut:
-    """Erase everything kept about the caller: conversations, rate-limit state, index."""
-    return s.ErasedOut(erased=await service.forget(user))
-
-
-async def export_me(user: Caller, service: Service) -> StreamingResponse:
-    """Everything kept about the caller as one JSON file, streamed (format: core/export.py)."""
-    name = export.file_name(time.time())
-    return StreamingResponse(await export.started(service.export(user)),
-                             media_type="application/json",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-async def my_usage(user: Caller, service: Service) -> s.UsageOut:
-    """The caller's model tokens today and this month (UTC), their limits, resets and cost."""
-    used = await service.usage(user)
-    return s.UsageOut(day=_period(used.day), month=_period(used.month), cost=used.cost,
-                      currency=used.currency)
-
-
-async def link_code(user: Caller, service: Service) -> s.CodeOut:
-    """A one-time code (10 minutes) to link another account: send `/link CODE` there, or
-    `POST /v1/me/link` with it from the other account's token."""
-    code = await service.link_code(user)
-    return s.CodeOut(code=code.code, expires_at=code.expires_at)
-
-
-async def link(body: s.LinkIn, user: Caller, service: Service) -> s.IdentitiesOut:
-    """Join the caller with the account that made the code: one person, one budget."""
-    return _identities(await service.link(user, body.code))
-
-
-async def unlink(user: Caller, service: Service) -> Response:
-    """Split the caller off its linked accounts (409 if not linked)."""
-    await service.unlink(user)
-    return Response(status_code=204)
-
-
-async def identities(user: Caller, service: Service) -> s.IdentitiesOut:
-    """The caller's linked accounts (only the caller sees them)."""
-    return _identities(await service.whoami(user))
-
-
-def _identities(person: Person) -> s.IdentitiesOut:
-    return s.IdentitiesOut(linked=person.linked, identities=[
-        s.IdentityOut(platform=i.platform, id=str(i)) for i in person.identities])
-
-
-def _period(period: Period) -> s.PeriodOut:
-    return s.PeriodOut(tokens=period.tokens, limit=period.limit, resets_at=period.resets_at,
-                       cost=period.cost, voice_seconds=period.voice_seconds,
-                       tool_calls=period.tool_calls)
-
-
-async def all_usage(user: Caller, service: Service) -> s.TotalsOut:
-    """Everyone's tokens and cost per platform today and this month: for members of the
-    configuration's `admin` role (`[roles.admin] members = ["api:NAME"]`)."""
-    if not service.is_admin(user):
-        raise HTTPException(403, "only admins see everyone's usage")
-    totals = await service.totals()
-    return s.TotalsOut(day=_totals(totals.day), month=_totals(totals.month),
-                       currency=totals.currency)
-
-
-def _totals(period: PeriodTotals) -> s.TotalsPeriodOut:
-    return s.TotalsPeriodOut(tokens=period.tokens, cost=period.cost, resets_at=period.resets_at,
-                             platforms=[s.PlatformOut(platform=unquote(p.platform),
-                                                      tokens=p.tokens, tokens_in=p.tokens_in,
-                                                      tokens_out=p.tokens_out, cost=p.cost)
-                                        for p in period.platforms])
 
 
 def api_router() -> APIRouter:
@@ -308,18 +207,5 @@ def api_router() -> APIRouter:
                              **s.CONFIRM_ERRORS, 200: {"content": {"text/event-stream": {}}}})
     router.add_api_route("/sessions/{session_id}", delete_session, methods=["DELETE"],
                          status_code=204, responses=s.FOUND_ERRORS)
-    router.add_api_route("/me", forget_me, methods=["DELETE"], responses=s.AUTH_ERRORS)
-    router.add_api_route("/me/export", export_me, methods=["GET"], response_class=StreamingResponse,
-                         responses={**s.AUTH_ERRORS, 503: s.ERROR,
-                                    200: {"content": {"application/json": {}}}})
-    router.add_api_route("/me/usage", my_usage, methods=["GET"],
-                         responses={**s.AUTH_ERRORS, 503: s.ERROR})
-    router.add_api_route("/me/link-code", link_code, methods=["POST"],
-                         responses=s.LINK_ERRORS)
-    router.add_api_route("/me/link", link, methods=["POST"], responses=s.LINK_ERRORS)
-    router.add_api_route("/me/link", unlink, methods=["DELETE"], status_code=204,
-                         responses=s.LINK_ERRORS)
-    router.add_api_route("/me/identities", identities, methods=["GET"],
-                         responses={**s.AUTH_ERRORS, 503: s.ERROR})
-    router.add_api_route("/admin/usage", all_usage, methods=["GET"], responses=s.ADMIN_ERRORS)
+    router.include_router(me_router())
     return router
