@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from pydantic import Field
 
+from core.background import alongside
 from core.connect import guard
 from core.errors import StoreUnavailable
 from core.redis_modes import AnyRedis
@@ -247,13 +248,8 @@ class Keeper:
     @contextlib.asynccontextmanager
     async def replaying(self, handle: Handle) -> AsyncIterator[None]:
         """Replay at once, then every `replay_after`: also what a crashed replica left."""
-        task = asyncio.create_task(self._replay_forever(handle))
-        try:
+        async with alongside(self._replay_forever(handle)):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _replay_forever(self, handle: Handle) -> None:
         while True:

@@ -17,6 +17,7 @@ from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
+from core.background import alongside
 from core.errors import ConfigError
 
 log = logging.getLogger("switchboard.store")
@@ -160,13 +161,8 @@ async def following(client: AnyRedis, every: float = FOLLOW_SECONDS) -> AsyncIte
     if not isinstance(pool, SentinelConnectionPool):
         yield
         return
-    task = asyncio.create_task(follow_primary(pool, every))
-    try:
+    async with alongside(follow_primary(pool, every)):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def follow_primary(pool: SentinelConnectionPool, every: float) -> None:

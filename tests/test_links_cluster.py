@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
 from core.erasure import INDEX_MARGIN_S
 from core.keys import SessionKey
-from tests.servers import Cluster, redis_cluster
 from tests.store_checks import Env, person
+from tests.test_cluster import cluster, env
+
+__all__ = ["cluster", "env"]  # the same module-scoped cluster fixture as test_cluster
 
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    with redis_cluster(3) as running:
-        yield running
-
-
-@pytest.fixture
-async def env(cluster: Cluster) -> AsyncIterator[Env]:
-    made = Env(cluster.url, "cluster", lambda: cluster.ports)
-    yield made
-    await made.aclose()
 
 
 async def test_linking_shares_a_dm_keeps_ttls_and_forget_leaves_nothing(env: Env) -> None:
