@@ -27,12 +27,12 @@ _DATA = re.compile(PATTERN)
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """One button: its `label`, the `data` it sends back (callback data, custom id, action
-    value), and whether it approves (a platform may style it: primary / danger)."""
+    """One button under an answer: its `label`, the `data` it sends back (callback data,
+    custom id, action value), and whether it is the primary choice (a platform may style it)."""
 
     label: str
     data: str
-    approve: bool
+    primary: bool = False
 
 
 @dataclass(frozen=True, slots=True)

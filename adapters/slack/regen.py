@@ -35,7 +35,7 @@ def _button(action_id: str, value: str, label: str) -> dict[str, Any]:
 
 def blocks(part: str, press: Press | None = None, asked: Confirmation | None = None) -> Blocks:
     """One message's Markdown as a block, with Approve and Deny, or Regenerate, under it."""
-    elements = ([_button(f"{CONFIRM_ID}{'y' if b.approve else 'n'}", b.data, b.label)
+    elements = ([_button(f"{CONFIRM_ID}{'y' if b.primary else 'n'}", b.data, b.label)
                  for b in confirm.buttons(asked)] if asked else
                 [_button(ACTION_ID, press.data, regenerate.LABEL)] if press else [])
     return [{"type": "markdown", "text": part},

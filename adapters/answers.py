@@ -1,0 +1,154 @@
+"""An answer and the buttons under it, the same on every chat platform: shown, offered, pressed.
+
+A platform gives a `Surface` (where one answer shows, how a notice is said there, how buttons
+go on one of its messages) and, for a press, a `Pressing` (how the presser is told, how the
+pressed message loses its buttons, where the new answer goes). The flows are here once:
+- a finished answer gets Approve and Deny when it asks to run a write tool, else Regenerate
+  when it answers a message; a failed one gets none (nothing was stored);
+- a Regenerate press from anyone but the asker is refused at once; the asker's is answered as a
+  new answer, and the pressed one loses its button once replaced (or never replaceable again);
+- Approve and Deny are checked by the core (the presser asked, in time, once): a refusal goes to
+  the presser alone, a second press says nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from adapters import confirm, regenerate
+from adapters.confirm import Button
+from adapters.failures import Notice, notice
+from adapters.pager import Piece, Watched
+from adapters.regenerate import Press
+from core.keys import SessionKey, Speaker
+from core.service import ChatService
+
+__all__ = ["Button", "Presser", "Pressing", "Surface", "offers", "pressed", "reply"]
+Last = tuple[Any, Any]  # a platform's last message of an answer: its handle and what it shows
+
+
+class Surface(Protocol):
+    """Where one answer goes on a platform."""
+
+    async def show(self, pieces: AsyncGenerator[Piece, None], /) -> Last | None:
+        """Show the answer as it grows; return its last message, or raise what ended it."""
+        ...
+
+    async def say(self, said: Notice, /) -> None:
+        """Tell why there is no (whole) answer; `said.private` where the platform allows it."""
+        ...
+
+    async def mark(self, last: Last, buttons: Sequence[Button], /) -> None:
+        """Put buttons under the answer's last message (cosmetic: a refusal is only logged)."""
+        ...
+
+
+class Pressing(Protocol):
+    """One press of a button under an answer, as its platform delivered it."""
+
+    keep_partial: bool  # whether an answer the user stops is kept (Slack's stop button)
+
+    async def alert(self, text: str, /) -> None:
+        """Answer the press with `text` for the presser alone ('' only acknowledges it)."""
+        ...
+
+    async def ack(self) -> None:
+        """Acknowledge the press; the answer it asked for follows."""
+        ...
+
+    async def unmark(self) -> None:
+        """Take the buttons off the pressed message."""
+        ...
+
+    def turn_id(self, target: str) -> str:
+        """The turn id of the question a Regenerate button names (as the platform made it)."""
+        ...
+
+    def surface(self, question: str | None, /) -> Surface:
+        """Where the press's answer goes (`question`: the message it answers again, if any)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Presser:
+    """Who pressed: their platform id (as a `Press` names its asker), and who they are to the
+    core in the pressed message's conversation."""
+
+    id: str
+    speaker: Speaker
+    session: SessionKey
+
+
+def offers(watched: Watched, question: str | None, asker: str) -> tuple[Button, ...]:
+    """The buttons a finished answer gets: Approve and Deny when it asks to run a write tool,
+    else Regenerate for an answer to message `question` (a confirmed tool's answer is none)."""
+    if watched.asked is not None:
+        return confirm.buttons(watched.asked)
+    if question is None:
+        return ()
+    return (Button(regenerate.LABEL, Press.fresh(question, asker).data, False),)
+
+
+async def reply(surface: Surface, stream: AsyncGenerator[Piece, None], *,
+                question: str | None, asker: str, where: str) -> Watched:
+    """Show one answer; a failure ends it with its notice (silent for a redelivery), a finished
+    one gets its buttons. `where` names the turn in the log (never its text)."""
+    watched = Watched(stream)
+    try:
+        async with contextlib.aclosing(watched.pieces()) as pieces:
+            last = await surface.show(pieces)
+    except Exception as exc:  # the stream is closed first: the conversation is free again
+        said = notice(exc, where=where)
+        if not said.silent:
+            await surface.say(said)
+        return watched
+    buttons = offers(watched, question, asker) if watched.done else ()
+    if buttons and last is not None:
+        await surface.mark(last, buttons)
+    return watched
+
+
+async def pressed(service: ChatService, data: str, who: Presser, press: Pressing, *,
+                  where: str) -> Watched | None:
+    """Answer a press of one of `offers`' buttons (`data`: what it carried); None when
+    nothing was answered. `where` names the platform in the log."""
+    again = Press.parse(data)
+    if again is not None:
+        return await _regenerate(service, again, who, press, where)
+    asked = confirm.parse_press(data)
+    if asked is not None:
+        return await _confirm(service, asked, who, press, where)
+    await press.alert("")  # not ours (or malformed): only acknowledged
+    return None
+
+
+async def _regenerate(service: ChatService, again: Press, who: Presser, press: Pressing,
+                      where: str) -> Watched | None:
+    if again.asker != who.id:
+        await press.alert(regenerate.NOT_YOURS)
+        return None
+    await press.ack()  # at once: the platform shows the press as pending until then
+    stream = service.regenerate(who.session, who.speaker, press.turn_id(again.target),
+                                again.nonce, keep_partial=press.keep_partial)
+    watched = await reply(press.surface(again.target), stream, question=again.target,
+                          asker=who.id, where=f"{where} regenerate session={who.session}")
+    if regenerate.retire(watched):
+        await press.unmark()
+    return watched
+
+
+async def _confirm(service: ChatService, asked: tuple[str, bool], who: Presser,
+                   press: Pressing, where: str) -> Watched | None:
+    confirmation, approve = asked
+    answer = await confirm.confirmed(service, who.session, who.speaker, confirmation, approve,
+                                     f"{who.id}:{confirmation}")
+    if answer.answer is None:  # not theirs, expired (told), or answered already (silent)
+        await press.alert(answer.refusal)
+        return None
+    await press.ack()
+    await press.unmark()
+    return await reply(press.surface(None), answer.answer, question=None, asker=who.id,
+                       where=f"{where} confirm session={who.session}")
