@@ -65,6 +65,13 @@ EXPORTED = "Here are all your conversations with me, as one JSON file."
 TOO_BIG = "Your export is {size}, more than I may send here ({limit})."
 
 
+def listing(typed: str = "/{}") -> str:
+    """Every command but help, one per line as the user types it (`typed`), with what it does:
+    help texts list the table itself, so a new command is never missing from one."""
+    return "\n".join(f"{typed.format(c.name)}: {c.description[0].lower()}{c.description[1:]}"
+                     for c in COMMANDS if c.name != "help")
+
+
 def plural(count: int, noun: str) -> str:
     """`1 conversation`, `2 conversations`, `0 conversations`."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
@@ -172,6 +179,20 @@ def too_big(file: ExportFile, limit: int) -> str | None:
     if len(file.data) <= limit:
         return None
     return TOO_BIG.format(size=megabytes(len(file.data)), limit=megabytes(limit))
+
+
+async def upload(file: ExportFile, limit: int, send: Callable[[], Awaitable[object]], *,
+                 where: str) -> str | None:
+    """Send an export with `send` where files above `limit` bytes are refused; what to say
+    instead (too big, or why it failed), or None once it is sent."""
+    big = too_big(file, limit)
+    if big:
+        return big
+    try:
+        await send()
+    except Exception as exc:
+        return notice(exc, where=where).text
+    return None
 
 
 def guarded(name: str, args: str, session: SessionKey) -> bool:

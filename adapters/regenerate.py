@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from adapters.pager import Watched
 from core.errors import NotLastAnswer
 
-LABEL = "Regenerate"
+LABEL = "↻ Regenerate"  # the same on every chat platform
 NOT_YOURS = "Only the person who asked can regenerate this answer."
 PATTERN = r"^re:[^\s]{1,80}:[0-9A-Za-z]{1,20}:[a-z2-7]{6}$"  # for a platform's handler table
 _PRESS = re.compile(PATTERN)

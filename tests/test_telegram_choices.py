@@ -102,7 +102,7 @@ async def test_model_lists_buttons_and_a_press_chooses(chooser: ChatService,
         assert openai_fake.requests[-1]["model"] == "smart-model"
         commands = [c["command"] for c in tg.called("setMyCommands")[0]["commands"]]
         assert {"model", "persona"} <= set(commands)
-        await say(tg, alice, ALICE, "/help", "/model and /persona")
+        await say(tg, alice, ALICE, "/help", "/persona: show or choose")
 
 
 async def test_persona_by_name_and_an_unknown_model(chooser: ChatService,

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.regenerate import NOT_YOURS, Press
-from adapters.telegram.answer import LABEL
+from adapters.regenerate import LABEL, NOT_YOURS, Press
 from core.errors import NotLastAnswer
 from core.keys import SessionKey, UserKey
 from core.service import ChatService

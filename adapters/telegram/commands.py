@@ -15,9 +15,8 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from adapters import commands
+from adapters import commands, regenerate
 from adapters.commands import Said
-from adapters.failures import notice
 from adapters.telegram.handlers import outbox, session_key
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.people import FACT, People, is_admin
@@ -31,11 +30,8 @@ COMMANDS = (BotCommand("start", "What this bot does"), BotCommand("help", "How t
 HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember our "
         "conversation. I also read photos, voice notes, PDFs and text files.\n"
         "In groups, mention me or reply to one of my messages.\n"
-        "/reset starts a fresh conversation. /forget erases everything I keep about you.\n"
-        "/model and /persona show or choose the model and persona of this conversation.\n"
-        "/usage shows the tokens you used today and this month.\n"
-        f"/export {commands.EXPORT_HELP}.\n"
-        "↻ Regenerate under my latest answer asks me for another one.")
+        f"{commands.listing()}\n"
+        f"{regenerate.LABEL} under my latest answer asks me for another one.")
 ADMINS = "the group's administrators"
 STYLE = commands.Style(HELP, ADMINS, ask_first=True)
 BUTTON = r"^(model|persona|forget):[A-Za-z0-9_.-]{1,40}:[0-9a-f]{1,16}$"
@@ -119,11 +115,8 @@ class Commands:
 
 async def _document(box: Outbox, file: ExportFile, caption: str) -> None:
     """An export as a document in the private chat; what went wrong instead, if it cannot be."""
-    big = commands.too_big(file, UPLOAD_LIMIT)
-    if big:
-        await box.say(big)
-        return
-    try:
-        await box.document(file.name, file.data, caption)
-    except TelegramError as exc:
-        await box.say(notice(exc, where="telegram export").text)
+    instead = await commands.upload(file, UPLOAD_LIMIT,
+                                    lambda: box.document(file.name, file.data, caption),
+                                    where="telegram export")
+    if instead:
+        await box.say(instead)

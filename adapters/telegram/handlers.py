@@ -10,9 +10,10 @@ from telegram import Bot, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from adapters import answers
 from adapters.files import Remote, answered, fetch
 from adapters.telegram import media
-from adapters.telegram.answer import deliver
+from adapters.telegram.answer import Chat
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.people import FACT, PLATFORM, People, user_key
 from adapters.telegram.settings import TelegramSettings
@@ -123,9 +124,10 @@ class TelegramChat:
         who = await self.people.speaker(context.bot, message.chat, user)
         turn = Turn(session, who, text, f"{message.chat.id}:{message.message_id}")
         fetched = (lambda: fetch(files, self.limits)) if files else None
-        await deliver(outbox(message, context.bot), self.settings.edit_interval,
-                      answered(self.service, turn, fetched), question=message.message_id,
-                      asker=user.id, where=f"telegram session={session}")
+        await answers.reply(Chat(outbox(message, context.bot), self.settings.edit_interval),
+                            answered(self.service, turn, fetched),
+                            question=str(message.message_id), asker=str(user.id),
+                            where=f"telegram session={session}")
 
     async def on_other(self, update: Update, context: Context) -> None:
         """Stickers, videos, locations…: say what can be read (in groups, only if asked)."""

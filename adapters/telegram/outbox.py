@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from telegram import Bot, MessageEntity, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, MessageEntity, ReplyParameters
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 
@@ -83,6 +83,15 @@ class Outbox:
         except BadRequest as exc:
             if "message is not modified" not in exc.message.lower():
                 raise
+
+    async def markup(self, message_id: int, markup: InlineKeyboardMarkup | None) -> None:
+        """Put a keyboard on a message (None removes it); cosmetic, so a refusal is logged."""
+        try:
+            await self.bot.edit_message_reply_markup(self.chat_id, message_id,
+                                                     reply_markup=markup)
+        except TelegramError as exc:
+            log.warning("buttons not %s (%s)", "set" if markup else "removed",
+                        type(exc).__name__)
 
     async def delete(self, message_id: int) -> None:
         with contextlib.suppress(TelegramError):  # already gone, or too old to delete

@@ -1,91 +1,68 @@
-"""The buttons under an answer, pressed: "↻ Regenerate", and Approve or Deny for a write tool.
+"""A press of a button under a Telegram answer, handed to the shared flow (`adapters.answers`).
 
 A regenerated answer is sent as new messages (quoting the question in groups) rather than
 edited into the old ones: an answer may span several messages, and a fresh one goes through the
-shared pager like any answer, drafts included. The old answer stays, without its button; the
-stored history keeps only the new one (the core replaces it). Only the member who asked may
-press. Approve and Deny are checked by the core (the presser asked, in time, once); a refusal
-is an alert to the presser alone. Either way the query is answered at once, and what goes wrong
-after comes as a message on the one failure path; a second press is silent (`DuplicateTurn`).
+shared pager like any answer, drafts included. Refusals are alerts to the presser alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
-from telegram import CallbackQuery, Message, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
-from adapters import confirm, regenerate
-from adapters.regenerate import Press
-from adapters.telegram.answer import deliver, set_button
+from adapters import answers
+from adapters.answers import Presser
+from adapters.telegram.answer import Chat
 from adapters.telegram.handlers import outbox, session_key
 from adapters.telegram.people import FACT, People
 from adapters.telegram.settings import TelegramSettings
-from core.keys import SessionKey, Speaker
 from core.service import ChatService
 
 Context = ContextTypes.DEFAULT_TYPE
-T = TypeVar("T")
-Pressed = tuple[CallbackQuery, Message, T]
+
+
+class Pressed:
+    """One callback query on a message that Telegram still shows the bot."""
+
+    keep_partial = False
+
+    def __init__(self, query: CallbackQuery, message: Message, bot: Bot,
+                 interval: float) -> None:
+        self.query, self.message, self.bot, self.interval = query, message, bot, interval
+
+    async def alert(self, text: str, /) -> None:
+        await self.query.answer(text or None, show_alert=bool(text))
+
+    async def ack(self) -> None:
+        await self.query.answer()  # at once: Telegram shows a spinner until then
+
+    async def unmark(self) -> None:
+        await outbox(self.message, self.bot).markup(self.message.message_id, None)
+
+    def turn_id(self, target: str) -> str:
+        return f"{self.message.chat.id}:{target}"  # as `handlers` names a message's turn
+
+    def surface(self, question: str | None, /) -> Chat:
+        quote = int(question) if question else None
+        return Chat(outbox(self.message, self.bot, quote=quote), self.interval)
 
 
 class Presses:
-    """The PTB callbacks for the buttons under answers."""
+    """The PTB callback for the buttons under answers (Regenerate, Approve, Deny)."""
 
     def __init__(self, service: ChatService, settings: TelegramSettings) -> None:
         self.service, self.settings = service, settings
         self.people = People(service.catalog.roles.asks(FACT))
 
-    async def on_regenerate(self, update: Update, context: Context) -> None:
-        found = await _pressed(update, Press.parse)
-        if found is None:
+    async def on_press(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None or not query.data or not isinstance(query.message, Message):
+            if query is not None:
+                await query.answer()  # too old for Telegram to show the message to the bot
             return
-        query, message, press = found
-        if press.asker != str(query.from_user.id):
-            await query.answer(regenerate.NOT_YOURS, show_alert=True)
-            return
-        await query.answer()  # at once: Telegram shows a spinner until then
-        session, who = await self._who(update, context, message, query)
-        box = outbox(message, context.bot, quote=int(press.target))
-        again = self.service.regenerate(session, who, f"{message.chat.id}:{press.target}",
-                                        press.nonce)
-        watched = await deliver(box, self.settings.edit_interval, again,
-                                question=int(press.target), asker=query.from_user.id,
-                                where=f"telegram regenerate session={session}")
-        if regenerate.retire(watched):  # replaced, or never replaceable again
-            await set_button(box, message.message_id, None)
-
-    async def on_confirm(self, update: Update, context: Context) -> None:
-        found = await _pressed(update, confirm.parse_press)
-        if found is None:
-            return
-        query, message, press = found
-        session, who = await self._who(update, context, message, query)
-        pressed = await confirm.confirmed(self.service, session, who, *press, query.id)
-        if pressed.answer is None:  # not theirs, expired, or answered already (silent)
-            await query.answer(pressed.refusal or None, show_alert=bool(pressed.refusal))
-            return
-        await query.answer()
-        box = outbox(message, context.bot)
-        await set_button(box, message.message_id, None)
-        await deliver(box, self.settings.edit_interval, pressed.answer, question=None,
-                      asker=query.from_user.id, where=f"telegram confirm session={session}")
-
-    async def _who(self, update: Update, context: Context, message: Message,
-                   query: CallbackQuery) -> tuple[SessionKey, Speaker]:
-        session = session_key(update, self.settings.shared_groups)
-        return session, await self.people.speaker(context.bot, message.chat, query.from_user)
-
-
-async def _pressed(update: Update, parse: Callable[[str], T | None]) -> Pressed[T] | None:
-    """The query, the message its button is on and what the button carries; None (the query
-    answered) when it is not ours or Telegram no longer shows the message to the bot."""
-    query = update.callback_query
-    data = parse(query.data) if query is not None and query.data else None
-    if query is None or data is None or not isinstance(query.message, Message):
-        if query is not None:
-            await query.answer()
-        return None
-    return query, query.message, data
+        message, user = query.message, query.from_user
+        who = Presser(str(user.id), await self.people.speaker(context.bot, message.chat, user),
+                      session_key(update, self.settings.shared_groups))
+        await answers.pressed(self.service, query.data, who,
+                              Pressed(query, message, context.bot, self.settings.edit_interval),
+                              where="telegram")
