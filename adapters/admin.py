@@ -1,4 +1,5 @@
-"""`/usage all`: everyone's tokens and cost per platform, as text, for admins only."""
+"""`/usage` as text: a person's own tokens, cost and budget; with `all`, everyone's per platform
+(for admins only)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from urllib.parse import unquote
 from core.keys import UserKey
 from core.service import ChatService
 from core.totals import PeriodTotals
-from core.usage import amount
+from core.usage import Period, amount
 
 NOT_ADMIN = "Only admins can see everyone's usage."
 
@@ -35,3 +36,29 @@ def _money(cost: float | None, currency: str | None) -> str:
     if cost is None or currency is None:
         return ""
     return f", {amount(cost, currency)}"
+
+
+def _period(period: Period, currency: str | None = None) -> str:
+    """`Today: 1,234 of 200,000 tokens, 198,766 left, 0.0123 USD (resets at 00:00 UTC).`"""
+    at = period.resets_at
+    span, reset = (("Today", f"at {at:%H:%M} UTC") if period.name == "day" else
+                   ("This month", f"on {at:%B} {at.day} at 00:00 UTC"))
+    tokens = (f"{period.tokens:,} tokens" if period.left is None else
+              f"{period.tokens:,} of {period.limit:,} tokens, {period.left:,} left")
+    cost = period.cost
+    money = "" if cost is None or currency is None else f", {amount(cost, currency)}"
+    extra = "".join((f", {period.voice_seconds:,} s of voice" if period.voice_seconds else "",
+                     f", {plural(period.tool_calls, 'tool call')}" if period.tool_calls else ""))
+    return f"{span}: {tokens}{money}{extra} (resets {reset})."
+
+
+async def usage(service: ChatService, user: UserKey, roles: frozenset[str] = frozenset()) -> str:
+    """`/usage`: the model tokens `user` used today and this month, what they cost, and the
+    budget left; `roles` are those the platform gave them (`Speaker.roles`)."""
+    used = await service.usage(user, roles)
+    return f"{_period(used.day, used.currency)}\n{_period(used.month, used.currency)}"
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 conversation`, `2 conversations`, `0 conversations`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from adapters import admin, identity
+from adapters.admin import plural as plural
+from adapters.admin import usage as usage
 from adapters.failures import notice
 from core.export import ExportFile
 from core.keys import SessionKey, UserKey
 from core.presets import Option
 from core.service import ChatService
-from core.usage import Period, amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +73,6 @@ def listing(typed: str = "/{}") -> str:
                      for c in COMMANDS if c.name != "help")
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 conversation`, `2 conversations`, `0 conversations`."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def forgotten(count: int) -> str:
     """What `forget` says once `count` conversations are erased."""
     return f"Done: I erased everything I kept about you ({plural(count, 'conversation')})."
@@ -119,27 +115,6 @@ async def choose(service: ChatService, session: SessionKey, kind: Kind, name: st
     else:
         await service.choose(session, persona=name)
     return f"From now on this conversation uses the {kind} {name}."
-
-
-def _period(period: Period, currency: str | None = None) -> str:
-    """`Today: 1,234 of 200,000 tokens, 198,766 left, 0.0123 USD (resets at 00:00 UTC).`"""
-    at = period.resets_at
-    span, reset = (("Today", f"at {at:%H:%M} UTC") if period.name == "day" else
-                   ("This month", f"on {at:%B} {at.day} at 00:00 UTC"))
-    tokens = (f"{period.tokens:,} tokens" if period.left is None else
-              f"{period.tokens:,} of {period.limit:,} tokens, {period.left:,} left")
-    cost = period.cost
-    money = "" if cost is None or currency is None else f", {amount(cost, currency)}"
-    extra = "".join((f", {period.voice_seconds:,} s of voice" if period.voice_seconds else "",
-                     f", {plural(period.tool_calls, 'tool call')}" if period.tool_calls else ""))
-    return f"{span}: {tokens}{money}{extra} (resets {reset})."
-
-
-async def usage(service: ChatService, user: UserKey, roles: frozenset[str] = frozenset()) -> str:
-    """`/usage`: the model tokens `user` used today and this month, what they cost, and the
-    budget left; `roles` are those the platform gave them (`Speaker.roles`)."""
-    used = await service.usage(user, roles)
-    return f"{_period(used.day, used.currency)}\n{_period(used.month, used.currency)}"
 
 
 async def outcome(work: Awaitable[str], *, where: str) -> str:
