@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from adapters import commands
+from adapters import commands, menus
+from adapters.commands import Menu, Said
 from core.keys import SessionKey, UserKey
+from core.presets import Option
 from core.service import ChatService
 
 
@@ -42,3 +44,16 @@ async def test_a_failed_command_says_why_without_raising() -> None:
 
     said = await commands.outcome(broken(), where="test")
     assert "ref " in said
+
+
+MENU = Menu("model", (Option("default", ""), Option("fast", "Quick answers")), "default")
+
+
+@pytest.mark.parametrize(("said", "shown"), [
+    (Said("x"), []),
+    (Said("x", MENU), [[("✓ default", "model:default:b")], [("fast", "model:fast:b")]]),
+    (Said("x", confirm=True), [[(menus.YES, "forget:yes:b"), (menus.CANCEL, "forget:no:b")]]),
+])
+def test_which_buttons_a_command_answer_gets(said: Said, shown: list[list[tuple[str, str]]]
+                                             ) -> None:
+    assert [[(b.label, b.data) for b in row] for row in menus.rows(said, "b")] == shown

@@ -20,10 +20,10 @@ from adapters.telegram.sender import Drafts, pager
 log = logging.getLogger("switchboard.telegram")
 
 
-def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
-    """Buttons in one row (None: no keyboard, which removes one from a message)."""
-    row = [InlineKeyboardButton(b.label, callback_data=b.data) for b in buttons]
-    return InlineKeyboardMarkup([row]) if row else None
+def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    """Buttons in rows (None: no keyboard, which removes one from a message)."""
+    shown = [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+    return InlineKeyboardMarkup(shown) if any(shown) else None
 
 
 class Chat:
@@ -45,4 +45,4 @@ class Chat:
         await self.box.say(said.text)
 
     async def mark(self, last: Last, buttons: Sequence[Button], /) -> None:
-        await self.box.markup(last[0], keyboard(buttons))
+        await self.box.markup(last[0], keyboard([buttons]))

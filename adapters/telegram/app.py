@@ -12,9 +12,9 @@ from telegram.ext import (
     filters,
 )
 
-from adapters import commands, confirm, regenerate
+from adapters import commands, confirm, menus, regenerate
 from adapters.telegram import flood
-from adapters.telegram.commands import BUTTON, Commands
+from adapters.telegram.commands import Commands
 from adapters.telegram.delivery import TelegramApp, builder, running
 from adapters.telegram.handlers import TelegramChat
 from adapters.telegram.inbox import Inbox
@@ -43,7 +43,7 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
     app.add_handler(TypeHandler(Update, chat.gate), group=-1)
     app.add_handlers([
         CommandHandler(NAMES, said.on_command),
-        CallbackQueryHandler(said.on_button, pattern=BUTTON),
+        CallbackQueryHandler(said.on_button, pattern=menus.PATTERN),
         CallbackQueryHandler(presses.on_press, pattern=f"{regenerate.PATTERN}|{confirm.PATTERN}"),
         MessageHandler(_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, said.on_command),
         MessageHandler(_MESSAGES & ((filters.TEXT & ~filters.COMMAND) | FILES), chat.on_message),

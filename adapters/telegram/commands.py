@@ -1,27 +1,26 @@
-"""Telegram's commands and their buttons: the shared `adapters.commands`, shown with keyboards.
+"""Telegram's commands and their buttons: the shared `adapters.commands` and `adapters.menus`.
 
 Who may change a shared group's conversation (`TELEGRAM_SHARED_GROUPS`): its administrators.
-A button answers only the member it was shown to; its data is `<command>:<argument>:<asker>`,
-names of at most 40 ASCII characters and the asker in hex, within Telegram's 64 bytes.
+A button's data names its asker in hex, so that it fits Telegram's 64 bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import BotCommand, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from adapters import commands, regenerate
-from adapters.commands import Said
+from adapters import commands, menus, regenerate
+from adapters.telegram.answer import keyboard
 from adapters.telegram.handlers import outbox, session_key
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.people import FACT, People, is_admin
 from adapters.telegram.settings import TelegramSettings
 from core.export import ExportFile
+from core.keys import SessionKey
 from core.service import ChatService
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -34,29 +33,7 @@ HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember 
         f"{regenerate.LABEL} under my latest answer asks me for another one.")
 ADMINS = "the group's administrators"
 STYLE = commands.Style(HELP, ADMINS, ask_first=True)
-BUTTON = r"^(model|persona|forget):[A-Za-z0-9_.-]{1,40}:[0-9a-f]{1,16}$"
-MAX_BUTTONS = 100  # Telegram's limit for one inline keyboard
 UPLOAD_LIMIT = 50_000_000  # the Bot API takes uploads of up to 50 MB
-
-
-def button(label: str, name: str, arg: str, asker: int) -> InlineKeyboardButton:
-    data = f"{name}:{arg}:{asker:x}"
-    if len(data.encode()) > 64:
-        raise ValueError("callback data over Telegram's 64 bytes")
-    return InlineKeyboardButton(label, callback_data=data)
-
-
-def keyboard(said: Said, asker: int) -> InlineKeyboardMarkup | None:
-    """The buttons under a command's answer: a menu's choices, or forget's yes and no."""
-    if said.confirm:
-        return InlineKeyboardMarkup([[button("Yes, erase everything", "forget", "yes", asker),
-                                      button("Cancel", "forget", "no", asker)]])
-    menu = said.menu
-    if menu is None or not menu.options:
-        return None
-    return InlineKeyboardMarkup([[button(f"✓ {o.name}" if o.name == menu.chosen else o.name,
-                                         menu.kind, o.name, asker)]
-                                 for o in menu.options[:MAX_BUTTONS]])
 
 
 class Commands:
@@ -71,46 +48,45 @@ class Commands:
         if message is None or user is None or not message.text:
             return
         name = message.text.split()[0][1:].partition("@")[0].lower()
-        said = await self._run(update, context, name, context.args or [])
+        asker, session = await self._asker(update, context)
+        said = await commands.run(self.service, name, " ".join(context.args or []), asker,
+                                  session, STYLE, _admin(context, message.chat.id, user.id))
         box = outbox(message, context.bot)
-        if said.file is not None and message.chat.type == ChatType.PRIVATE:
+        if said.file is not None and asker.private:
             await _document(box, said.file, said.text)
             return
-        markup = keyboard(said, user.id)
-        await box.say(said.text, **({"reply_markup": markup} if markup else {}))
+        await box.say(said.text, reply_markup=keyboard(menus.rows(said, f"{user.id:x}")))
 
     async def on_button(self, update: Update, context: Context) -> None:
-        """A button under an answer: run its command, then show the outcome in its place."""
+        """A button under a command's answer: its outcome replaces that answer, or an alert
+        tells the presser alone why not."""
         query = update.callback_query
         if query is None or query.data is None or not isinstance(query.message, Message):
             if query is not None:
                 await query.answer()  # too old for Telegram to show the message to the bot
             return
-        name, arg, asker = query.data.split(":")
-        shared = self._shared(query.message) and name != "forget"  # anyone in it may choose
-        if not shared and int(asker, 16) != query.from_user.id:
-            await query.answer(commands.NOT_YOURS, show_alert=True)
-            return
-        said = await self._run(update, context, name, [arg])
-        if said.text == commands.refusal(name, ADMINS):
-            await query.answer(said.text, show_alert=True)
-            return
-        await query.answer()
-        with contextlib.suppress(TelegramError):
-            await query.edit_message_text(said.text)
+        asker, session = await self._asker(update, context)
+        user = query.from_user
+        chosen = await menus.pressed(self.service, query.data, asker, f"{user.id:x}", session,
+                                     STYLE, _admin(context, query.message.chat.id, user.id))
+        await query.answer(chosen.alert or None, show_alert=bool(chosen.alert))
+        if chosen.text:
+            with contextlib.suppress(TelegramError):
+                await query.edit_message_text(chosen.text)
 
-    async def _run(self, update: Update, context: Context, name: str,
-                   args: Sequence[str]) -> Said:
+    async def _asker(self, update: Update, context: Context
+                     ) -> tuple[commands.Asker, SessionKey]:
         user, message = update.effective_user, update.effective_message
         assert user is not None and message is not None  # both set for commands and buttons
-        session = session_key(update, self.settings.shared_groups)
         who = await self.people.speaker(context.bot, message.chat, user)
-        asker = commands.Asker(who.user, who.roles, message.chat.type == ChatType.PRIVATE)
-        return await commands.run(self.service, name, " ".join(args), asker, session, STYLE,
-                                  lambda: is_admin(context.bot, message.chat.id, user.id))
+        private = message.chat.type == ChatType.PRIVATE
+        return (commands.Asker(who.user, who.roles, private),
+                session_key(update, self.settings.shared_groups))
 
-    def _shared(self, message: Message) -> bool:
-        return self.settings.shared_groups and message.chat.id < 0
+
+def _admin(context: Context, chat_id: int, user_id: int) -> commands.Allowed:
+    """Whether they may change a shared group's conversation: its administrators may."""
+    return lambda: is_admin(context.bot, chat_id, user_id)
 
 
 async def _document(box: Outbox, file: ExportFile, caption: str) -> None:
