@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from adapters import render
 from adapters.render import TelegramPart, utf16_len
-from adapters.telegram import outbox, sender
+from adapters.telegram import answer, outbox
 from tests.fakes.telegram_api import check_entities
 
 WORD = st.text(alphabet="ab<&>*😀é ", min_size=1, max_size=12)
@@ -96,13 +96,13 @@ async def test_a_resplit_needing_fewer_messages_deletes_the_extra_one(
     def two_then_one(text: str, limit: int) -> list[TelegramPart]:
         texts = ["x", "y"] if len(text) < 3 else ["xy"]
         return [TelegramPart(t, ()) for t in texts]
-    monkeypatch.setattr(sender.render, "telegram", two_then_one)
+    monkeypatch.setattr(answer.render, "telegram", two_then_one)
 
     async def stream() -> AsyncIterator[str]:
         for piece in "123":
             yield piece
             await asyncio.sleep(0.02)  # each piece its own step
     box = _Recorder()
-    await sender.pager(box, 0).run(stream())
+    await answer.pager(box, 0).run(stream())
     # The extra message goes first, so "y" is never shown twice.
     assert box.log == [("send", "x"), ("send", "y"), ("delete", 2), ("edit", 1, "xy")]

@@ -1,4 +1,5 @@
-"""A Telegram chat as the shared answer flow's `Surface`: the pager, notices and inline buttons.
+"""How an answer shows in a Telegram chat: drafts in private chats, edits in groups, and the
+inline buttons under it; the chat as the shared answer flow's `Surface`.
 
 Buttons go on the answer's last message once it is complete (and stored), with an
 `editMessageReplyMarkup` afterwards, so the pager, drafts and edits stay as they are.
@@ -7,17 +8,88 @@ Buttons go on the answer's last message once it is complete (and stored), with a
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import TelegramError
 
+from adapters import render
 from adapters.answers import Button, Last
 from adapters.failures import Notice
-from adapters.pager import Piece
+from adapters.pager import Pager, Piece
+from adapters.paging import Pace, Rendered, plain
+from adapters.render import TelegramPart
 from adapters.telegram.outbox import Outbox
-from adapters.telegram.sender import Drafts, pager
 
 log = logging.getLogger("switchboard.telegram")
+LIMIT = render.TELEGRAM_LIMIT
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A private chat's message as the pager sees it: a draft until it is `final`."""
+
+    shown: TelegramPart
+    final: bool
+
+
+def edited(text: str, limit: int) -> list[Rendered[TelegramPart]]:
+    """Groups: each message shows its share of the answer rendered so far, edited as it grows."""
+    return plain(render.telegram(text, limit))
+
+
+def drafted(text: str, limit: int) -> list[Rendered[Part]]:
+    """Private chats: the same messages, the growing one a draft until it is complete."""
+    return [Rendered(done=Part(part, final=True), growing=Part(part, final=False))
+            for part in render.telegram(text, limit)]
+
+
+class Drafts:
+    """A private chat as the pager's platform: the growing message is a native draft
+    (`sendMessageDraft`, which has no edit limits), sent as a message once complete.
+
+    The pager knows each message by its draft id; `sent` maps it to the message it became.
+    """
+
+    def __init__(self, box: Outbox) -> None:
+        self.box, self.drafting = box, True
+        self.sent: dict[int, int] = {}
+
+    async def send(self, part: Part) -> int:
+        draft_id = secrets.randbelow(2**31 - 2) + 1  # non-zero, fits Telegram's Integer
+        await self.edit(draft_id, part)
+        return draft_id
+
+    async def edit(self, draft_id: int, part: Part) -> None:
+        if draft_id in self.sent:  # a finished message that a re-render changed
+            await self.box.edit(self.sent[draft_id], part.shown)
+        elif part.final:
+            self.sent[draft_id] = await self.box.send(part.shown)
+        elif self.drafting:
+            await self._draft(draft_id, part.shown)
+
+    async def delete(self, draft_id: int) -> None:
+        if draft_id in self.sent:  # a draft needs no deleting: the next one replaces it
+            await self.box.delete(self.sent.pop(draft_id))
+
+    async def _draft(self, draft_id: int, part: TelegramPart) -> None:
+        try:
+            await self.box.draft(draft_id, part)
+        except TelegramError as exc:  # the answer still arrives, each message when complete
+            log.warning("message draft refused (%s); sending the answer when complete",
+                        type(exc).__name__)
+            self.drafting = False
+
+
+def pager(box: Outbox, interval: float) -> Pager[Any, int]:
+    """Drafts in private chats (Telegram has them only there), edits in groups; "typing…"
+    shows until a message does."""
+    if box.private:
+        return Pager(Drafts(box), drafted, limit=LIMIT, pace=Pace(interval), busy=box.typing)
+    return Pager(box, edited, limit=LIMIT, pace=Pace(interval), busy=box.typing)
 
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
