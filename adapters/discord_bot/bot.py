@@ -27,7 +27,6 @@ from adapters.discord_bot.routing import (
 from adapters.discord_bot.settings import DiscordSettings
 from adapters.files import answered, fetch
 from adapters.pager import Say
-from adapters.regenerate import Press
 from core.keys import UserKey
 from core.service import ChatService, Turn
 
@@ -75,11 +74,9 @@ class DiscordBot:
                 or not allowed_place(interaction.guild_id, channel, self.settings)):
             await interaction.response.send_message(NOT_HERE, ephemeral=True)
             return
-        if self.inflight.closing:  # stopping: nothing new starts
-            await interaction.response.defer()
+        await interaction.response.defer()  # at once: refusals and the answer follow it
+        if self.inflight.closing:
             return
-        if Press.parse(data) is None:  # Approve/Deny: the core's checks (I/O) come first
-            await interaction.response.defer()
         session = session_for(UserKey.of(PLATFORM, user.id), interaction.guild_id, channel,
                               self.settings)
         with self.inflight.tracked():
@@ -94,7 +91,8 @@ class DiscordBot:
 
 
 class Pressing:
-    """One press, as `answers.pressed` needs it; an answer to it is a new message."""
+    """One press, as `answers.pressed` needs it: deferred at once, so what the presser alone is
+    told is an ephemeral follow-up; an answer is a new message."""
 
     keep_partial = False
 
@@ -103,17 +101,11 @@ class Pressing:
         self.bot, self.interaction, self.channel = bot, interaction, channel
 
     async def alert(self, text: str, /) -> None:
-        """At once as an ephemeral reply, or once deferred as an ephemeral follow-up."""
-        if not text:
-            await self.ack()
-        elif self.interaction.response.is_done():
+        if text:  # the press was deferred already: that acknowledged it
             await self.tell(text)
-        else:
-            await self.interaction.response.send_message(text, ephemeral=True)
 
     async def ack(self) -> None:
-        if not self.interaction.response.is_done():
-            await self.interaction.response.defer()  # the pressed message, updated later
+        """Nothing more: the press was deferred as it came."""
 
     async def unmark(self) -> None:
         await edit_buttons(self.interaction.message, None)
