@@ -9,26 +9,15 @@ from discord import app_commands
 
 from adapters import answers
 from adapters.answers import Presser
-from adapters.discord_bot.buttons import button_class
 from adapters.discord_bot.commands import NOT_HERE, SlashCommands
-from adapters.discord_bot.files import remotes
+from adapters.discord_bot.files import uploads
 from adapters.discord_bot.inbox import DiscordInbox
 from adapters.discord_bot.inflight import Inflight
-from adapters.discord_bot.reply import Channel, Question, edit_buttons
-from adapters.discord_bot.routing import (
-    PLATFORM,
-    allowed_place,
-    prompt_text,
-    session_for,
-    session_key,
-    should_answer,
-    speaker,
-)
+from adapters.discord_bot.reply import AnswerButton, Channel, edit_buttons
+from adapters.discord_bot.routing import allowed_place, session_for, should_answer, speaker, turn
 from adapters.discord_bot.settings import DiscordSettings
-from adapters.files import answered, fetch
-from adapters.pager import Say
-from core.keys import UserKey
-from core.service import ChatService, Turn
+from adapters.files import answered
+from core.service import ChatService
 
 log = logging.getLogger("switchboard.discord")
 
@@ -42,10 +31,9 @@ class DiscordBot:
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
         SlashCommands(service, settings).install(self.tree)
         self.inflight, self.inbox = Inflight(), inbox or DiscordInbox(None)
-        self.button = button_class(self.on_press)
-        client.add_dynamic_items(self.button)
-        client.event(self.on_message)
-        client.event(self.on_ready)
+        client.add_dynamic_items(AnswerButton)
+        for handler in (self.on_ready, self.on_message, self.on_answer_press):
+            client.event(handler)
 
     async def on_ready(self) -> None:
         me = self.client.user
@@ -56,18 +44,18 @@ class DiscordBot:
         me = self.client.user
         if self.inflight.closing or me is None or not should_answer(message, me, self.settings):
             return
-        turn = Turn(session_key(message, self.settings), speaker(message.author),
-                    prompt_text(message, me), turn_id=str(message.id))
-        files = remotes(message.attachments, self.settings.api_url)
-        fetched = (lambda: fetch(files, self.service.settings.limits)) if files else None
-        out = self.channel(message.channel, message if message.guild else None)
+        asked = turn(message, me, self.settings)
+        fetched = uploads(message.attachments, self.settings.api_url, self.service)
+        question = message.to_reference(fail_if_not_exists=False) if message.guild else None
         with self.inflight.tracked():
             async with self.inbox.kept(message):
-                await answers.reply(out, answered(self.service, turn, fetched),
-                                    question=turn.turn_id, asker=str(message.author.id),
-                                    where=f"discord session={turn.session}")
+                await answers.reply(Channel(message.channel, question,
+                                            self.settings.edit_interval),
+                                    answered(self.service, asked, fetched),
+                                    question=asked.turn_id, asker=str(message.author.id),
+                                    where=f"discord session={asked.session}")
 
-    async def on_press(self, interaction: discord.Interaction, data: str) -> None:
+    async def on_answer_press(self, interaction: discord.Interaction, data: str) -> None:
         """A button under an answer: Regenerate, Approve or Deny, checked by the shared flow."""
         channel, user = interaction.channel, interaction.user
         if (not isinstance(channel, discord.abc.Messageable)
@@ -77,17 +65,11 @@ class DiscordBot:
         await interaction.response.defer()  # at once: refusals and the answer follow it
         if self.inflight.closing:
             return
-        session = session_for(UserKey.of(PLATFORM, user.id), interaction.guild_id, channel,
-                              self.settings)
+        who = Presser(str(user.id), speaker(user),
+                      session_for(user, interaction.guild_id, channel, self.settings))
         with self.inflight.tracked():
-            await answers.pressed(self.service, data, Presser(str(user.id), speaker(user),
-                                                              session),
-                                  Pressing(self, interaction, channel), where="discord")
-
-    def channel(self, channel: discord.abc.Messageable, question: Question | None,
-                tell: Say | None = None) -> Channel:
-        return Channel(channel, question, interval=self.settings.edit_interval,
-                       button=self.button, tell=tell)
+            await answers.pressed(self.service, data, who, Pressing(
+                interaction, channel, self.settings.edit_interval), where="discord")
 
 
 class Pressing:
@@ -96,13 +78,13 @@ class Pressing:
 
     keep_partial = False
 
-    def __init__(self, bot: DiscordBot, interaction: discord.Interaction,
-                 channel: discord.abc.Messageable) -> None:
-        self.bot, self.interaction, self.channel = bot, interaction, channel
+    def __init__(self, interaction: discord.Interaction, channel: discord.abc.Messageable,
+                 interval: float) -> None:
+        self.interaction, self.channel, self.interval = interaction, channel, interval
 
     async def alert(self, text: str, /) -> None:
         if text:  # the press was deferred already: that acknowledged it
-            await self.tell(text)
+            await self.interaction.followup.send(text, ephemeral=True)
 
     async def ack(self) -> None:
         """Nothing more: the press was deferred as it came."""
@@ -117,17 +99,9 @@ class Pressing:
         """The channel; a regenerated answer replies to its question (in a guild, as the first
         did), and its notices go to the presser alone."""
         if question is None:
-            return self.bot.channel(self.channel, None)
-        asked = _message(self.channel, int(question)) if self.interaction.guild_id else None
-        return self.bot.channel(self.channel, asked, self.tell)
-
-    async def tell(self, text: str) -> None:
-        await self.interaction.followup.send(text, ephemeral=True)
-
-
-def _message(channel: discord.abc.Messageable, message_id: int) -> discord.PartialMessage | None:
-    """The question, for the new answer to reply to."""
-    try:
-        return discord.PartialMessage(channel=channel, id=message_id)  # type: ignore[arg-type]
-    except TypeError:  # a kind of channel messages can't be referred to in
-        return None
+            return Channel(self.channel, None, self.interval)
+        guild, where = self.interaction.guild_id, self.interaction.channel_id
+        asked = (discord.MessageReference(message_id=int(question), channel_id=where,
+                                          guild_id=guild, fail_if_not_exists=False)
+                 if guild and where else None)
+        return Channel(self.channel, asked, self.interval, self.alert)

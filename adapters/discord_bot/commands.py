@@ -9,11 +9,11 @@ import discord
 from discord import app_commands
 
 from adapters import commands
-from adapters.discord_bot.routing import PLATFORM, allowed_place, session_for, speaker
+from adapters.discord_bot.routing import allowed_place, session_for, speaker
 from adapters.discord_bot.settings import DiscordSettings
 from adapters.failures import notice
 from core.export import ExportFile
-from core.keys import SessionKey, UserKey
+from core.keys import SessionKey
 from core.presets import Option
 from core.service import ChatService
 
@@ -106,8 +106,8 @@ class SlashCommands:
         return None
 
     def _session(self, interaction: discord.Interaction) -> SessionKey:
-        user = UserKey.of(PLATFORM, interaction.user.id)
-        return session_for(user, interaction.guild_id, interaction.channel, self.settings)
+        return session_for(interaction.user, interaction.guild_id, interaction.channel,
+                           self.settings)
 
 
 async def _send_file(interaction: discord.Interaction, file: ExportFile, text: str) -> None:
