@@ -14,7 +14,7 @@ from adapters.discord_bot.files import uploads
 from adapters.discord_bot.inbox import DiscordInbox
 from adapters.discord_bot.inflight import Inflight
 from adapters.discord_bot.reply import AnswerButton, Channel, edit_buttons
-from adapters.discord_bot.routing import allowed_place, session_for, should_answer, speaker, turn
+from adapters.discord_bot.routing import allowed_place, session_for, speaker, turn
 from adapters.discord_bot.settings import DiscordSettings
 from adapters.files import answered
 from core.service import ChatService
@@ -42,9 +42,9 @@ class DiscordBot:
 
     async def on_message(self, message: discord.Message) -> None:
         me = self.client.user
-        if self.inflight.closing or me is None or not should_answer(message, me, self.settings):
+        asked = turn(message, me, self.settings) if me and not self.inflight.closing else None
+        if asked is None:
             return
-        asked = turn(message, me, self.settings)
         fetched = uploads(message.attachments, self.settings.api_url, self.service)
         question = message.to_reference(fail_if_not_exists=False) if message.guild else None
         with self.inflight.tracked():

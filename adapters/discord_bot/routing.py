@@ -29,25 +29,16 @@ def speaker(user: discord.abc.User) -> Speaker:
 def session_for(user: discord.abc.User, guild_id: int | None, channel: Place,
                 settings: DiscordSettings) -> SessionKey:
     """DM: one per user; thread: its own; channel: per member unless listed as shared."""
+    member = UserKey.of(PLATFORM, user.id)
     if guild_id is None or channel is None:
-        return SessionKey.direct(UserKey.of(PLATFORM, user.id))
+        return SessionKey.direct(member)
     channel_id = getattr(channel, "id", 0)
     # By type, not class: an uncached channel arrives as a `PartialMessageable`.
     if getattr(channel, "type", None) in _THREADS:
         return SessionKey.thread(PLATFORM, guild_id, channel_id)
     if channel_id in settings.shared_channels:
         return SessionKey.channel(PLATFORM, guild_id, channel_id)
-    return SessionKey.channel_member(PLATFORM, guild_id, channel_id,
-                                     user=UserKey.of(PLATFORM, user.id))
-
-
-def turn(message: discord.Message, me: discord.ClientUser, settings: DiscordSettings) -> Turn:
-    """The turn a message starts: its conversation, its author, its text without the mention
-    that addressed the bot; its id is the message's (a redelivery is the same turn)."""
-    guild_id = message.guild.id if message.guild else None
-    session = session_for(message.author, guild_id, message.channel, settings)
-    text = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
-    return Turn(session, speaker(message.author), text, turn_id=str(message.id))
+    return SessionKey.channel_member(PLATFORM, guild_id, channel_id, user=member)
 
 
 def allowed_place(guild_id: int | None, channel: Place, settings: DiscordSettings) -> bool:
@@ -62,15 +53,19 @@ def allowed_place(guild_id: int | None, channel: Place, settings: DiscordSetting
     return bool(ids & settings.allowed_channels)
 
 
-def should_answer(message: discord.Message, me: discord.ClientUser,
-                  settings: DiscordSettings) -> bool:
-    """Humans only; in a guild only when mentioned or replied to, inside the allowlists."""
-    if message.author.bot or message.webhook_id or message.type not in _CHAT_TYPES:
-        return False
+def turn(message: discord.Message, me: discord.ClientUser,
+         settings: DiscordSettings) -> Turn | None:
+    """The turn a message starts: its conversation, its author, its text without the mention
+    that addressed the bot, the message's id (a redelivery is the same turn). None unless a
+    human wrote it, inside the allowlists, and in a guild mentioned or replied to the bot."""
     guild_id = message.guild.id if message.guild else None
-    if not allowed_place(guild_id, message.channel, settings):
-        return False
-    return guild_id is None or me in message.mentions or _replies_to(message, me)
+    if (message.author.bot or message.webhook_id or message.type not in _CHAT_TYPES
+            or not allowed_place(guild_id, message.channel, settings)
+            or not (guild_id is None or me in message.mentions or _replies_to(message, me))):
+        return None
+    session = session_for(message.author, guild_id, message.channel, settings)
+    text = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
+    return Turn(session, speaker(message.author), text, turn_id=str(message.id))
 
 
 def _replies_to(message: discord.Message, me: discord.ClientUser) -> bool:
