@@ -46,12 +46,12 @@ class DiscordBot:
         if asked is None:
             return
         fetched = uploads(message.attachments, self.settings.api_url, self.service)
+        # In a guild the answer replies to the question; in a DM it simply follows it.
         question = message.to_reference(fail_if_not_exists=False) if message.guild else None
+        out = Channel(message.channel, question, self.settings.edit_interval)
         with self.inflight.tracked():
             async with self.inbox.kept(message):
-                await answers.reply(Channel(message.channel, question,
-                                            self.settings.edit_interval),
-                                    answered(self.service, asked, fetched),
+                await answers.reply(out, answered(self.service, asked, fetched),
                                     question=asked.turn_id, asker=str(message.author.id),
                                     where=f"discord session={asked.session}")
 
