@@ -118,11 +118,11 @@ async def test_only_the_asker_may_press(
         await asked(api, "mine", 1)
         first = answers(api)[0]
         iid = await api.press(int(first["id"]), button(api, first), BOB)
-        await wait_for(lambda: bool(callbacks(api, iid)))
+        await wait_for(lambda: bool(followups(api)))
         await asyncio.sleep(0.2)
-    [refusal] = callbacks(api, iid)
-    assert refusal["type"] == 4 and refusal["data"]["content"] == NOT_YOURS
-    assert refusal["data"]["flags"] == EPHEMERAL
+    assert callbacks(api, iid) == [{"type": 6}]  # deferred at once; Bob alone is told why
+    [refusal] = followups(api)
+    assert refusal["content"] == NOT_YOURS and refusal["flags"] == EPHEMERAL
     assert len(openai_fake.requests) == 1 and len(answers(api)) == 1
     assert api.buttons(int(first["id"]))  # still there for the asker
 

@@ -1,38 +1,23 @@
-"""Discord messages and button presses to core turns, answered on the shared pager."""
+"""Discord messages and button presses to core turns, answered by the shared flows."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
 
 import discord
 from discord import app_commands
 
-from adapters import confirm, regenerate
+from adapters import answers
+from adapters.answers import Presser
 from adapters.discord_bot.commands import NOT_HERE, SlashCommands
-from adapters.discord_bot.confirm import button_class as confirm_class
-from adapters.discord_bot.confirm import view as confirm_view
-from adapters.discord_bot.files import remotes
+from adapters.discord_bot.files import uploads
 from adapters.discord_bot.inbox import DiscordInbox
 from adapters.discord_bot.inflight import Inflight
-from adapters.discord_bot.regen import button_class, offer, unoffer, view
-from adapters.discord_bot.reply import Channel, pager, pages
-from adapters.discord_bot.routing import (
-    PLATFORM,
-    allowed_place,
-    prompt_text,
-    session_for,
-    session_key,
-    should_answer,
-    speaker,
-)
+from adapters.discord_bot.reply import AnswerButton, Channel, edit_buttons
+from adapters.discord_bot.routing import allowed_place, session_for, speaker, turn
 from adapters.discord_bot.settings import DiscordSettings
-from adapters.files import answered, fetch
-from adapters.pager import Piece, Say, Watched, shown
-from adapters.paging import Render
-from adapters.regenerate import Press
-from core.keys import UserKey
-from core.service import ChatService, Turn
+from adapters.files import answered
+from core.service import ChatService
 
 log = logging.getLogger("switchboard.discord")
 
@@ -40,17 +25,15 @@ log = logging.getLogger("switchboard.discord")
 class DiscordBot:
     """Event handlers of one client: messages and presses to the core, commands to the tree."""
 
-    def __init__(self, service: ChatService, settings: DiscordSettings,
-                 client: discord.Client, render: Render[str] = pages,
+    def __init__(self, service: ChatService, settings: DiscordSettings, client: discord.Client,
                  inbox: DiscordInbox | None = None) -> None:
-        self.service, self.settings, self.client, self.render = service, settings, client, render
+        self.service, self.settings, self.client = service, settings, client
         self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
         SlashCommands(service, settings).install(self.tree)
         self.inflight, self.inbox = Inflight(), inbox or DiscordInbox(None)
-        self.button, self.confirm = button_class(self.on_press), confirm_class(self.on_confirm)
-        client.add_dynamic_items(self.button, self.confirm)
-        client.event(self.on_message)
-        client.event(self.on_ready)
+        client.add_dynamic_items(AnswerButton)
+        for handler in (self.on_ready, self.on_message, self.on_answer_press):
+            client.event(handler)
 
     async def on_ready(self) -> None:
         me = self.client.user
@@ -59,87 +42,66 @@ class DiscordBot:
 
     async def on_message(self, message: discord.Message) -> None:
         me = self.client.user
-        if self.inflight.closing or me is None or not should_answer(message, me, self.settings):
+        asked = turn(message, me, self.settings) if me and not self.inflight.closing else None
+        if asked is None:
             return
-        turn = Turn(session_key(message, self.settings), speaker(message.author),
-                    prompt_text(message, me), turn_id=str(message.id))
-        files = remotes(message.attachments, self.settings.api_url)
-        limits = self.service.settings.limits
-        fetched = (lambda: fetch(files, limits)) if files else None
+        fetched = uploads(message.attachments, self.settings.api_url, self.service)
+        # In a guild the answer replies to the question; in a DM it simply follows it.
+        question = message.to_reference(fail_if_not_exists=False) if message.guild else None
+        out = Channel(message.channel, question, self.settings.edit_interval)
         with self.inflight.tracked():
             async with self.inbox.kept(message):
-                await self._show(message.channel, message if message.guild else None,
-                                 answered(self.service, turn, fetched), None, message.id,
-                                 message.author.id, f"discord session={turn.session}")
+                await answers.reply(out, answered(self.service, asked, fetched),
+                                    question=asked.turn_id, asker=str(message.author.id),
+                                    where=f"discord session={asked.session}")
 
-    async def on_press(self, interaction: discord.Interaction, press: Press) -> None:
-        """Regenerate: others are refused at once; the asker's answer comes as a new message."""
+    async def on_answer_press(self, interaction: discord.Interaction, data: str) -> None:
+        """A button under an answer: Regenerate, Approve or Deny, checked by the shared flow."""
         channel, user = interaction.channel, interaction.user
-        if str(user.id) != press.asker:
-            await interaction.response.send_message(regenerate.NOT_YOURS, ephemeral=True)
-            return
         if (not isinstance(channel, discord.abc.Messageable)
                 or not allowed_place(interaction.guild_id, channel, self.settings)):
             await interaction.response.send_message(NOT_HERE, ephemeral=True)
             return
-        await interaction.response.defer()  # an update of the pressed message, shown later
+        await interaction.response.defer()  # at once: refusals and the answer follow it
         if self.inflight.closing:
             return
-        session = session_for(UserKey.of(PLATFORM, user.id), interaction.guild_id, channel,
-                              self.settings)
-        again = self.service.regenerate(session, speaker(user), press.target, press.nonce)
-        question = _message(channel, int(press.target)) if interaction.guild_id else None
-
-        async def say(text: str) -> None:  # only the asker pressed: only they are told
-            await interaction.followup.send(text, ephemeral=True)
+        who = Presser(str(user.id), speaker(user),
+                      session_for(user, interaction.guild_id, channel, self.settings))
         with self.inflight.tracked():
-            watched = await self._show(channel, question, again, say, int(press.target),
-                                       user.id, f"discord regenerate session={session}")
-        if regenerate.retire(watched):
-            await unoffer(interaction.message)
-
-    async def on_confirm(self, interaction: discord.Interaction, confirmation: str,
-                         approve: bool) -> None:
-        """Approve or Deny: the core checks the presser asked, in time, once."""
-        channel, user = interaction.channel, interaction.user
-        if not isinstance(channel, discord.abc.Messageable):
-            await interaction.response.send_message(NOT_HERE, ephemeral=True)
-            return
-        await interaction.response.defer()
-        session = session_for(UserKey.of(PLATFORM, user.id), interaction.guild_id, channel,
-                              self.settings)
-        pressed = await confirm.confirmed(self.service, session, speaker(user), confirmation,
-                                          approve, str(interaction.id))
-        if pressed.answer is None:
-            if pressed.refusal:
-                await interaction.followup.send(pressed.refusal, ephemeral=True)
-            return
-        await unoffer(interaction.message)
-        with self.inflight.tracked():
-            await self._show(channel, None, pressed.answer, None, None, user.id,
-                             f"discord confirm session={session}")
-
-    async def _show(self, channel: discord.abc.Messageable,
-                    question: discord.Message | discord.PartialMessage | None,
-                    stream: AsyncGenerator[Piece, None], say: Say | None, target: int | None,
-                    asker: int, where: str) -> Watched:
-        """Show an answer (typing until it starts); a finished one gets its buttons (Approve
-        and Deny, or Regenerate for an answer to `target`). A failure is told with `say`, by
-        default in the channel (replying to the question)."""
-        out = Channel(channel, question)
-        show = pager(out, self.settings.edit_interval, self.render)
-        async with channel.typing():
-            watched = await shown(show, stream, say or out.send, where=where)
-        buttons = (confirm_view(self.confirm, watched.asked) if watched.asked else
-                   view(self.button, target, asker) if target is not None else None)
-        if watched.done and show.message_ids and buttons is not None:
-            await offer(show.message_ids[-1], buttons)
-        return watched
+            await answers.pressed(self.service, data, who, Pressing(
+                interaction, channel, self.settings.edit_interval), where="discord")
 
 
-def _message(channel: discord.abc.Messageable, message_id: int) -> discord.PartialMessage | None:
-    """The question, for the new answer to reply to (as the first one did in a guild)."""
-    try:
-        return discord.PartialMessage(channel=channel, id=message_id)  # type: ignore[arg-type]
-    except TypeError:  # a kind of channel messages can't be referred to in
-        return None
+class Pressing:
+    """One press, as `answers.pressed` needs it: deferred at once, so what the presser alone is
+    told is an ephemeral follow-up; an answer is a new message."""
+
+    keep_partial = False
+
+    def __init__(self, interaction: discord.Interaction, channel: discord.abc.Messageable,
+                 interval: float) -> None:
+        self.interaction, self.channel, self.interval = interaction, channel, interval
+
+    async def alert(self, text: str, /) -> None:
+        if text:  # the press was deferred already: that acknowledged it
+            await self.interaction.followup.send(text, ephemeral=True)
+
+    async def ack(self) -> None:
+        """Nothing more: the press was deferred as it came."""
+
+    async def unmark(self) -> None:
+        await edit_buttons(self.interaction.message, None)
+
+    def turn_id(self, target: str) -> str:
+        return target  # the question's message id, as `on_message` made its turn id
+
+    def surface(self, question: str | None, /) -> Channel:
+        """The channel; a regenerated answer replies to its question (in a guild, as the first
+        did), and its notices go to the presser alone."""
+        if question is None:
+            return Channel(self.channel, None, self.interval)
+        guild, where = self.interaction.guild_id, self.interaction.channel_id
+        asked = (discord.MessageReference(message_id=int(question), channel_id=where,
+                                          guild_id=guild, fail_if_not_exists=False)
+                 if guild and where else None)
+        return Channel(self.channel, asked, self.interval, self.alert)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, cast
 
 import discord
 from discord import app_commands
 
 from adapters import commands
-from adapters.discord_bot.routing import PLATFORM, allowed_place, session_for, speaker
+from adapters.discord_bot.routing import allowed_place, session_for, speaker
 from adapters.discord_bot.settings import DiscordSettings
 from adapters.failures import notice
 from core.export import ExportFile
-from core.keys import SessionKey, UserKey
+from core.keys import SessionKey
 from core.presets import Option
 from core.service import ChatService
 
@@ -63,16 +63,16 @@ class SlashCommands:
             @slash.autocomplete("argument")
             async def complete(interaction: discord.Interaction, current: str
                                ) -> list[app_commands.Choice[str]]:
-                return self.suggest(interaction, command.name, current)
+                return self.suggest(interaction, cast(commands.Kind, command.name), current)
         return slash
 
-    def suggest(self, interaction: discord.Interaction, kind: str,
+    def suggest(self, interaction: discord.Interaction, kind: commands.Kind,
                 current: str) -> list[app_commands.Choice[str]]:
         """The names this conversation may choose that contain what was typed (no I/O)."""
         if not allowed_place(interaction.guild_id, interaction.channel, self.settings):
             return []
         typed, session = current.strip().casefold(), self._session(interaction)
-        offered = [o for o in commands.options(self.service, session, _kind(kind))
+        offered = [o for o in commands.options(self.service, session, kind)
                    if typed in o.name.casefold()]
         return [app_commands.Choice(name=_label(o), value=o.name)
                 for o in offered[:SUGGESTIONS]]
@@ -106,8 +106,8 @@ class SlashCommands:
         return None
 
     def _session(self, interaction: discord.Interaction) -> SessionKey:
-        user = UserKey.of(PLATFORM, interaction.user.id)
-        return session_for(user, interaction.guild_id, interaction.channel, self.settings)
+        return session_for(interaction.user, interaction.guild_id, interaction.channel,
+                           self.settings)
 
 
 async def _send_file(interaction: discord.Interaction, file: ExportFile, text: str) -> None:
@@ -121,10 +121,6 @@ async def _send_file(interaction: discord.Interaction, file: ExportFile, text: s
             io.BytesIO(file.data), filename=file.name))
     except discord.HTTPException as exc:
         await interaction.followup.send(notice(exc, where="discord export").text, ephemeral=True)
-
-
-def _kind(name: str) -> commands.Kind:
-    return "model" if name == "model" else "persona"
 
 
 def _label(option: Option) -> str:

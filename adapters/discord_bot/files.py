@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Final, Protocol
+from typing import Final
 
-from adapters.files import Remote
+import discord
+
+from adapters.files import Remote, fetch
 from adapters.files import allowed_url as allowed_for
+from core.attachments import Upload
 from core.errors import DownloadFailed
+from core.service import ChatService
 
 log = logging.getLogger("switchboard.discord")
 # Where Discord serves uploads; `Attachment.url` is on the first, `proxy_url` on the second.
 CDN_HOSTS: Final = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
-
-
-class Attachment(Protocol):
-    """The parts of `discord.Attachment` a `Remote` is made of."""
-
-    @property
-    def filename(self) -> str: ...
-    @property
-    def content_type(self) -> str | None: ...
-    @property
-    def size(self) -> int: ...
-    @property
-    def url(self) -> str: ...
-    def read(self) -> Awaitable[bytes]: ...
 
 
 def allowed_url(url: str, api_url: str | None) -> bool:
@@ -34,20 +24,21 @@ def allowed_url(url: str, api_url: str | None) -> bool:
     return allowed_for(url, CDN_HOSTS, api_url)
 
 
-def _refused() -> Callable[[], Awaitable[bytes]]:
-    async def refuse() -> bytes:
-        # Never fetched: the address is not Discord's. Logged without it (it names the file).
-        log.warning("discord: refused an attachment outside Discord's CDN")
-        raise DownloadFailed("attachment outside Discord's CDN")
-    return refuse
+async def _refused() -> bytes:
+    # Never fetched: the address is not Discord's. Logged without it (it names the file).
+    log.warning("discord: refused an attachment outside Discord's CDN")
+    raise DownloadFailed("attachment outside Discord's CDN")
 
 
-def remote(attachment: Attachment, api_url: str | None) -> Remote:
+def remote(attachment: discord.Attachment, api_url: str | None) -> Remote:
     """One attachment: its size as Discord announced it, its bytes read through discord.py."""
     allowed = allowed_url(attachment.url, api_url)
     return Remote(attachment.filename, attachment.content_type or "", attachment.size,
-                  attachment.read if allowed else _refused())
+                  attachment.read if allowed else _refused)
 
 
-def remotes(attachments: Sequence[Attachment], api_url: str | None) -> tuple[Remote, ...]:
-    return tuple(remote(attachment, api_url) for attachment in attachments)
+def uploads(attachments: Sequence[discord.Attachment], api_url: str | None,
+            service: ChatService) -> Callable[[], Awaitable[tuple[Upload, ...]]] | None:
+    """How a message's files are fetched once the limits allow them; None when it has none."""
+    files = tuple(remote(attachment, api_url) for attachment in attachments)
+    return (lambda: fetch(files, service.settings.limits)) if files else None

@@ -8,6 +8,7 @@ import discord
 
 from adapters.discord_bot.settings import DiscordSettings
 from core.keys import SessionKey, Speaker, UserKey
+from core.service import Turn
 
 PLATFORM = "discord"
 # Normal messages and replies; joins, pins, boosts and other system messages are never answered.
@@ -25,24 +26,19 @@ def speaker(user: discord.abc.User) -> Speaker:
     return Speaker(UserKey.of(PLATFORM, user.id), user.display_name, "Discord", facts)
 
 
-def session_for(user: UserKey, guild_id: int | None, channel: Place,
+def session_for(user: discord.abc.User, guild_id: int | None, channel: Place,
                 settings: DiscordSettings) -> SessionKey:
     """DM: one per user; thread: its own; channel: per member unless listed as shared."""
+    member = UserKey.of(PLATFORM, user.id)
     if guild_id is None or channel is None:
-        return SessionKey.direct(user)
+        return SessionKey.direct(member)
     channel_id = getattr(channel, "id", 0)
     # By type, not class: an uncached channel arrives as a `PartialMessageable`.
     if getattr(channel, "type", None) in _THREADS:
         return SessionKey.thread(PLATFORM, guild_id, channel_id)
     if channel_id in settings.shared_channels:
         return SessionKey.channel(PLATFORM, guild_id, channel_id)
-    return SessionKey.channel_member(PLATFORM, guild_id, channel_id, user=user)
-
-
-def session_key(message: discord.Message, settings: DiscordSettings) -> SessionKey:
-    guild_id = message.guild.id if message.guild else None
-    return session_for(UserKey.of(PLATFORM, message.author.id), guild_id, message.channel,
-                       settings)
+    return SessionKey.channel_member(PLATFORM, guild_id, channel_id, user=member)
 
 
 def allowed_place(guild_id: int | None, channel: Place, settings: DiscordSettings) -> bool:
@@ -57,23 +53,22 @@ def allowed_place(guild_id: int | None, channel: Place, settings: DiscordSetting
     return bool(ids & settings.allowed_channels)
 
 
-def should_answer(message: discord.Message, me: discord.ClientUser,
-                  settings: DiscordSettings) -> bool:
-    """Humans only; in a guild only when mentioned or replied to, inside the allowlists."""
-    if message.author.bot or message.webhook_id or message.type not in _CHAT_TYPES:
-        return False
+def turn(message: discord.Message, me: discord.ClientUser,
+         settings: DiscordSettings) -> Turn | None:
+    """The turn a message starts: its conversation, its author, its text without the mention
+    that addressed the bot, the message's id (a redelivery is the same turn). None unless a
+    human wrote it, inside the allowlists, and in a guild mentioned or replied to the bot."""
     guild_id = message.guild.id if message.guild else None
-    if not allowed_place(guild_id, message.channel, settings):
-        return False
-    return guild_id is None or me in message.mentions or _replies_to(message, me)
+    if (message.author.bot or message.webhook_id or message.type not in _CHAT_TYPES
+            or not allowed_place(guild_id, message.channel, settings)
+            or not (guild_id is None or me in message.mentions or _replies_to(message, me))):
+        return None
+    session = session_for(message.author, guild_id, message.channel, settings)
+    text = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
+    return Turn(session, speaker(message.author), text, turn_id=str(message.id))
 
 
 def _replies_to(message: discord.Message, me: discord.ClientUser) -> bool:
     ref = message.reference
     resolved = ref.resolved if ref else None
     return isinstance(resolved, discord.Message) and resolved.author.id == me.id
-
-
-def prompt_text(message: discord.Message, me: discord.ClientUser) -> str:
-    """The message without the mention that addressed the bot."""
-    return re.sub(rf"<@!?{me.id}>", "", message.content).strip()
