@@ -11,7 +11,6 @@ from discord import app_commands
 from adapters import commands
 from adapters.discord_bot.routing import allowed_place, session_for, speaker
 from adapters.discord_bot.settings import DiscordSettings
-from adapters.failures import notice
 from core.export import ExportFile
 from core.keys import SessionKey
 from core.presets import Option
@@ -20,12 +19,9 @@ from core.service import ChatService
 HELP = ("Write to me in a DM, or mention me (or reply to one of my messages) in a channel. "
         "In a channel each member has their own conversation with me, unless the channel is "
         "shared; a thread is one conversation for everyone in it. I also read what you attach: "
-        "images, voice messages, PDFs and text or code files.\n"
-        "/reset starts the conversation here over. /model and /persona show this "
-        "conversation's model and persona, or choose another by name (changing a shared "
-        "conversation, like resetting it, needs Manage Messages). /usage shows the tokens "
-        f"you used today and this month. /forget {commands.FORGET_HELP}. "
-        f"/export {commands.EXPORT_HELP}.")
+        "images, voice messages, PDFs and text or code files. Resetting a shared conversation, "
+        "or changing its model or persona, needs Manage Messages.\n"
+        f"{commands.listing()}")
 STYLE = commands.Style(HELP, who="members with the Manage Messages permission")
 NOT_HERE = "I'm not enabled in this place."
 SUGGESTIONS = 25  # Discord shows at most 25 autocomplete choices
@@ -112,15 +108,11 @@ class SlashCommands:
 
 async def _send_file(interaction: discord.Interaction, file: ExportFile, text: str) -> None:
     """An export attached to the private follow-up; what went wrong instead, if it cannot be."""
-    big = commands.too_big(file, interaction.filesize_limit)
-    if big:
-        await interaction.followup.send(big, ephemeral=True)
-        return
-    try:
-        await interaction.followup.send(text, ephemeral=True, file=discord.File(
-            io.BytesIO(file.data), filename=file.name))
-    except discord.HTTPException as exc:
-        await interaction.followup.send(notice(exc, where="discord export").text, ephemeral=True)
+    instead = await commands.upload(file, interaction.filesize_limit, lambda: (
+        interaction.followup.send(text, ephemeral=True, file=discord.File(
+            io.BytesIO(file.data), filename=file.name))), where="discord export")
+    if instead:
+        await interaction.followup.send(instead, ephemeral=True)
 
 
 def _label(option: Option) -> str:
