@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
 from adapters import render
@@ -22,7 +22,7 @@ from adapters.failures import Notice
 from adapters.pager import Pager, Piece
 from adapters.paging import Pace, Rendered, plain
 from adapters.render import TelegramPart
-from adapters.telegram.outbox import Outbox
+from adapters.telegram.outbox import Outbox, for_message
 
 log = logging.getLogger("switchboard.telegram")
 LIMIT = render.TELEGRAM_LIMIT
@@ -118,3 +118,29 @@ class Chat:
 
     async def mark(self, last: Last, buttons: Sequence[Button], /) -> None:
         await self.box.markup(last[0], keyboard([buttons]))
+
+
+class Pressed:
+    """One callback query on a message that Telegram still shows the bot."""
+
+    keep_partial = False
+
+    def __init__(self, query: CallbackQuery, message: Message, bot: Bot,
+                 interval: float) -> None:
+        self.query, self.message, self.bot, self.interval = query, message, bot, interval
+
+    async def alert(self, text: str, /) -> None:
+        await self.query.answer(text or None, show_alert=bool(text))
+
+    async def ack(self) -> None:
+        await self.query.answer()  # at once: Telegram shows a spinner until then
+
+    async def unmark(self) -> None:
+        await for_message(self.message, self.bot).markup(self.message.message_id, None)
+
+    def turn_id(self, target: str) -> str:
+        return f"{self.message.chat.id}:{target}"  # as `handlers` names a message's turn
+
+    def surface(self, question: str | None, /) -> Chat:
+        quote = int(question) if question else None
+        return Chat(for_message(self.message, self.bot, quote), self.interval)

@@ -18,7 +18,6 @@ from adapters.telegram.commands import Commands
 from adapters.telegram.delivery import TelegramApp, builder, running
 from adapters.telegram.handlers import TelegramChat
 from adapters.telegram.inbox import Inbox
-from adapters.telegram.presses import Presses
 from adapters.telegram.settings import TelegramSettings
 from core.service import ChatService
 
@@ -39,12 +38,11 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
     """
     app: TelegramApp = builder(settings, inbox, limiter or flood.limiter()).build()
     chat, said = TelegramChat(service, settings), Commands(service, settings)
-    presses = Presses(service, settings)
     app.add_handler(TypeHandler(Update, chat.gate), group=-1)
     app.add_handlers([
         CommandHandler(NAMES, said.on_command),
         CallbackQueryHandler(said.on_button, pattern=menus.PATTERN),
-        CallbackQueryHandler(presses.on_press, pattern=f"{regenerate.PATTERN}|{confirm.PATTERN}"),
+        CallbackQueryHandler(chat.on_press, pattern=f"{regenerate.PATTERN}|{confirm.PATTERN}"),
         MessageHandler(_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, said.on_command),
         MessageHandler(_MESSAGES & ((filters.TEXT & ~filters.COMMAND) | FILES), chat.on_message),
         MessageHandler(_MESSAGES & filters.ATTACHMENT, chat.on_other),

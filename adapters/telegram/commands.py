@@ -15,8 +15,8 @@ from telegram.ext import ContextTypes
 
 from adapters import commands, menus, regenerate
 from adapters.telegram.answer import keyboard
-from adapters.telegram.handlers import outbox, session_key
-from adapters.telegram.outbox import Outbox
+from adapters.telegram.handlers import session_key
+from adapters.telegram.outbox import Outbox, for_message
 from adapters.telegram.people import FACT, People, is_admin
 from adapters.telegram.settings import TelegramSettings
 from core.export import ExportFile
@@ -51,7 +51,7 @@ class Commands:
         asker, session = await self._asker(update, context)
         said = await commands.run(self.service, name, " ".join(context.args or []), asker,
                                   session, STYLE, _admin(context, message.chat.id, user.id))
-        box = outbox(message, context.bot)
+        box = for_message(message, context.bot)
         if said.file is not None and asker.private:
             await _document(box, said.file, said.text)
             return

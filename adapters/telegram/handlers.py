@@ -11,10 +11,11 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from adapters import answers
+from adapters.answers import Presser
 from adapters.files import Remote, answered, fetch
 from adapters.telegram import media
-from adapters.telegram.answer import Chat
-from adapters.telegram.outbox import Outbox
+from adapters.telegram.answer import Chat, Pressed
+from adapters.telegram.outbox import for_message, topic
 from adapters.telegram.people import FACT, PLATFORM, People, user_key
 from adapters.telegram.settings import TelegramSettings
 from core.attachments import Limits
@@ -30,11 +31,6 @@ NOT_TEXT = ("Sorry, I can't read that kind of message. Send text, photos, voice 
 RECENT_UPDATES = 1024
 
 
-def topic(message: Message) -> int | None:
-    """The forum topic a message belongs to; plain reply threads are not topics."""
-    return message.message_thread_id if message.is_topic_message else None
-
-
 def session_key(update: Update, shared_groups: bool = False) -> SessionKey:
     """Private chat: one per user. Groups: one per member, or one per group/topic if shared."""
     message, user = update.effective_message, update.effective_user
@@ -47,13 +43,6 @@ def session_key(update: Update, shared_groups: bool = False) -> SessionKey:
     if not shared_groups:
         return SessionKey.channel_member(PLATFORM, *where, user=user_key(user))
     return SessionKey.thread(PLATFORM, *where) if thread else SessionKey.channel(PLATFORM, *where)
-
-
-def outbox(message: Message, bot: Bot, quote: int | None = None) -> Outbox:
-    """Replies to `message`'s chat (and topic); in groups the first one quotes the question."""
-    group = message.chat.type != ChatType.PRIVATE
-    return Outbox(bot, message.chat.id, topic(message), (quote or message.message_id)
-                  if group else None)
 
 
 def addressed(message: Message, bot: Bot) -> str | None:
@@ -124,16 +113,29 @@ class TelegramChat:
         who = await self.people.speaker(context.bot, message.chat, user)
         turn = Turn(session, who, text, f"{message.chat.id}:{message.message_id}")
         fetched = (lambda: fetch(files, self.limits)) if files else None
-        await answers.reply(Chat(outbox(message, context.bot), self.settings.edit_interval),
+        await answers.reply(Chat(for_message(message, context.bot), self.settings.edit_interval),
                             answered(self.service, turn, fetched),
                             question=str(message.message_id), asker=str(user.id),
                             where=f"telegram session={session}")
+
+    async def on_press(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None or not query.data or not isinstance(query.message, Message):
+            if query is not None:
+                await query.answer()  # too old for Telegram to show the message to the bot
+            return
+        message, user = query.message, query.from_user
+        who = Presser(str(user.id), await self.people.speaker(context.bot, message.chat, user),
+                      session_key(update, self.settings.shared_groups))
+        await answers.pressed(self.service, query.data, who,
+                              Pressed(query, message, context.bot, self.settings.edit_interval),
+                              where="telegram")
 
     async def on_other(self, update: Update, context: Context) -> None:
         """Stickers, videos, locations…: say what can be read (in groups, only if asked)."""
         message = update.effective_message
         if message is not None and addressed(message, context.bot) is not None:
-            await outbox(message, context.bot).say(NOT_TEXT)
+            await for_message(message, context.bot).say(NOT_TEXT)
 
     async def on_error(self, update: object, context: Context) -> None:
         # PTB's own errors (network, bad requests); logged without the update's contents.

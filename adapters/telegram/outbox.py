@@ -8,8 +8,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, MessageEntity, ReplyParameters
-from telegram.constants import ChatAction
+from telegram import Bot, InlineKeyboardMarkup, Message, MessageEntity, ReplyParameters
+from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, TelegramError
 
 from adapters.render import TelegramPart
@@ -110,3 +110,15 @@ class Outbox:
                 await self.bot.send_chat_action(self.chat_id, ChatAction.TYPING,
                                                 message_thread_id=self.thread_id)
             await asyncio.sleep(TYPING_EVERY)
+
+
+def topic(message: Message) -> int | None:
+    """The forum topic a message belongs to; plain reply threads are not topics."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+def for_message(message: Message, bot: Bot, quote: int | None = None) -> Outbox:
+    """Replies to `message`'s chat (and topic); in groups the first one quotes the question."""
+    group = message.chat.type != ChatType.PRIVATE
+    return Outbox(bot, message.chat.id, topic(message), (quote or message.message_id)
+                  if group else None)
