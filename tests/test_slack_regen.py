@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from adapters.regenerate import NOT_YOURS, Press
-from adapters.slack.regen import ACTION_ID
+from adapters.slack.answer import BLOCK_ID
 from core.errors import NotLastAnswer
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
@@ -48,7 +48,7 @@ def removed(fake: FakeSlack, ts: str) -> bool:
 
 def value(update: Json) -> str:
     [button] = update["blocks"][-1]["elements"]
-    assert button["action_id"] == ACTION_ID
+    assert update["blocks"][-1]["block_id"] == BLOCK_ID
     return str(button["value"])
 
 
@@ -65,7 +65,8 @@ def press(fake: FakeSlack, update: Json, user: str = "U1", thread: str | None = 
             "container": {"type": "message", "message_ts": update["ts"], "channel_id": channel,
                           "is_ephemeral": False},
             "trigger_id": "1.2", "response_url": f"{fake.url}/respond/re{next(_ids)}",
-            "actions": [{"type": "button", "action_id": ACTION_ID, "block_id": ACTION_ID,
+            "actions": [{"type": "button", "action_id": "switchboard_answer_0",
+                         "block_id": BLOCK_ID,
                          "value": value(update), "action_ts": "1.2"}]}
     return urlencode({"payload": json.dumps(body)})
 

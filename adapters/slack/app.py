@@ -16,13 +16,12 @@ from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters import commands, confirm, regenerate
+from adapters import commands
 from adapters.commands import Said
-from adapters.regenerate import Press
+from adapters.slack.answer import BLOCK_ID
 from adapters.slack.conversation import Incoming, from_person, message_decision
 from adapters.slack.delivery import quietly
 from adapters.slack.export import send_export
-from adapters.slack.regen import ACTION_ID, CONFIRM_ID, unoffer
 from adapters.slack.responder import Responder
 from adapters.slack.settings import SlackSettings
 from adapters.slack.slash import Asked, menu_blocks, parse, picked
@@ -57,8 +56,7 @@ def build_app(service: ChatService, settings: SlackSettings,
     app.event("message")(bot.on_message)
     app.command("/switchboard")(bot.on_command)
     app.action(re.compile(r"^switchboard_choose_(model|persona)$"))(bot.on_menu_choice)
-    app.action(ACTION_ID)(bot.on_regenerate)
-    app.action(re.compile(f"^{CONFIRM_ID}[yn]$"))(bot.on_confirm)
+    app.action({"block_id": BLOCK_ID})(bot.on_press)
     return app
 
 
@@ -133,35 +131,13 @@ class SlackBot:
             said = await self._run(asked, UserKey.of("slack", _team(body), str(body["user"]["id"])))
             await respond(text=said.text, response_type="ephemeral", replace_original=True)
 
-    async def on_regenerate(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
-                            action: dict[str, Any], client: AsyncWebClient,
-                            respond: AsyncRespond) -> None:
-        """The Regenerate button: the asker's press answers again in the same thread."""
-        await ack()  # at once: the answer streams long after Slack's 3 seconds
-        press, user = Press.parse(str(action.get("value", ""))), str(body["user"]["id"])
-        if press is None:
-            return
-        if user != press.asker:
-            await respond(text=regenerate.NOT_YOURS, response_type="ephemeral",
-                          replace_original=False)
-            return
-        msg = _pressed(body)
-        watched = await self.responder.regenerate(client, msg, press)
-        if watched and regenerate.retire(watched):
-            await unoffer(client, msg.channel, body["message"])
-
-    async def on_confirm(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
-                         action: dict[str, Any], client: AsyncWebClient,
-                         respond: AsyncRespond) -> None:
-        """Approve or Deny under an answer that asks to run a write tool."""
-        await ack()
-        press = confirm.parse_press(str(action.get("value", "")))
-        if press is None:
-            return
-        msg, message = _pressed(body), body["message"]
-        refusal = await self.responder.confirm(client, msg, *press, message)
-        if refusal:
-            await respond(text=refusal, response_type="ephemeral", replace_original=False)
+    async def on_press(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
+                       action: dict[str, Any], client: AsyncWebClient,
+                       respond: AsyncRespond) -> None:
+        """Any button under an answer: Regenerate, Approve or Deny."""
+        await ack()  # at once: the core's checks and the answer take longer than Slack's 3 s
+        await self.responder.press(client, _pressed(body), str(action.get("value", "")),
+                                   body["message"], respond)
 
     async def _run(self, asked: Asked, asker: commands.Asker | UserKey) -> Said:
         if asked.answer:
