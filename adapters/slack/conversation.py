@@ -8,11 +8,20 @@ from typing import Any, Literal
 
 from adapters.pager import status_line
 from adapters.slack.files import SlackFile, shared_files
-from adapters.slack.reply import Target
 from core.agent import ToolStatus
 from core.keys import SessionKey, Speaker, UserKey
 
 Decision = Literal["answer", "ignore", "if the thread is ours"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where an answer goes: a channel, the thread under a message (None: top level), for whom."""
+
+    channel: str
+    thread_ts: str | None
+    team: str
+    user: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,15 @@ class Incoming:
                    event.get("thread_ts"), _is_im(event), session_key(event, team),
                    shared_files(event))
 
+    @classmethod
+    def pressed(cls, body: Mapping[str, Any]) -> Incoming:
+        """A button press: the pressed answer is where its question was; the presser speaks."""
+        message = body["message"]
+        event = {"user": str(body["user"]["id"]), "ts": message["ts"],
+                 "channel": str((body.get("channel") or {}).get("id", "")),
+                 "thread_ts": message.get("thread_ts")}
+        return cls.of(event, team_of(body), None)
+
     @property
     def reply_thread(self) -> str | None:
         """DMs are answered in place; channel messages in the thread under them."""
@@ -56,6 +74,11 @@ class Incoming:
 
     def speaker(self, name: str, facts: frozenset[str] = frozenset()) -> Speaker:
         return Speaker(UserKey.of("slack", self.team, self.user), name, "Slack", facts)
+
+
+def team_of(body: Mapping[str, Any]) -> str:
+    """The workspace of an interaction payload (a button press, a menu choice)."""
+    return str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
 
 
 def _is_im(event: Mapping[str, Any]) -> bool:
