@@ -33,20 +33,20 @@ class Incoming:
     user: str
     ts: str
     text: str
-    thread_ts: str | None
-    im: bool
     session: SessionKey
+    target: Target  # where its answer goes
     files: tuple[SlackFile, ...] = ()  # shared with the message; fetched only when answered
 
     @classmethod
     def of(cls, event: Mapping[str, Any], team: str, bot_user: str | None) -> Incoming:
-        text = str(event.get("text") or "")
+        text, ts = str(event.get("text") or ""), str(event["ts"])
         if bot_user:
             text = text.replace(f"<@{bot_user}>", " ").strip()
-        channel = str(event["channel"])
-        return cls(team, channel, str(event["user"]), str(event["ts"]), text,
-                   event.get("thread_ts"), _is_im(event), session_key(event, team),
-                   shared_files(event))
+        channel, user = str(event["channel"]), str(event["user"])
+        # DMs are answered in place; channel messages in the thread under them.
+        thread = event.get("thread_ts") or (None if _is_im(event) else ts)
+        return cls(team, channel, user, ts, text, session_key(event, team),
+                   Target(channel, thread, team, user), shared_files(event))
 
     @classmethod
     def pressed(cls, body: Mapping[str, Any]) -> Incoming:
@@ -56,16 +56,6 @@ class Incoming:
                  "channel": str((body.get("channel") or {}).get("id", "")),
                  "thread_ts": message.get("thread_ts")}
         return cls.of(event, team_of(body), None)
-
-    @property
-    def reply_thread(self) -> str | None:
-        """DMs are answered in place; channel messages in the thread under them."""
-        return self.thread_ts or (None if self.im else self.ts)
-
-    @property
-    def target(self) -> Target:
-        """Where its answer goes."""
-        return Target(self.channel, self.reply_thread, self.team, self.user)
 
     @property
     def turn_id(self) -> str:
