@@ -87,13 +87,6 @@ class Place:
         except SlackApiError as exc:  # left in place: shown twice beats failing the answer
             log.info("extra message not deleted: %s", exc.response.get("error"))
 
-    async def correct(self, message_id: str, part: str) -> None:
-        """A streamed message whose rendering changed; what was streamed stays if refused."""
-        try:
-            await self.edit(message_id, part)
-        except SlackApiError as exc:
-            log.info("streamed message not corrected: %s", exc.response.get("error"))
-
     async def _statused(self, pieces: AsyncGenerator[Piece, None]
                         ) -> AsyncGenerator[Piece, None]:
         """The stream, with each tool's progress as the assistant pane's status."""
@@ -128,7 +121,11 @@ class Streamed:
             await _guard(opened, opened.stop())
 
     async def correct(self, message_id: str, part: str) -> None:
-        await self.place.correct(message_id, part)
+        """A streamed message whose rendering changed; what was streamed stays if refused."""
+        try:
+            await self.place.edit(message_id, part)
+        except SlackApiError as exc:
+            log.info("streamed message not corrected: %s", exc.response.get("error"))
 
 
 async def _guard(stream: AsyncChatStream, call: Awaitable[object]) -> None:
