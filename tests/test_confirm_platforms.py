@@ -96,7 +96,7 @@ async def test_slack_deny_tells_the_model_and_runs_nothing(
         update = await wait_for(lambda: next(
             (u for u in fake.called("chat.update") if _actions(u)), None))
         ids = [e["action_id"] for e in _actions(update)]
-        assert ids == ["switchboard_confirm_y", "switchboard_confirm_n"]
+        assert ids == ["switchboard_answer_0", "switchboard_answer_1"]
         await slack.send(_pressed(fake, update, _actions(update)[1]))
         await wait_for(lambda: "All right, I left it." in fake.messages("DU1").values())
     assert ran(tmp_path) == []

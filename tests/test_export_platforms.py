@@ -11,7 +11,7 @@ import pytest
 
 from adapters import commands
 from adapters.commands import EXPORTED, IN_PRIVATE, TOO_BIG, too_big
-from adapters.slack.export import SENT
+from adapters.slack.slash import SENT
 from core.errors import UNEXPECTED
 from core.export import FORMAT, ExportFile
 from core.keys import SessionKey, UserKey

@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 import pytest
 
 from adapters.commands import Kind, Menu
-from adapters.slack.app import HELP
 from adapters.slack.slash import (
     ACTION_IDS,
     CHOOSE_IN_DM,
+    HELP,
     IN_CHANNEL,
     Asked,
     menu_blocks,

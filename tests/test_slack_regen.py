@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from adapters.regenerate import NOT_YOURS, Press
-from adapters.slack.regen import ACTION_ID
+from adapters.slack.answer import BLOCK_ID
 from core.errors import NotLastAnswer
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
@@ -48,11 +48,12 @@ def removed(fake: FakeSlack, ts: str) -> bool:
 
 def value(update: Json) -> str:
     [button] = update["blocks"][-1]["elements"]
-    assert button["action_id"] == ACTION_ID
+    assert update["blocks"][-1]["block_id"] == BLOCK_ID
     return str(button["value"])
 
 
-def press(fake: FakeSlack, update: Json, user: str = "U1", thread: str | None = None) -> str:
+def press(fake: FakeSlack, update: Json, user: str = "U1", thread: str | None = None,
+          action_id: str = "switchboard_answer_0") -> str:
     """A `block_actions` payload as Slack posts it when the button under `update` is pressed."""
     channel = update["channel"]
     message = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": update["ts"],
@@ -65,7 +66,7 @@ def press(fake: FakeSlack, update: Json, user: str = "U1", thread: str | None = 
             "container": {"type": "message", "message_ts": update["ts"], "channel_id": channel,
                           "is_ephemeral": False},
             "trigger_id": "1.2", "response_url": f"{fake.url}/respond/re{next(_ids)}",
-            "actions": [{"type": "button", "action_id": ACTION_ID, "block_id": ACTION_ID,
+            "actions": [{"type": "button", "action_id": action_id, "block_id": BLOCK_ID,
                          "value": value(update), "action_ts": "1.2"}]}
     return urlencode({"payload": json.dumps(body)})
 
@@ -133,3 +134,13 @@ async def test_only_the_asker_may_press(slack: Slack, openai_fake: FakeOpenAI) -
     assert said["replace_original"] is False
     await asyncio.sleep(0.2)
     assert len(openai_fake.requests) == 1 and not removed(fake, first["ts"])
+
+
+async def test_a_button_posted_by_the_previous_version_still_works(
+        slack: Slack, openai_fake: FakeOpenAI) -> None:
+    fake = slack.fake
+    await slack.event(dm("old button"))
+    [first] = await wait_for(lambda: offered(fake))
+    await slack.send(press(fake, first, action_id="regenerate"))  # its action id then
+    await wait_for(lambda: len(offered(fake)) == 2 and removed(fake, first["ts"]))
+    assert offered(fake)[1]["text"] == "take 2"

@@ -11,7 +11,7 @@ from adapters.appending import settled, streamable
 from adapters.paging import looks
 from adapters.render import WORD_JOINER
 from adapters.slack import SlackSettings
-from adapters.slack.reply import markdown_pages
+from adapters.slack.answer import markdown_pages
 from core.errors import ConfigError
 from core.settings import load
 

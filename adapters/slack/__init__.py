@@ -1,8 +1,7 @@
 """The Slack adapter: slack-bolt listeners translating Slack events to core turns and back."""
 
 from adapters.slack.app import build_app
-from adapters.slack.conversation import session_key
 from adapters.slack.settings import SlackSettings
-from adapters.slack.transport import events_router, web_client
+from adapters.slack.transport import events_router
 
-__all__ = ["SlackSettings", "build_app", "events_router", "session_key", "web_client"]
+__all__ = ["SlackSettings", "build_app", "events_router"]

@@ -1,8 +1,7 @@
-"""The slack-bolt app: which events reach the core, the assistant pane and `/switchboard`."""
+"""The slack-bolt app: which events and presses reach the core, and the assistant pane."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,31 +15,22 @@ from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters import commands, confirm, regenerate
-from adapters.commands import Said
-from adapters.regenerate import Press
+from adapters import answers
+from adapters.files import answered, fetch
+from adapters.slack.answer import BLOCK_ID, Place, Pressed
 from adapters.slack.conversation import Incoming, from_person, message_decision
 from adapters.slack.delivery import quietly
-from adapters.slack.export import send_export
-from adapters.slack.regen import ACTION_ID, CONFIRM_ID, unoffer
-from adapters.slack.responder import Responder
+from adapters.slack.files import described, remotes
+from adapters.slack.names import Names
 from adapters.slack.settings import SlackSettings
-from adapters.slack.slash import Asked, menu_blocks, parse, picked
+from adapters.slack.slash import Ack, Slash
 from adapters.slack.transport import web_client
-from core.keys import SessionKey, UserKey
-from core.service import ChatService
+from core.attachments import Upload
+from core.errors import DuplicateTurn
+from core.keys import Speaker
+from core.service import ChatService, Turn
 
-log = logging.getLogger("switchboard.slack")
 PROMPTS = ["What can you help me with?", "Summarise a text for me", "Explain a concept simply"]
-HELP = ("Mention me in a channel and I answer in a thread; each thread is its own conversation. "
-        "In a direct message we have one running conversation. You can also send me images, "
-        "voice or audio clips, PDFs and text files.\n"
-        "`/switchboard reset` starts our direct-message conversation over, "
-        "`/switchboard model` and `/switchboard persona` show or (with a name) choose its "
-        f"model and my persona, `/switchboard usage` the tokens you used today and this month, "
-        f"`/switchboard forget` {commands.FORGET_HELP}, `/switchboard export` "
-        f"{commands.EXPORT_HELP}, `/switchboard help` shows this.")
-STYLE = commands.Style(HELP, typed="`/switchboard {}`")
 Next = Callable[[], Awaitable[BoltResponse]]
 
 
@@ -50,23 +40,24 @@ def build_app(service: ChatService, settings: SlackSettings,
     secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
     app = app_type(client=web_client(settings), signing_secret=secret,
                    request_verification_enabled=not settings.socket_mode)
-    bot = SlackBot(Responder(service, settings), settings)
+    bot = SlackBot(service, settings, Names())
+    slash = Slash(service, bot.names)
     app.middleware(bot.allowlist)
     app.assistant(bot.assistant())
     app.event("app_mention")(bot.on_mention)
     app.event("message")(bot.on_message)
-    app.command("/switchboard")(bot.on_command)
-    app.action(re.compile(r"^switchboard_choose_(model|persona)$"))(bot.on_menu_choice)
-    app.action(ACTION_ID)(bot.on_regenerate)
-    app.action(re.compile(f"^{CONFIRM_ID}[yn]$"))(bot.on_confirm)
+    app.action({"block_id": BLOCK_ID})(bot.on_press)
+    app.command("/switchboard")(slash.on_command)
+    app.action(re.compile(r"^switchboard_choose_(model|persona)$"))(slash.on_menu_choice)
     return app
 
 
 class SlackBot:
-    """Bolt listeners: each turns a payload into an `Incoming` and hands it to the responder."""
+    """Bolt listeners: each turns a payload into an `Incoming`, answered where it was asked;
+    errors become short notices, redeliveries silence."""
 
-    def __init__(self, responder: Responder, settings: SlackSettings) -> None:
-        self.responder, self.settings = responder, settings
+    def __init__(self, service: ChatService, settings: SlackSettings, names: Names) -> None:
+        self.service, self.settings, self.names = service, settings, names
 
     async def allowlist(self, context: AsyncBoltContext, next: Next) -> BoltResponse | None:
         if self.settings.allows(context.team_id, context.channel_id):
@@ -89,16 +80,16 @@ class SlackBot:
             return
         msg = Incoming.of(event, context.team_id or "", context.bot_user_id)
         await quietly(set_status("is thinking…"))
-        if not await self.responder.started_here(msg):
+        if not await self.started_here(msg):
             await quietly(set_title(msg.text[:80] or "New chat"))
-        if not await self.responder.answer(client, msg):
+        if not await self.answer(client, msg):
             await quietly(set_status(""))  # a redelivery: clear the status nobody will clear
 
     async def on_mention(self, event: dict[str, Any], context: AsyncBoltContext,
                          client: AsyncWebClient) -> None:
         if from_person(event):
-            await self.responder.answer(client, Incoming.of(event, context.team_id or "",
-                                                            context.bot_user_id))
+            await self.answer(client, Incoming.of(event, context.team_id or "",
+                                                  context.bot_user_id))
 
     async def on_message(self, event: dict[str, Any], context: AsyncBoltContext,
                          client: AsyncWebClient) -> None:
@@ -106,80 +97,43 @@ class SlackBot:
         if decision == "ignore":
             return
         msg = Incoming.of(event, context.team_id or "", context.bot_user_id)
-        if decision == "answer" or await self.responder.started_here(msg):
-            await self.responder.answer(client, msg)
+        if decision == "answer" or await self.started_here(msg):
+            await self.answer(client, msg)
 
-    async def on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
-                         respond: AsyncRespond, client: AsyncWebClient) -> None:
-        await ack()  # at once: the store may take longer than Slack's 3 seconds
-        asked = parse(str(command.get("text", "")), str(command.get("channel_id", "")))
-        team, user_id = str(command["team_id"]), str(command["user_id"])
-        user = UserKey.of("slack", team, user_id)
-        facts = await self.responder.names.facts(client, team, user_id)
-        said = await self._run(asked, commands.Asker(user, facts))
-        if said.file is not None:  # an export: into the DM, as an ephemeral answer cannot
-            said = Said(await send_export(client, user_id, said.file, said.text))
-        blocks = menu_blocks(said.text, said.menu) if said.menu and said.menu.options else None
-        await respond(text=said.text, blocks=blocks, response_type="ephemeral")
+    async def on_press(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                       client: AsyncWebClient, respond: AsyncRespond) -> None:
+        """Any button under an answer: Regenerate, Approve or Deny."""
+        await ack()  # at once: the core's checks and the answer take longer than Slack's 3 s
+        msg = Incoming.pressed(body)
+        who = answers.Presser(msg.user, await self.speaker(client, msg), msg.session)
+        press = Pressed(self.place(client, msg), body["message"], respond)
+        await answers.pressed(self.service, str(action.get("value", "")), who, press,
+                              where="slack")
 
-    async def on_menu_choice(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
-                             action: dict[str, Any], respond: AsyncRespond) -> None:
-        """A choice made in the menu under `/switchboard model` (or `persona`)."""
-        await ack()
-        option = action.get("selected_option") or {}
-        asked = picked(str(action.get("action_id", "")), str(option.get("value", "")),
-                       str((body.get("channel") or {}).get("id", "")))
-        if asked is not None:
-            said = await self._run(asked, UserKey.of("slack", _team(body), str(body["user"]["id"])))
-            await respond(text=said.text, response_type="ephemeral", replace_original=True)
+    async def answer(self, client: AsyncWebClient, msg: Incoming) -> bool:
+        """Answer one message; False when nothing was sent (a redelivered message).
 
-    async def on_regenerate(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
-                            action: dict[str, Any], client: AsyncWebClient,
-                            respond: AsyncRespond) -> None:
-        """The Regenerate button: the asker's press answers again in the same thread."""
-        await ack()  # at once: the answer streams long after Slack's 3 seconds
-        press, user = Press.parse(str(action.get("value", ""))), str(body["user"]["id"])
-        if press is None:
-            return
-        if user != press.asker:
-            await respond(text=regenerate.NOT_YOURS, response_type="ephemeral",
-                          replace_original=False)
-            return
-        msg = _pressed(body)
-        watched = await self.responder.regenerate(client, msg, press)
-        if watched and regenerate.retire(watched):
-            await unoffer(client, msg.channel, body["message"])
+        The user sees the answer grow: if they stop it, what they saw is kept as the answer."""
+        fetched = (lambda: self.uploads(client, msg)) if msg.files else None
+        turn = Turn(msg.session, await self.speaker(client, msg), msg.text, msg.turn_id)
+        stream = answered(self.service, turn, fetched, keep_partial=True)
+        seen = await answers.reply(self.place(client, msg), stream, question=msg.turn_id,
+                                   asker=msg.user, where=f"slack channel={msg.channel} ts={msg.ts}")
+        return not isinstance(seen.error, DuplicateTurn)
 
-    async def on_confirm(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any],
-                         action: dict[str, Any], client: AsyncWebClient,
-                         respond: AsyncRespond) -> None:
-        """Approve or Deny under an answer that asks to run a write tool."""
-        await ack()
-        press = confirm.parse_press(str(action.get("value", "")))
-        if press is None:
-            return
-        msg, message = _pressed(body), body["message"]
-        refusal = await self.responder.confirm(client, msg, *press, message)
-        if refusal:
-            await respond(text=refusal, response_type="ephemeral", replace_original=False)
+    def place(self, client: AsyncWebClient, msg: Incoming) -> Place:
+        return Place(client, self.settings, msg.target, msg.ts)
 
-    async def _run(self, asked: Asked, asker: commands.Asker | UserKey) -> Said:
-        if asked.answer:
-            return Said(asked.answer)
-        user = asker.user if isinstance(asker, commands.Asker) else asker
-        return await commands.run(self.responder.service, asked.name, asked.args, asker,
-                                  SessionKey.direct(user), STYLE)
+    async def uploads(self, client: AsyncWebClient, msg: Incoming) -> tuple[Upload, ...]:
+        """The message's files, downloaded once the limits allow; AttachmentError otherwise."""
+        limits = self.service.settings.limits
+        files = await described(client, msg.files, limits)
+        return await fetch(remotes(client, files, self.settings.api_url, limits.max_bytes), limits)
 
+    async def speaker(self, client: AsyncWebClient, msg: Incoming) -> Speaker:
+        name = await self.names.name(client, msg.team, msg.user)
+        return msg.speaker(name, await self.names.facts(client, msg.team, msg.user))
 
-def _pressed(body: dict[str, Any]) -> Incoming:
-    """The conversation of a pressed button: where the pressed answer is tells it, as its
-    question did; the presser speaks."""
-    message = body["message"]
-    event = {"user": str(body["user"]["id"]), "ts": message["ts"],
-             "channel": str((body.get("channel") or {}).get("id", "")),
-             "thread_ts": message.get("thread_ts")}
-    return Incoming.of(event, _team(body), None)
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
+    async def started_here(self, msg: Incoming) -> bool:
+        """Whether this thread already is a conversation with the bot."""
+        return bool(await self.service.history(msg.session, limit=1))

@@ -8,11 +8,20 @@ from typing import Any, Literal
 
 from adapters.pager import status_line
 from adapters.slack.files import SlackFile, shared_files
-from adapters.slack.reply import Target
 from core.agent import ToolStatus
 from core.keys import SessionKey, Speaker, UserKey
 
 Decision = Literal["answer", "ignore", "if the thread is ours"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where an answer goes: a channel, the thread under a message (None: top level), for whom."""
+
+    channel: str
+    thread_ts: str | None
+    team: str
+    user: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,30 +33,29 @@ class Incoming:
     user: str
     ts: str
     text: str
-    thread_ts: str | None
-    im: bool
     session: SessionKey
+    target: Target  # where its answer goes
     files: tuple[SlackFile, ...] = ()  # shared with the message; fetched only when answered
 
     @classmethod
     def of(cls, event: Mapping[str, Any], team: str, bot_user: str | None) -> Incoming:
-        text = str(event.get("text") or "")
+        text, ts = str(event.get("text") or ""), str(event["ts"])
         if bot_user:
             text = text.replace(f"<@{bot_user}>", " ").strip()
-        channel = str(event["channel"])
-        return cls(team, channel, str(event["user"]), str(event["ts"]), text,
-                   event.get("thread_ts"), _is_im(event), session_key(event, team),
-                   shared_files(event))
+        channel, user = str(event["channel"]), str(event["user"])
+        # DMs are answered in place; channel messages in the thread under them.
+        thread = event.get("thread_ts") or (None if _is_im(event) else ts)
+        return cls(team, channel, user, ts, text, session_key(event, team),
+                   Target(channel, thread, team, user), shared_files(event))
 
-    @property
-    def reply_thread(self) -> str | None:
-        """DMs are answered in place; channel messages in the thread under them."""
-        return self.thread_ts or (None if self.im else self.ts)
-
-    @property
-    def target(self) -> Target:
-        """Where its answer goes."""
-        return Target(self.channel, self.reply_thread, self.team, self.user)
+    @classmethod
+    def pressed(cls, body: Mapping[str, Any]) -> Incoming:
+        """A button press: the pressed answer is where its question was; the presser speaks."""
+        message = body["message"]
+        event = {"user": str(body["user"]["id"]), "ts": message["ts"],
+                 "channel": str((body.get("channel") or {}).get("id", "")),
+                 "thread_ts": message.get("thread_ts")}
+        return cls.of(event, team_of(body), None)
 
     @property
     def turn_id(self) -> str:
@@ -56,6 +64,11 @@ class Incoming:
 
     def speaker(self, name: str, facts: frozenset[str] = frozenset()) -> Speaker:
         return Speaker(UserKey.of("slack", self.team, self.user), name, "Slack", facts)
+
+
+def team_of(body: Mapping[str, Any]) -> str:
+    """The workspace of an interaction payload (a button press, a menu choice)."""
+    return str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
 
 
 def _is_im(event: Mapping[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.appending import Sink, Stopped
 from adapters.failures import Notice, notice
 from adapters.pager import Piece
-from adapters.slack.reply import Target
+from adapters.slack.conversation import Target
 
 log = logging.getLogger("switchboard.slack")
 

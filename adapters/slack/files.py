@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
 import aiohttp
@@ -39,11 +40,6 @@ class SlackFile:
     size: int | None
     url: str  # url_private_download, else url_private; empty when Slack gave none
 
-    @property
-    def html(self) -> bool:
-        """Whether the user shared an HTML file (then an HTML body is the file itself)."""
-        return self.mimetype in HTML or self.name.lower().endswith((".html", ".htm"))
-
 
 def shared_files(event: Mapping[str, Any]) -> tuple[SlackFile, ...]:
     """The files a message event carries, without deleted ones (tombstones)."""
@@ -69,8 +65,10 @@ def allowed_url(url: str, api_url: str) -> bool:
 
 
 def is_file_response(status: int, content_type: str, file: SlackFile) -> bool:
-    """A 200 with the file, not a redirect, an error or a sign-in page in its place."""
-    return status == 200 and (content_type.lower() not in HTML or file.html)
+    """A 200 with the file, not a redirect, an error or a sign-in page in its place (an HTML
+    body is the file only where the user shared an HTML file)."""
+    html = file.mimetype in HTML or file.name.lower().endswith((".html", ".htm"))
+    return status == 200 and (content_type.lower() not in HTML or html)
 
 
 async def download(client: AsyncWebClient, file: SlackFile, api_url: str,
@@ -78,18 +76,11 @@ async def download(client: AsyncWebClient, file: SlackFile, api_url: str,
     """The file's bytes, read up to one byte past `max_bytes` (the size check then refuses it)."""
     if not client.token or not allowed_url(file.url, api_url):
         raise DownloadFailed("file URL missing or not on a Slack host")
-    if client.session is not None:
-        return await _get(client, client.session, file, max_bytes)
-    async with aiohttp.ClientSession() as session:
-        return await _get(client, session, file, max_bytes)
-
-
-async def _get(client: AsyncWebClient, session: aiohttp.ClientSession, file: SlackFile,
-               max_bytes: int) -> bytes:
     headers = {"Authorization": f"Bearer {client.token}"}
-    async with session.get(URL(file.url), headers=headers, allow_redirects=False,
-                           proxy=client.proxy,
-                           ssl=client.ssl if client.ssl is not None else True) as response:
+    ssl = client.ssl if client.ssl is not None else True
+    async with aiohttp.ClientSession() as session, session.get(
+            URL(file.url), headers=headers, allow_redirects=False, proxy=client.proxy,
+            ssl=ssl) as response:
         if not is_file_response(response.status, response.content_type, file):
             log.info("slack file not served: status=%s type=%s", response.status,
                      response.content_type)
@@ -122,8 +113,5 @@ async def _info(client: AsyncWebClient, file: SlackFile) -> SlackFile:
 def remotes(client: AsyncWebClient, files: Sequence[SlackFile], api_url: str,
             max_bytes: int) -> list[Remote]:
     """The files as `adapters.files.fetch` takes them: nothing is downloaded until it says so."""
-    def getter(file: SlackFile) -> Remote:
-        async def get() -> bytes:
-            return await download(client, file, api_url, max_bytes)
-        return Remote(file.name, file.mimetype, file.size, get)
-    return [getter(file) for file in files]
+    return [Remote(file.name, file.mimetype, file.size,
+                   partial(download, client, file, api_url, max_bytes)) for file in files]

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from aiohttp import ClientError
-from cachetools import TTLCache
+from cachetools import TLRUCache
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,15 +18,16 @@ Known = tuple[str, bool]  # the display name, and whether they are a workspace a
 
 
 class Names:
-    """User id -> display name (and admin flag): bounded LRU caches (cachetools), a failure kept
-    for less time."""
+    """User id -> display name and admin flag: a bounded LRU cache (cachetools) whose entries
+    expire, a failure sooner."""
 
     def __init__(self, size: int = 2048, ttl: float = 3600, failed_ttl: float = 60,
                  timeout: float = 2) -> None:
+        def expires(key: tuple[str, str], known: Known, now: float) -> float:
+            # A failure (named by id) is retried sooner: a missing scope or a passing outage.
+            return now + (failed_ttl if known[0] == key[1] else ttl)
         self.timeout = timeout
-        self._found: TTLCache[tuple[str, str], Known] = TTLCache(size, ttl)
-        # A failure is retried sooner: it is usually a missing scope or a passing outage.
-        self._failed: TTLCache[tuple[str, str], Known] = TTLCache(size, failed_ttl)
+        self._known: TLRUCache[tuple[str, str], Known] = TLRUCache(size, expires)
 
     async def name(self, client: AsyncWebClient, team: str, user: str) -> str:
         """The person's display name, or their user id when Slack cannot tell us."""
@@ -34,16 +35,13 @@ class Names:
 
     async def facts(self, client: AsyncWebClient, team: str, user: str) -> frozenset[str]:
         """What Slack says of them that a role may name: `slack:admin:TEAM`."""
-        return frozenset({f"slack:admin:{team}"}) if (await self.known(client, team, user))[1] \
-            else frozenset()
+        admin = (await self.known(client, team, user))[1]
+        return frozenset({f"slack:admin:{team}"}) if admin else frozenset()
 
     async def known(self, client: AsyncWebClient, team: str, user: str) -> Known:
-        key = (team, user)
-        cached = self._found.get(key) or self._failed.get(key)
-        if cached is not None:
-            return cached
-        found = await self._lookup(client, user)
-        (self._found if found[0] != user else self._failed)[key] = found
+        found = self._known.get((team, user))
+        if found is None:
+            found = self._known[team, user] = await self._lookup(client, user)
         return found
 
     async def _lookup(self, client: AsyncWebClient, user: str) -> Known:
@@ -51,11 +49,11 @@ class Names:
             # Bounded: the answer matters more than the name (retry handlers may sleep on 429).
             async with asyncio.timeout(self.timeout):
                 info = await client.users_info(user=user)
-        except SlackApiError as exc:
-            log.info("users.info failed (%s); naming the user by id", exc.response.get("error"))
-            return user, False
         except (SlackClientError, ClientError, TimeoutError) as exc:
-            log.info("users.info failed (%s); naming the user by id", type(exc).__name__)
+            why = type(exc).__name__
+            if isinstance(exc, SlackApiError):
+                why = str(exc.response.get("error"))
+            log.info("users.info failed (%s); naming the user by id", why)
             return user, False
         found = info.get("user") or {}
         return _pick(found) or user, bool(found.get("is_admin") or found.get("is_owner"))

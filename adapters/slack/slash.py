@@ -1,18 +1,44 @@
-"""`/switchboard …` as pure decisions: which shared command it runs, and the menu a choice shows.
+"""`/switchboard …`: which shared command it runs, the menu a choice shows, an export's upload.
 
 A slash command knows its channel but never its thread, and in Slack every channel thread is
 its own conversation: so resets, models and personas apply to the direct-message conversation
-only, and a command in a channel says so instead of guessing a thread.
+only, and a command in a channel says so instead of guessing a thread. A slash command's own
+answer is ephemeral text only, so an export goes to the one place where the person alone reads
+it: their DM with the bot (`im:write` opens it, `files:write` uploads).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.commands import BY_NAME, KINDS, Menu
-from core.presets import Option
+from slack_bolt.async_app import AsyncRespond
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters import commands
+from adapters.commands import BY_NAME, KINDS, Menu, Said, too_big
+from adapters.failures import notice
+from adapters.slack.conversation import team_of
+from adapters.slack.names import Names
+from core.export import ExportFile
+from core.keys import SessionKey, UserKey
+from core.presets import Option
+from core.service import ChatService
+
+HELP = ("Mention me in a channel and I answer in a thread; each thread is its own conversation. "
+        "In a direct message we have one running conversation. You can also send me images, "
+        "voice or audio clips, PDFs and text files.\n"
+        "`/switchboard reset` starts our direct-message conversation over, "
+        "`/switchboard model` and `/switchboard persona` show or (with a name) choose its "
+        f"model and my persona, `/switchboard usage` the tokens you used today and this month, "
+        f"`/switchboard forget` {commands.FORGET_HELP}, `/switchboard export` "
+        f"{commands.EXPORT_HELP}, `/switchboard help` shows this.")
+STYLE = commands.Style(HELP, typed="`/switchboard {}`")
+UPLOAD_LIMIT = 1_000_000_000  # Slack takes files of up to 1 GB
+SENT = "I sent the file to our direct messages."
+Ack = Callable[[], Awaitable[None]]
 ACTION_IDS = {kind: f"switchboard_choose_{kind}" for kind in KINDS}
 MAX_OPTIONS = 100  # a static_select lists at most 100 options
 MAX_LABEL = 75  # nor labels longer than 75 characters
@@ -72,3 +98,56 @@ def menu_blocks(text: str, menu: Menu) -> list[dict[str, Any]]:
 def _label(option: Option) -> str:
     label = f"{option.name}: {option.description}" if option.description else option.name
     return label if len(label) <= MAX_LABEL else label[:MAX_LABEL - 1] + "…"
+
+
+class Slash:
+    """The `/switchboard` command, and the choices made in its menus."""
+
+    def __init__(self, service: ChatService, names: Names) -> None:
+        self.service, self.names = service, names
+
+    async def on_command(self, ack: Ack, command: dict[str, Any], respond: AsyncRespond,
+                         client: AsyncWebClient) -> None:
+        await ack()  # at once: the store may take longer than Slack's 3 seconds
+        asked = parse(str(command.get("text", "")), str(command.get("channel_id", "")))
+        team, user_id = str(command["team_id"]), str(command["user_id"])
+        facts = await self.names.facts(client, team, user_id)
+        said = await self._run(asked, commands.Asker(UserKey.of("slack", team, user_id), facts))
+        if said.file is not None:  # an export: into the DM, as an ephemeral answer cannot
+            said = Said(await send_export(client, user_id, said.file, said.text))
+        blocks = menu_blocks(said.text, said.menu) if said.menu and said.menu.options else None
+        await respond(text=said.text, blocks=blocks, response_type="ephemeral")
+
+    async def on_menu_choice(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                             respond: AsyncRespond) -> None:
+        """A choice made in the menu under `/switchboard model` (or `persona`)."""
+        await ack()
+        option = action.get("selected_option") or {}
+        asked = picked(str(action.get("action_id", "")), str(option.get("value", "")),
+                       str((body.get("channel") or {}).get("id", "")))
+        if asked is not None:
+            user = UserKey.of("slack", team_of(body), str(body["user"]["id"]))
+            said = await self._run(asked, commands.Asker(user))
+            await respond(text=said.text, response_type="ephemeral", replace_original=True)
+
+    async def _run(self, asked: Asked, asker: commands.Asker) -> Said:
+        if asked.answer:
+            return Said(asked.answer)
+        return await commands.run(self.service, asked.name, asked.args, asker,
+                                  SessionKey.direct(asker.user), STYLE)
+
+
+async def send_export(client: AsyncWebClient, user: str, file: ExportFile, comment: str) -> str:
+    """Upload `file` into the DM with `user` (a Slack user id); returns what the slash
+    command answers (where the file went, or what went wrong)."""
+    big = too_big(file, UPLOAD_LIMIT)
+    if big:
+        return big
+    try:
+        opened = await client.conversations_open(users=user)
+        await client.files_upload_v2(channel=str(opened["channel"]["id"]), file=file.data,
+                                     filename=file.name, title=file.name,
+                                     initial_comment=comment)
+    except SlackClientError as exc:
+        return notice(exc, where="slack export").text
+    return SENT
