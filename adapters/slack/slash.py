@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncRespond
-from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters import commands
-from adapters.commands import BY_NAME, KINDS, Menu, Said, too_big
-from adapters.failures import notice
+from adapters.commands import BY_NAME, KINDS, Menu, Said
 from adapters.slack.conversation import team_of
 from adapters.slack.names import Names
 from core.export import ExportFile
@@ -27,15 +25,12 @@ from core.keys import SessionKey, UserKey
 from core.presets import Option
 from core.service import ChatService
 
+TYPED = "`/switchboard {}`"
 HELP = ("Mention me in a channel and I answer in a thread; each thread is its own conversation. "
-        "In a direct message we have one running conversation. You can also send me images, "
-        "voice or audio clips, PDFs and text files.\n"
-        "`/switchboard reset` starts our direct-message conversation over, "
-        "`/switchboard model` and `/switchboard persona` show or (with a name) choose its "
-        f"model and my persona, `/switchboard usage` the tokens you used today and this month, "
-        f"`/switchboard forget` {commands.FORGET_HELP}, `/switchboard export` "
-        f"{commands.EXPORT_HELP}, `/switchboard help` shows this.")
-STYLE = commands.Style(HELP, typed="`/switchboard {}`")
+        "In a direct message we have one running conversation, the one that reset, model and "
+        "persona change. You can also send me images, voice or audio clips, PDFs and text "
+        f"files.\n{commands.listing(TYPED)}")
+STYLE = commands.Style(HELP, typed=TYPED)
 UPLOAD_LIMIT = 1_000_000_000  # Slack takes files of up to 1 GB
 SENT = "I sent the file to our direct messages."
 Ack = Callable[[], Awaitable[None]]
@@ -140,14 +135,9 @@ class Slash:
 async def send_export(client: AsyncWebClient, user: str, file: ExportFile, comment: str) -> str:
     """Upload `file` into the DM with `user` (a Slack user id); returns what the slash
     command answers (where the file went, or what went wrong)."""
-    big = too_big(file, UPLOAD_LIMIT)
-    if big:
-        return big
-    try:
+    async def upload() -> None:
         opened = await client.conversations_open(users=user)
         await client.files_upload_v2(channel=str(opened["channel"]["id"]), file=file.data,
                                      filename=file.name, title=file.name,
                                      initial_comment=comment)
-    except SlackClientError as exc:
-        return notice(exc, where="slack export").text
-    return SENT
+    return await commands.upload(file, UPLOAD_LIMIT, upload, where="slack export") or SENT
