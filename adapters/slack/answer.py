@@ -181,7 +181,8 @@ def actions(buttons: Sequence[Button]) -> dict[str, Any]:
     """The actions block of an answer's buttons (an action id is unique within its block)."""
     return {"type": "actions", "block_id": BLOCK_ID, "elements": [
         {"type": "button", "action_id": f"switchboard_answer_{index}", "value": button.data,
-         "text": {"type": "plain_text", "text": button.label}}
+         "text": {"type": "plain_text", "text": button.label},
+         **({"style": "primary"} if button.primary else {})}
         for index, button in enumerate(buttons)]}
 
 
