@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from adapters.commands import NOT_YOURS
 from adapters.commands import RESET_DONE as RESET
+from adapters.telegram import outbox
 from adapters.telegram.handlers import NOT_TEXT
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
@@ -47,7 +48,6 @@ async def test_private_chats_are_isolated_and_remembered(
         await say(tg, ALICE, "who am I?", "echo: who am I?")
         assert "my name is Alice" in prompt(openai_fake) and "Bob" not in prompt(openai_fake)
         assert "Alice" not in prompt(openai_fake, 1)
-        assert [c["action"] for c in tg.called("sendChatAction")][:1] == ["typing"]
         assert {c["chat_id"] for c in tg.called("sendMessage")} == {11, 22}
         assert tg.called("setMyCommands")[0]["commands"][2]["command"] == "reset"
 
@@ -134,3 +134,16 @@ async def test_serve_runs_from_the_environment_until_stopped(
         await wait_for(lambda: any("echo: hi" in t for t in shown(tg, 11)), 10)
         stop.set()
         await asyncio.wait_for(task, 5)
+
+
+async def test_typing_shows_only_while_an_answer_is_slow_to_start(
+        llm_service: ChatService, openai_fake: FakeOpenAI,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    async with fake_telegram() as tg, telegram_bot(tg, llm_service):
+        monkeypatch.setattr(outbox, "TYPING_AFTER", 30.0)
+        await say(tg, ALICE, "quick", "echo: quick")
+        assert tg.called("sendChatAction") == []  # the words came first: no request spent
+        monkeypatch.setattr(outbox, "TYPING_AFTER", 0.05)
+        openai_fake.chunk_delay = 0.5
+        await say(tg, ALICE, "slow", "echo: slow")
+        assert [c["action"] for c in tg.called("sendChatAction")][:1] == ["typing"]

@@ -16,6 +16,9 @@ from adapters.render import TelegramPart
 
 log = logging.getLogger("switchboard.telegram")
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for about 5 s
+# Only an answer slow to show gets "typing…": each request counts against the flood limits,
+# and with many chats answering at once a typing request would delay their first words.
+TYPING_AFTER = 0.5
 T = TypeVar("T")
 Entities = list[MessageEntity] | None
 
@@ -104,7 +107,8 @@ class Outbox:
             entities=found))
 
     async def typing(self) -> None:
-        """Show "typing…" until cancelled."""
+        """Show "typing…" from `TYPING_AFTER` seconds on, until cancelled."""
+        await asyncio.sleep(TYPING_AFTER)
         while True:
             with contextlib.suppress(Exception):  # cosmetic: never fail a reply over it
                 await self.bot.send_chat_action(self.chat_id, ChatAction.TYPING,
