@@ -79,8 +79,15 @@ async def kept(store: HistoryStore, session: SessionKey, token: str) -> AsyncIte
 
 
 async def _renew(store: HistoryStore, session: SessionKey, token: str) -> None:
+    every = store.lock_ms / 3000
     while True:
-        if not await store.keep_lock(session, token):
-            log.warning("lock lost session=%s", session)
-            return
-        await asyncio.sleep(store.lock_ms / 3000)
+        try:
+            if not await store.keep_lock(session, token):
+                log.warning("lock lost session=%s", session)
+                return
+        except SwitchboardError as exc:
+            # One failed renewal must not end them all: the lock has two more periods to live.
+            log.warning("lock renewal failed session=%s: %s", session, type(exc).__name__)
+            await asyncio.sleep(every / 4)
+            continue
+        await asyncio.sleep(every)

@@ -48,6 +48,10 @@ class ChatService(Conversations):
         self.observers = list(observers)
         self.transcriber = transcriber or OfflineTranscriber()
         self._queues = LocalQueues()
+        # Admission: past this many turns at once the loop lags, and lags become lost locks,
+        # timed-out Redis calls and late first words for everyone. The rest wait in line,
+        # holding no lock (so another process may answer their conversation meanwhile).
+        self._slots = asyncio.Semaphore(settings.max_turns)
         self._active = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -159,7 +163,7 @@ class ChatService(Conversations):
                                        cost(turn), budget)
                 admitted = True
 
-            async with self._queues.hold(str(where.session), count):
+            async with self._queues.hold(str(where.session), count), self._slots:
                 loaded, where = await self._open(turn, where, admitted, budget)
                 kept = replace(turn, session=where.session)  # a linked person's DM may be one
                 async with locks.kept(self.store, kept.session, loaded.lock_token):
