@@ -166,15 +166,17 @@ class ChatService(Conversations):
             async with self._queues.hold(str(where.session), count), self._slots:
                 loaded, where = await self._open(turn, where, admitted, budget)
                 kept = replace(turn, session=where.session)  # a linked person's DM may be one
-                async with locks.kept(self.store, kept.session, loaded.lock_token):
+                async with locks.kept(self.store, kept.session, loaded.lock_token) as lease:
                     user_msg, work, loaded = await self._prepare(kept, loaded, given, redo,
                                                                  answer)
                     try:
                         yield work
                     except BaseException:
+                        lease.ending = True
                         if keep_partial and "".join(work.parts).strip():
                             await self._keep_partial(kept, loaded, user_msg, work, where)
                         raise
+                    lease.ending = True
                     await self._commit(kept, loaded, user_msg, work, where)
         except BaseException as exc:
             outcome, mapped = classify(exc)
