@@ -114,7 +114,9 @@ async def bench(args: argparse.Namespace) -> None:
         model_url = await run.model()
         print(f"fake model: {args.tokens} tokens per answer at {args.rate:g} tokens/s, one token "
               f"a chunk; window {args.window:g} s per level; levels {args.levels}; "
-              f"{len(__import__('os').sched_getaffinity(0))} cores")
+              f"{len(__import__('os').sched_getaffinity(0))} cores; Switchboard answers "
+              f"{__import__('os').environ.get('SWITCHBOARD_MAX_TURNS', '64')} turns at once "
+              "(SWITCHBOARD_MAX_TURNS)")
         results = await http_levels(args, run, model_url, tag)
         ttfw: dict[str, str] = {"telegram": "na", "slack": "na", "discord": "na"}
         if not args.no_platforms:

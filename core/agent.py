@@ -23,6 +23,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCall, ToolMessage
 
 from core import confirm
+from core.deadline import Deadline
 from core.settings import CoreSettings
 from core.tools import Tool, error_class
 from core.turn import Work
@@ -202,21 +203,20 @@ def _bind(model: Any, tools: Sequence[Tool]) -> Any:
 async def _stream(work: Work, model: Any, messages: list[BaseMessage], end: float,
                   said: list[AIMessageChunk]) -> AsyncGenerator[str, None]:
     """One model round: yield its text; leave the whole message (with tool calls) in `said`."""
+    bound = Deadline(end)  # past it already (spent on tools): no new model call starts
     chunks = aiter(model.astream(messages))
     async with contextlib.aclosing(chunks):
-        while True:
-            # A per-chunk wait, not asyncio.timeout: a timeout spanning `yield` would cancel
-            # the consumer's task wherever it happens to be.
-            remaining = end - asyncio.get_running_loop().time()
-            if remaining <= 0:  # spent on tools: no new model call starts past the deadline
-                raise TimeoutError("deadline")
-            try:
-                chunk = await asyncio.wait_for(anext(chunks), remaining)
-            except StopAsyncIteration:
-                break
-            said[:] = [said[0] + chunk] if said else [chunk]
-            if piece := work.add(chunk):
-                yield piece
+        try:
+            while True:
+                try:
+                    chunk = await bound.next(chunks)  # only the waits: see Deadline
+                except StopAsyncIteration:
+                    break
+                said[:] = [said[0] + chunk] if said else [chunk]
+                if piece := work.add(chunk):
+                    yield piece
+        finally:
+            bound.close()
 
 
 async def _run(tool: Tool, call: ToolCall, seconds: float) -> ToolMessage:

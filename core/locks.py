@@ -57,16 +57,24 @@ async def _queue_then(lock: asyncio.Lock, work: Work) -> None:
     await acquiring
 
 
+class Lease:
+    """A held lock as its keeper sees it; `ending` once the turn writes (or gives it back)."""
+
+    def __init__(self) -> None:
+        self.ending = False  # the write frees the lock: a renewal finding it gone is no news
+
+
 @contextlib.asynccontextmanager
-async def kept(store: HistoryStore, session: SessionKey, token: str) -> AsyncIterator[None]:
+async def kept(store: HistoryStore, session: SessionKey, token: str) -> AsyncIterator[Lease]:
     """Keep a conversation's Redis lock alive while a reply runs; give it back on failure."""
     keepers: list[asyncio.Task[None]] = []
+    lease = Lease()
     # Most turns end long before the lock needs renewing: start the keeper only then.
     timer = asyncio.get_running_loop().call_later(
         store.lock_ms / 3000,
-        lambda: keepers.append(asyncio.create_task(_renew(store, session, token))))
+        lambda: keepers.append(asyncio.create_task(_renew(store, session, token, lease))))
     try:
-        yield
+        yield lease
     except BaseException:
         # Shielded: a framework that cancels again must not leave the lock held until expiry.
         with contextlib.suppress(SwitchboardError, asyncio.CancelledError):
@@ -78,9 +86,17 @@ async def kept(store: HistoryStore, session: SessionKey, token: str) -> AsyncIte
             keeper.cancel()
 
 
-async def _renew(store: HistoryStore, session: SessionKey, token: str) -> None:
+async def _renew(store: HistoryStore, session: SessionKey, token: str, lease: Lease) -> None:
+    every = store.lock_ms / 3000
     while True:
-        if not await store.keep_lock(session, token):
-            log.warning("lock lost session=%s", session)
-            return
-        await asyncio.sleep(store.lock_ms / 3000)
+        try:
+            if not await store.keep_lock(session, token):
+                if not lease.ending:
+                    log.warning("lock lost session=%s", session)
+                return
+        except SwitchboardError as exc:
+            # One failed renewal must not end them all: the lock has two more periods to live.
+            log.warning("lock renewal failed session=%s: %s", session, type(exc).__name__)
+            await asyncio.sleep(every / 4)
+            continue
+        await asyncio.sleep(every)

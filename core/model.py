@@ -40,11 +40,35 @@ def http_client(settings: CoreSettings) -> httpx.AsyncClient:
         limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
 
 
+# Keys of a request that are options of the SDK's call, not the request's JSON body.
+CALL_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body", "timeout"})
+
+
+class PlainChunks:
+    """`chat.completions` for `ChatOpenAI`, whose streams yield each chunk as its parsed JSON.
+
+    The openai SDK builds an object per streamed chunk (checking a runtime Protocol on the way)
+    and langchain-openai turns it straight back into a dict: together most of a streamed
+    answer's CPU. Asked for `object`, the SDK's own client passes the parsed JSON on as is,
+    with its retries, timeouts, errors and auth unchanged. Anything else goes the usual way.
+    """
+
+    def __init__(self, client: openai.AsyncOpenAI) -> None:
+        self.client, self.usual = client, client.chat.completions
+        self.with_raw_response = self.usual.with_raw_response
+
+    async def create(self, **payload: Any) -> Any:
+        if payload.get("stream") is not True or not CALL_OPTIONS.isdisjoint(payload):
+            return await self.usual.create(**payload)
+        return await self.client.post("/chat/completions", body=payload, cast_to=object,
+                                      stream=True, stream_cls=openai.AsyncStream[object])
+
+
 def build_model(settings: CoreSettings, http: httpx.AsyncClient | None = None) -> BaseChatModel:
     """A real client when a key is set; otherwise the offline model."""
     if settings.openai_api_key is None:
         return OfflineChatModel()
-    return ChatOpenAI(
+    model = ChatOpenAI(
         model=settings.model,
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
@@ -54,6 +78,13 @@ def build_model(settings: CoreSettings, http: httpx.AsyncClient | None = None) -
         http_async_client=http,
         stream_chunk_timeout=None,  # the turn's deadline bounds each chunk's wait already
     )
+    return plain_chunks(model)
+
+
+def plain_chunks(model: ChatOpenAI) -> ChatOpenAI:
+    """`model`, streaming through `PlainChunks`."""
+    model.async_client = PlainChunks(model.root_async_client)
+    return model
 
 
 def describe(settings: CoreSettings) -> str:

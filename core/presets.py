@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from core.config import DEFAULT, Access, ConfigFile, Persona, Preset
 from core.errors import UnknownChoice
 from core.keys import SessionKey
-from core.model import ChatModel
+from core.model import ChatModel, plain_chunks
 from core.offline import OfflineChatModel
 from core.roles import Roles
 from core.settings import CoreSettings, sees_images
@@ -133,14 +133,15 @@ class Catalog:
         if key is None:
             return OfflineChatModel()
         s = self.settings
-        return ChatOpenAI(model=preset.model, api_key=key,
-                          base_url=preset.base_url or s.openai_base_url,
-                          temperature=preset.temperature, timeout=s.model_timeout,
-                          max_retries=s.model_max_retries, stream_usage=True,
-                          http_async_client=self.http,
-                          # The turn's deadline bounds every chunk's wait already; this
-                          # second bound cost a task and a timer per chunk.
-                          stream_chunk_timeout=None)
+        model = ChatOpenAI(model=preset.model, api_key=key,
+                           base_url=preset.base_url or s.openai_base_url,
+                           temperature=preset.temperature, timeout=s.model_timeout,
+                           max_retries=s.model_max_retries, stream_usage=True,
+                           http_async_client=self.http,
+                           # The turn's deadline bounds every chunk's wait already; this
+                           # second bound cost a task and a timer per chunk.
+                           stream_chunk_timeout=None)
+        return plain_chunks(model)
 
     def _key(self, preset: Preset) -> SecretStr | None:
         if preset.api_key_env:

@@ -48,6 +48,10 @@ class ChatService(Conversations):
         self.observers = list(observers)
         self.transcriber = transcriber or OfflineTranscriber()
         self._queues = LocalQueues()
+        # Admission: past this many turns at once the loop lags, and lags become lost locks,
+        # timed-out Redis calls and late first words for everyone. The rest wait in line,
+        # holding no lock (so another process may answer their conversation meanwhile).
+        self._slots = asyncio.Semaphore(settings.max_turns)
         self._active = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -159,18 +163,20 @@ class ChatService(Conversations):
                                        cost(turn), budget)
                 admitted = True
 
-            async with self._queues.hold(str(where.session), count):
+            async with self._queues.hold(str(where.session), count), self._slots:
                 loaded, where = await self._open(turn, where, admitted, budget)
                 kept = replace(turn, session=where.session)  # a linked person's DM may be one
-                async with locks.kept(self.store, kept.session, loaded.lock_token):
+                async with locks.kept(self.store, kept.session, loaded.lock_token) as lease:
                     user_msg, work, loaded = await self._prepare(kept, loaded, given, redo,
                                                                  answer)
                     try:
                         yield work
                     except BaseException:
+                        lease.ending = True
                         if keep_partial and "".join(work.parts).strip():
                             await self._keep_partial(kept, loaded, user_msg, work, where)
                         raise
+                    lease.ending = True
                     await self._commit(kept, loaded, user_msg, work, where)
         except BaseException as exc:
             outcome, mapped = classify(exc)

@@ -118,6 +118,8 @@ class CoreSettings(EnvSettings):
     history_max_messages: int = Field(200, alias="SWITCHBOARD_HISTORY_MAX_MESSAGES", ge=10)
     model_timeout: float = Field(60.0, alias="SWITCHBOARD_MODEL_TIMEOUT", gt=0)
     model_max_retries: int = Field(2, alias="SWITCHBOARD_MODEL_MAX_RETRIES", ge=0, le=5)
+    # Turns answered at once per process; the rest wait their turn before taking any lock.
+    max_turns: int = Field(64, alias="SWITCHBOARD_MAX_TURNS", ge=1)
     max_attachment_bytes: int = Field(
         20 * 1024 * 1024, alias="SWITCHBOARD_MAX_ATTACHMENT_BYTES", gt=0)
     max_attachments: int = Field(4, alias="SWITCHBOARD_MAX_ATTACHMENTS", gt=0)

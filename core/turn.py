@@ -14,6 +14,7 @@ from langchain_core.messages import BaseMessage
 from core import context, inputs
 from core.attachments import Upload
 from core.config import Preset
+from core.deadline import Deadline
 from core.errors import NotLastAnswer
 from core.keys import SessionKey, Speaker
 from core.messages import StoredMessage
@@ -103,17 +104,16 @@ async def pieces(work: Work, deadline: float) -> AsyncGenerator[str, None]:
     """The answer as the model streams it (after what was heard), within `deadline` seconds."""
     if work.heard:
         yield work.heard
-    end = asyncio.get_running_loop().time() + deadline
+    bound = Deadline(asyncio.get_running_loop().time() + deadline)
     chunks = aiter(work.model.astream(work.prompt.messages))
     async with contextlib.aclosing(chunks):  # type: ignore[type-var]
-        while True:
-            # A timeout around each wait alone: one spanning `yield` would cancel the
-            # consumer's task wherever it happens to be. Not wait_for: on Python 3.11 that
-            # costs a task per chunk.
-            try:
-                async with asyncio.timeout_at(end):
-                    chunk = await anext(chunks)
-            except StopAsyncIteration:
-                break
-            if piece := work.add(chunk):
-                yield piece
+        try:
+            while True:
+                try:
+                    chunk = await bound.next(chunks)  # only the waits: see Deadline
+                except StopAsyncIteration:
+                    break
+                if piece := work.add(chunk):
+                    yield piece
+        finally:
+            bound.close()

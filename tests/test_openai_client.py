@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import pytest
+from langchain_openai import ChatOpenAI
 
 from core.errors import ModelError, ModelTimeout
 from core.keys import SessionKey, Speaker, UserKey
@@ -58,6 +60,23 @@ async def test_429_with_retry_after_is_retried_and_stored_once(
     assert await llm_service.reply(Turn(SESSION, ANA, "again")) == "echo: again"
     assert len(openai_fake.requests) == 2
     assert await texts(llm_service) == ["again", "echo: again"]
+
+
+async def test_streamed_chunks_arrive_as_parsed_json_retried_like_any_call(
+        llm_service: ChatService, openai_fake: FakeOpenAI) -> None:
+    # PlainChunks: no SDK object per chunk, and the SDK's retries still apply.
+    openai_fake.fail_next(429, retry_after=0.1)
+    model = cast(ChatOpenAI, llm_service.model)
+    stream = await model.async_client.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "plain please"}],
+        stream=True)
+    async with stream:
+        chunks = [chunk async for chunk in stream]
+    assert chunks and all(type(chunk) is dict for chunk in chunks)
+    said = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert said == "echo: plain please" and len(openai_fake.requests) == 2
+    pieces = [p async for p in llm_service.stream(Turn(SESSION, ANA, "and through the core"))]
+    assert "".join(pieces) == "echo: and through the core"
 
 
 async def test_persistent_500_is_model_error_stores_nothing_and_unlocks(
