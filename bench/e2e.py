@@ -6,8 +6,9 @@ conversations at each concurrency level through `POST /v1/chat/stream`, `POST /v
 peer's `/chat/stream`. Per level: answers/s, latency p50/p95/p99, time to first visible word,
 CPU ms per answer and peak RSS of the serving process alone, errors, and how unfair it was to
 the slowest conversation. Then the platform paths (bench/e2e_platforms.py) for their time to
-first visible word. `--profile` samples Switchboard with py-spy during the streamed level.
-Run: .venv/bin/python bench/e2e.py [--quick] [--profile]
+first visible word, from the message and after the model's first token (`--platforms-only`
+runs just those). `--profile` samples Switchboard with py-spy during the streamed level.
+Run: .venv/bin/python bench/e2e.py [--quick] [--profile] [--platforms-only]
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ async def http_levels(args: argparse.Namespace, run: Stack, model_url: str,
 
 
 def summary(results: dict[tuple[str, int], Level], ttfw: dict[str, str]) -> str:
+    """The last line: `key=value` figures; `ttfw` holds the platforms' keys and values."""
     sb, peer = results.get(("switchboard_stream", 100)), results.get(("peer_stream", 100))
     parts: dict[str, Any] = {"e2e_rps_ratio_c100": "na", "e2e_p99_ratio_c100": "na",
                              "cpu_per_answer_ms": "na"}
@@ -104,7 +106,7 @@ def summary(results: dict[tuple[str, int], Level], ttfw: dict[str, str]) -> str:
                      cpu_per_answer_ms=f"{sb.cpu * 1000 / len(sb.answers):.1f}")
         peer_cpu = peer.cpu / len(peer.answers)
         parts["cpu_ratio_peer_over_sb"] = f"{peer_cpu / (sb.cpu / len(sb.answers)):.2f}"
-    parts.update({f"ttfw_ms_{name}": value for name, value in ttfw.items()})
+    parts.update(ttfw)
     return " ".join(f"{k}={v}" for k, v in parts.items())
 
 
@@ -117,14 +119,15 @@ async def bench(args: argparse.Namespace) -> None:
               f"{len(__import__('os').sched_getaffinity(0))} cores; Switchboard answers "
               f"{__import__('os').environ.get('SWITCHBOARD_MAX_TURNS', '64')} turns at once "
               "(SWITCHBOARD_MAX_TURNS)")
-        results = await http_levels(args, run, model_url, tag)
-        ttfw: dict[str, str] = {"telegram": "na", "slack": "na", "discord": "na"}
+        results = {} if args.platforms_only else await http_levels(args, run, model_url, tag)
+        ttfw = {f"{key}_{name}": "na" for key in ("ttfw_ms", "ttfw_after_token_ms")
+                for name in ("telegram", "slack", "discord", "http")}
         if not args.no_platforms:
             from bench.e2e_platforms import platform_ttfw
 
             print(f"\nplatforms, {args.platform_conversations} conversations at once")
-            ttfw = await platform_ttfw(run, model_url, args.platform_conversations,
-                                       args.tokens / args.rate)
+            ttfw |= await platform_ttfw(run, model_url, args.platform_conversations,
+                                        args.tokens / args.rate)
     print(summary(results, ttfw))
 
 
@@ -138,6 +141,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--levels", type=lambda s: [int(x) for x in s.split(",")], default=None)
     parser.add_argument("--window", type=float, default=None, help="seconds per level")
     parser.add_argument("--no-platforms", action="store_true")
+    parser.add_argument("--platforms-only", action="store_true",
+                        help="only the platform paths' time to first visible word")
     parser.add_argument("--only", type=lambda s: s.split(","), default=None,
                         help="contestants to run, e.g. switchboard_stream,peer_stream")
     parser.add_argument("--platform-conversations", type=int, default=10)

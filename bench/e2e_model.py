@@ -5,7 +5,10 @@ counted against the contestants. It prints its port on the first line of stdout.
 `tokens` chunks of one token each (a word piece of about 4 characters, as OpenAI streams them);
 chunks that fall due in the same 20 ms tick are written together, as a busy network would
 deliver them. `/v1/chat/completions` without `stream` waits as long as the stream would take,
-then answers whole. `GET /stats` reports the answers and tokens sent so far.
+then answers whole. `GET /stats` reports the answers and tokens sent so far, and when (this
+machine's monotonic clock, which every process shares) the first content token of each tagged
+streamed request went out: a request is tagged by a `#ttfw-<name>` word in its last user message,
+so the bench can tie a conversation to the model request that answers it.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import time
 from typing import Any
 
 from aiohttp import web
 
 TICK_S = 0.02
+TAG = re.compile(r"#ttfw-([\w-]+)")
 WORDS = ("the", "quarterly", "report", "is", "due", "on", "Friday", "and", "Ann", "owns",
          "the", "slides", "while", "Bob", "checks", "the", "numbers", "once", "more", "before",
          "we", "send", "them", "to", "the", "board", "for", "review")
@@ -35,12 +40,23 @@ def pieces(tokens: int) -> list[str]:
     return out[:tokens]
 
 
+def tag_of(body: dict[str, Any]) -> str | None:
+    """The `#ttfw-<name>` tag of the request's last user message, if it has one."""
+    users = [m for m in body.get("messages") or [] if m.get("role") == "user"]
+    content = users[-1].get("content") if users else None
+    if isinstance(content, list):  # content blocks: the text ones
+        content = " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    found = TAG.findall(content) if isinstance(content, str) else []
+    return str(found[-1]) if found else None
+
+
 class Model:
     """The answer, pre-encoded, and counters of what was sent."""
 
     def __init__(self, tokens: int, rate: float) -> None:
         self.text_pieces, self.rate = pieces(tokens), rate
         self.answers = self.tokens = 0
+        self.first: dict[str, float] = {}  # tag -> monotonic time its first token was sent
         base = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1,
                 "model": "bench", "system_fingerprint": "fp_bench"}
 
@@ -67,10 +83,12 @@ class Model:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         await response.write(self.head)
-        start, sent = time.monotonic(), 0
+        start, sent, tag = time.monotonic(), 0, tag_of(body)
         while sent < len(self.events):
             due = min(len(self.events), max(sent + 1, int((time.monotonic() - start) * self.rate)))
             await response.write(b"".join(self.events[sent:due]))
+            if tag is not None and not sent:
+                self.first.setdefault(tag, time.monotonic())
             self.tokens += due - sent
             sent = due
             await asyncio.sleep(TICK_S)
@@ -80,7 +98,8 @@ class Model:
         return response
 
     async def stats(self, request: web.Request) -> web.Response:
-        return web.json_response({"answers": self.answers, "tokens": self.tokens})
+        return web.json_response({"answers": self.answers, "tokens": self.tokens,
+                                  "first_token": self.first})
 
     def app(self) -> web.Application:
         app = web.Application()
