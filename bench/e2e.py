@@ -43,9 +43,9 @@ from bench.e2e_procs import Stack, stack
 from bench.e2e_profile import Profiler
 
 
-async def model_stats(http: aiohttp.ClientSession, url: str) -> dict[str, int]:
+async def model_stats(http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
     async with http.get(url + "/stats") as response:
-        stats: dict[str, int] = await response.json()
+        stats: dict[str, Any] = await response.json()
         return stats
 
 
