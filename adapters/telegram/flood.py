@@ -32,7 +32,7 @@ class Limit:
         return self.burst, self.window * self.burst / (self.count - 1 - self.burst)
 
 
-OVERALL = Limit(30, 1.0, burst=5)  # about 30 messages a second across all chats
+OVERALL = Limit(30, 1.0, burst=10)  # about 30 messages a second across all chats
 PER_GROUP = Limit(20, 60.0, burst=3)  # 20 messages a minute in one group (edits included)
 
 
