@@ -119,6 +119,7 @@ class TelegramChat:
                             where=f"telegram session={session}")
 
     async def on_press(self, update: Update, context: Context) -> None:
+        """A button under an answer (Regenerate, Approve, Deny), answered by the shared flow."""
         query = update.callback_query
         if query is None or not query.data or not isinstance(query.message, Message):
             if query is not None:
