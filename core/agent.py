@@ -23,7 +23,7 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCall, ToolMessage
 
 from core import confirm
-from core.deadline import Deadline
+from core.deadline import bounded
 from core.settings import CoreSettings
 from core.tools import Tool, error_class
 from core.turn import Work
@@ -203,20 +203,11 @@ def _bind(model: Any, tools: Sequence[Tool]) -> Any:
 async def _stream(work: Work, model: Any, messages: list[BaseMessage], end: float,
                   said: list[AIMessageChunk]) -> AsyncGenerator[str, None]:
     """One model round: yield its text; leave the whole message (with tool calls) in `said`."""
-    bound = Deadline(end)  # past it already (spent on tools): no new model call starts
-    chunks = aiter(model.astream(messages))
-    async with contextlib.aclosing(chunks):
-        try:
-            while True:
-                try:
-                    chunk = await bound.next(chunks)  # only the waits: see Deadline
-                except StopAsyncIteration:
-                    break
-                said[:] = [said[0] + chunk] if said else [chunk]
-                if piece := work.add(chunk):
-                    yield piece
-        finally:
-            bound.close()
+    async with contextlib.aclosing(bounded(model.astream(messages), end)) as chunks:
+        async for chunk in chunks:  # only the waits are bounded: see core/deadline.py
+            said[:] = [said[0] + chunk] if said else [chunk]
+            if piece := work.add(chunk):
+                yield piece
 
 
 async def _run(tool: Tool, call: ToolCall, seconds: float) -> ToolMessage:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -50,3 +51,21 @@ class Deadline:
     def close(self) -> None:
         """Drop the timer (the stream ended)."""
         self.timer.cancel()
+
+
+async def bounded(stream: AsyncIterable[T], end: float) -> AsyncGenerator[T, None]:
+    """`stream`'s items, each waited for only until the loop's clock passes `end` (then
+    TimeoutError); the time the consumer spends between items is not bounded. Past `end`
+    already (spent on tools, say), the stream is never started."""
+    bound = Deadline(end)
+    chunks = aiter(stream)
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        try:
+            while True:
+                try:
+                    chunk = await bound.next(chunks)
+                except StopAsyncIteration:
+                    return
+                yield chunk
+        finally:
+            bound.close()

@@ -14,7 +14,7 @@ from langchain_core.messages import BaseMessage
 from core import context, inputs
 from core.attachments import Upload
 from core.config import Preset
-from core.deadline import Deadline
+from core.deadline import bounded
 from core.errors import NotLastAnswer
 from core.keys import SessionKey, Speaker
 from core.messages import StoredMessage
@@ -104,16 +104,9 @@ async def pieces(work: Work, deadline: float) -> AsyncGenerator[str, None]:
     """The answer as the model streams it (after what was heard), within `deadline` seconds."""
     if work.heard:
         yield work.heard
-    bound = Deadline(asyncio.get_running_loop().time() + deadline)
-    chunks = aiter(work.model.astream(work.prompt.messages))
-    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
-        try:
-            while True:
-                try:
-                    chunk = await bound.next(chunks)  # only the waits: see Deadline
-                except StopAsyncIteration:
-                    break
-                if piece := work.add(chunk):
-                    yield piece
-        finally:
-            bound.close()
+    end = asyncio.get_running_loop().time() + deadline
+    chunks = bounded(work.model.astream(work.prompt.messages), end)
+    async with contextlib.aclosing(chunks):
+        async for chunk in chunks:  # only the waits are bounded: see core/deadline.py
+            if piece := work.add(chunk):
+                yield piece
