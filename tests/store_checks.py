@@ -204,3 +204,25 @@ async def turns_until_answered(service: ChatService, session: SessionKey, who: S
             except StoreUnavailable as exc:
                 outcomes[text] = exc
     return outcomes
+
+
+async def two_processes_race(stores: list[RedisStore], clients: list[AnyRedis], model: Any,
+                             settings: CoreSettings) -> list[str]:
+    """Two services (as two processes, each on its own client, closed after): Ana's "first"
+    to one and, while it is being answered, "second" to the other. The questions stored,
+    in order."""
+    services = []
+    for store, client in zip(stores, clients, strict=True):
+        await store.scripts.load(client)
+        services.append(ChatService(store, model, settings))
+    ana = person("ana")
+    session = SessionKey.direct(ana.user)
+    try:
+        first = asyncio.create_task(services[0].reply(Turn(session, ana, "first")))
+        await asyncio.sleep(0.1)
+        await services[1].reply(Turn(session, ana, "second"))
+        await first
+        return [m.text for m in await services[0].history(session)][::2]
+    finally:
+        for client in clients:
+            await client.aclose()

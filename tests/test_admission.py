@@ -15,6 +15,7 @@ from core.redis_store import RedisStore
 from core.service import ChatService, Turn
 from core.settings import CoreSettings
 from tests.fakes.models import CountingModel
+from tests.store_checks import two_processes_race
 
 
 def person(name: str) -> Speaker:
@@ -75,20 +76,7 @@ async def test_a_failed_renewal_is_retried_before_the_lock_expires(
     stores = [FlakyRenewals(client, settings.redis_prefix, settings.history_ttl,
                             settings.history_max_messages, lock_ms=300) for client in clients]
     stores[1].failed = 1  # the waiting process renews normally
-    services = []
-    for store, client in zip(stores, clients, strict=True):
-        await store.scripts.load(client)
-        services.append(ChatService(store, model, settings))
-    ana = person("ana")
-    session = SessionKey.direct(ana.user)
-    try:
-        first = asyncio.create_task(services[0].reply(Turn(session, ana, "first")))
-        await asyncio.sleep(0.1)
-        await services[1].reply(Turn(session, ana, "second"))
-        await first
-    finally:
-        for client in clients:
-            await client.aclose()
+    stored = await two_processes_race(stores, clients, model, settings)
     assert stores[0].failed == 1
     assert model.peak == 1
-    assert [m.text for m in await services[0].history(session)][::2] == ["first", "second"]
+    assert stored == ["first", "second"]

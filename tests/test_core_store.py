@@ -19,6 +19,7 @@ from core.service import ChatService, Turn
 from core.settings import CoreSettings
 from tests.fakes.models import CountingModel
 from tests.fakes.redis_proxy import DroppingProxy
+from tests.store_checks import two_processes_race
 
 
 def person(name: str, platform: str = "slack") -> Speaker:
@@ -269,24 +270,11 @@ async def test_lock_is_renewed_while_a_long_reply_runs(
     settings = make_settings()
     model = CountingModel(delay=1.0)
     clients = [client_for(redis_url), client_for(redis_url)]
-    services = []
-    for client in clients:
-        store = RedisStore(client, settings.redis_prefix, settings.history_ttl,
-                           settings.history_max_messages, lock_ms=300)
-        await store.scripts.load(client)
-        services.append(ChatService(store, model, settings))
-    ana = person("ana")
-    session = SessionKey.direct(ana.user)
-    try:
-        first = asyncio.create_task(services[0].reply(Turn(session, ana, "first")))
-        await asyncio.sleep(0.1)
-        await services[1].reply(Turn(session, ana, "second"))
-        await first
-    finally:
-        for client in clients:
-            await client.aclose()
+    stores = [RedisStore(client, settings.redis_prefix, settings.history_ttl,
+                         settings.history_max_messages, lock_ms=300) for client in clients]
+    stored = await two_processes_race(stores, clients, model, settings)
     assert model.peak == 1
-    assert [m.text for m in await services[0].history(session)][::2] == ["first", "second"]
+    assert stored == ["first", "second"]
 
 
 async def test_drain_waits_for_turns_in_flight(
