@@ -14,7 +14,7 @@ pressed message loses its buttons, where the new answer goes). The flows are her
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -74,12 +74,20 @@ class Pressing(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Presser:
-    """Who pressed: their platform id (as a `Press` names its asker), and who they are to the
-    core in the pressed message's conversation."""
+    """Who pressed: their platform id (as a `Press` names its asker), the pressed message's
+    conversation, and who they are to the core there: asked only once a press needs it, so a
+    stranger's press is refused without a lookup."""
 
     id: str
-    speaker: Speaker
     session: SessionKey
+    speaker: Callable[[], Awaitable[Speaker]]
+
+    @classmethod
+    def known(cls, id: str, session: SessionKey, speaker: Speaker) -> Presser:
+        """A presser whose platform told who they are with the press (nothing to look up)."""
+        async def ready() -> Speaker:
+            return speaker
+        return cls(id, session, ready)
 
 
 def offers(watched: Watched, question: str | None, asker: str) -> tuple[Button, ...]:
@@ -131,7 +139,7 @@ async def _regenerate(service: ChatService, again: Press, who: Presser, press: P
         await press.alert(regenerate.NOT_YOURS)
         return None
     await press.ack()  # at once: the platform shows the press as pending until then
-    stream = service.regenerate(who.session, who.speaker, press.turn_id(again.target),
+    stream = service.regenerate(who.session, await who.speaker(), press.turn_id(again.target),
                                 again.nonce, keep_partial=press.keep_partial)
     watched = await reply(press.surface(again.target), stream, question=again.target,
                           asker=who.id, where=f"{where} regenerate session={who.session}")
@@ -143,8 +151,8 @@ async def _regenerate(service: ChatService, again: Press, who: Presser, press: P
 async def _confirm(service: ChatService, asked: tuple[str, bool], who: Presser,
                    press: Pressing, where: str) -> Watched | None:
     confirmation, approve = asked
-    answer = await confirm.confirmed(service, who.session, who.speaker, confirmation, approve,
-                                     f"{who.id}:{confirmation}")
+    answer = await confirm.confirmed(service, who.session, await who.speaker(), confirmation,
+                                     approve, f"{who.id}:{confirmation}")
     if answer.answer is None:  # not theirs, expired (told), or answered already (silent)
         await press.alert(answer.refusal)
         return None

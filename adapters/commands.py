@@ -63,7 +63,6 @@ ACTS = {"reset": "reset it", "model": "change its model", "persona": "change its
 FORGET_HELP = "erases everything I keep about you"
 EXPORT_HELP = "sends you all your conversations with me as a JSON file"
 EXPORTED = "Here are all your conversations with me, as one JSON file."
-TOO_BIG = "Your export is {size}, more than I may send here ({limit})."
 
 
 def listing(typed: str = "/{}") -> str:
@@ -93,6 +92,12 @@ def options(service: ChatService, session: SessionKey, kind: Kind) -> list[Optio
     """What this conversation may choose for `kind`, as a menu lists it."""
     menu = service.menu(session)
     return list(menu.models if kind == "model" else menu.personas)
+
+
+def label(option: Option, limit: int) -> str:
+    """`smart: Careful answers` as a menu shows a choice, clipped to the platform's `limit`."""
+    shown = f"{option.name}: {option.description}" if option.description else option.name
+    return shown if len(shown) <= limit else shown[:limit - 1] + "…"
 
 
 async def current(service: ChatService, session: SessionKey, kind: Kind,
@@ -142,32 +147,6 @@ class Said:
     menu: Menu | None = None
     confirm: bool = False  # `forget` asks first: the platform offers "yes" and "no"
     file: ExportFile | None = None  # `export`: sent with the text, where only the asker sees it
-
-
-def megabytes(size: int) -> str:
-    """`1.5 MB`, one decimal: what a person reads of a file's size."""
-    return f"{size / 1_000_000:.1f} MB"
-
-
-def too_big(file: ExportFile, limit: int) -> str | None:
-    """What to say instead of sending `file` where files above `limit` bytes are refused."""
-    if len(file.data) <= limit:
-        return None
-    return TOO_BIG.format(size=megabytes(len(file.data)), limit=megabytes(limit))
-
-
-async def upload(file: ExportFile, limit: int, send: Callable[[], Awaitable[object]], *,
-                 where: str) -> str | None:
-    """Send an export with `send` where files above `limit` bytes are refused; what to say
-    instead (too big, or why it failed), or None once it is sent."""
-    big = too_big(file, limit)
-    if big:
-        return big
-    try:
-        await send()
-    except Exception as exc:
-        return notice(exc, where=where).text
-    return None
 
 
 def guarded(name: str, args: str, session: SessionKey) -> bool:

@@ -111,15 +111,21 @@ async def test_a_bug_is_an_apology_with_a_reference() -> None:
 
 
 def presser(user: str = "11") -> Presser:
-    return Presser(user, SPEAKER, SESSION)
+    return Presser.known(user, SESSION, SPEAKER)
 
 
 async def test_regenerate_pressed_by_someone_else_is_refused_at_once(
         llm_service: ChatService) -> None:
-    platform = Platform()
+    platform, asked = Platform(), []
+
+    async def looked_up() -> Speaker:  # a platform request (users.info, getChatMember)
+        asked.append("12")
+        return SPEAKER
     data = Press.fresh("5", "11").data
-    assert await answers.pressed(llm_service, data, presser("12"), platform, where="t") is None
+    stranger = Presser("12", SESSION, looked_up)
+    assert await answers.pressed(llm_service, data, stranger, platform, where="t") is None
     assert platform.did == [("alert", regenerate.NOT_YOURS)]
+    assert asked == [], "refused before anything about the presser was asked"
 
 
 async def test_regenerate_answers_again_and_retires_the_old_button(

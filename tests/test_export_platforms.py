@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from adapters import commands
-from adapters.commands import EXPORTED, IN_PRIVATE, TOO_BIG, too_big
+from adapters.commands import EXPORTED, IN_PRIVATE
+from adapters.exports import TOO_BIG, too_big
 from adapters.slack.slash import SENT
 from core.errors import UNEXPECTED
 from core.export import FORMAT, ExportFile

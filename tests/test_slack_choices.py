@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from adapters.commands import Kind, Menu
+from adapters.commands import Kind, Menu, Said
 from adapters.slack.slash import (
     ACTION_IDS,
     CHOOSE_IN_DM,
@@ -75,7 +75,9 @@ def test_what_a_menu_choice_asks_for(action_id: str, value: str, channel: str,
 
 def test_the_menu_lists_options_with_the_current_one_selected() -> None:
     options = [Option("default", "gpt-4o-mini"), Option("smart", "x" * 100), Option("bare", "")]
-    section, actions = menu_blocks("Now default", Menu("model", tuple(options), "smart"))
+    blocks = menu_blocks(Said("Now default", Menu("model", tuple(options), "smart")))
+    assert blocks is not None
+    section, actions = blocks
     assert section["text"]["text"] == "Now default"
     [select] = actions["elements"]
     assert select["action_id"] == ACTION_IDS["model"]
@@ -83,12 +85,12 @@ def test_the_menu_lists_options_with_the_current_one_selected() -> None:
     assert labels[0] == "default: gpt-4o-mini" and labels[2] == "bare"
     assert len(labels[1]) == 75 and labels[1].endswith("…")
     assert select["initial_option"]["value"] == "smart"
-    [_, actions] = menu_blocks("Now gone", Menu("persona", tuple(options), "gone"))
+    [_, actions] = menu_blocks(Said("Now gone", Menu("persona", tuple(options), "gone"))) or []
     assert "initial_option" not in actions["elements"][0]
-    none = menu_blocks("None here", Menu("model", (), "default"))
-    assert [b["type"] for b in none] == ["section"]
+    assert menu_blocks(Said("None here", Menu("model", (), "default"))) is None, "text alone"
     many = Menu("model", tuple(Option(f"m{i}", "") for i in range(130)), "m0")
-    assert len(menu_blocks("Many", many)[1]["elements"][0]["options"]) == 100
+    [_, actions] = menu_blocks(Said("Many", many)) or []
+    assert len(actions["elements"][0]["options"]) == 100
 
 
 @pytest.fixture

@@ -55,15 +55,17 @@ async def test_people_named_by_display_name_cached_else_by_id(
 async def test_names_cache_is_bounded_and_expires(fake: FakeSlack) -> None:
     fake.users.update({"U1": {"real_name": "One"}, "U2": {"display_name": "Two"}})
     client = AsyncWebClient(token="xoxb-test", base_url=f"{fake.url}/api/")
-    names = Names(size=1, ttl=0.2)
-    assert [await names.name(client, "T1", u) for u in ("U1", "U1", "U2", "U1")] == \
-        ["One", "One", "Two", "One"]
+    names = Names(client, size=1, ttl=0.2)
+
+    async def name(user: str) -> str:
+        return (await names.speaker("T1", user)).display_name
+    assert [await name(u) for u in ("U1", "U1", "U2", "U1")] == ["One", "One", "Two", "One"]
     assert len(fake.called("users.info")) == 3, "U1 was evicted by U2"
     await asyncio.sleep(0.25)
-    assert await names.name(client, "T1", "U1") == "One"
+    assert await name("U1") == "One"
     assert len(fake.called("users.info")) == 4, "refreshed after the TTL"
     fake.refuse["users.info"] = "missing_scope"
-    assert await Names().name(client, "T1", "U1") == "U1"
+    assert (await Names(client).speaker("T1", "U1")).display_name == "U1"
 
 
 @contextlib.asynccontextmanager

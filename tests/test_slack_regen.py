@@ -134,6 +134,7 @@ async def test_only_the_asker_may_press(slack: Slack, openai_fake: FakeOpenAI) -
     assert said["replace_original"] is False
     await asyncio.sleep(0.2)
     assert len(openai_fake.requests) == 1 and not removed(fake, first["ts"])
+    assert "U2" not in [c["user"] for c in fake.called("users.info")], "refused unasked"
 
 
 async def test_a_button_posted_by_the_previous_version_still_works(

@@ -65,8 +65,8 @@ class DiscordBot:
         await interaction.response.defer()  # at once: refusals and the answer follow it
         if self.inflight.closing:
             return
-        who = Presser(str(user.id), speaker(user),
-                      session_for(user, interaction.guild_id, channel, self.settings))
+        who = Presser.known(str(user.id), session_for(user, interaction.guild_id, channel,
+                                                      self.settings), speaker(user))
         with self.inflight.tracked():
             await answers.pressed(self.service, data, who, Pressing(
                 interaction, channel, self.settings.edit_interval), where="discord")

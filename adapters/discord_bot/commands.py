@@ -8,12 +8,10 @@ from typing import Any, cast
 import discord
 from discord import app_commands
 
-from adapters import commands
+from adapters import commands, exports
 from adapters.discord_bot.routing import allowed_place, session_for, speaker
 from adapters.discord_bot.settings import DiscordSettings
-from core.export import ExportFile
 from core.keys import SessionKey
-from core.presets import Option
 from core.service import ChatService
 
 HELP = ("Write to me in a DM, or mention me (or reply to one of my messages) in a channel. "
@@ -25,6 +23,7 @@ HELP = ("Write to me in a DM, or mention me (or reply to one of my messages) in 
 STYLE = commands.Style(HELP, who="members with the Manage Messages permission")
 NOT_HERE = "I'm not enabled in this place."
 SUGGESTIONS = 25  # Discord shows at most 25 autocomplete choices
+CHOICE_NAME = 100  # characters of a choice's name
 Slash = app_commands.Command[Any, Any, None]
 
 
@@ -70,7 +69,7 @@ class SlashCommands:
         typed, session = current.strip().casefold(), self._session(interaction)
         offered = [o for o in commands.options(self.service, session, kind)
                    if typed in o.name.casefold()]
-        return [app_commands.Choice(name=_label(o), value=o.name)
+        return [app_commands.Choice(name=commands.label(o, CHOICE_NAME), value=o.name)
                 for o in offered[:SUGGESTIONS]]
 
     async def answer(self, interaction: discord.Interaction, name: str, args: str) -> None:
@@ -85,10 +84,11 @@ class SlashCommands:
         who = speaker(interaction.user)
         said = await commands.run(self.service, name, args, commands.Asker(who.user, who.roles),
                                   session, STYLE)
-        if said.file is not None:
-            await _send_file(interaction, said.file, said.text)
-            return
-        await interaction.followup.send(said.text, ephemeral=True)
+        await exports.send(
+            said, lambda said: interaction.followup.send(said.text, ephemeral=True),
+            lambda file, text: interaction.followup.send(text, ephemeral=True, file=discord.File(
+                io.BytesIO(file.data), filename=file.name)),
+            limit=interaction.filesize_limit, where="discord export")
 
     def _at_once(self, interaction: discord.Interaction, session: SessionKey, name: str,
                  args: str) -> str | None:
@@ -105,17 +105,3 @@ class SlashCommands:
         return session_for(interaction.user, interaction.guild_id, interaction.channel,
                            self.settings)
 
-
-async def _send_file(interaction: discord.Interaction, file: ExportFile, text: str) -> None:
-    """An export attached to the private follow-up; what went wrong instead, if it cannot be."""
-    instead = await commands.upload(file, interaction.filesize_limit, lambda: (
-        interaction.followup.send(text, ephemeral=True, file=discord.File(
-            io.BytesIO(file.data), filename=file.name))), where="discord export")
-    if instead:
-        await interaction.followup.send(instead, ephemeral=True)
-
-
-def _label(option: Option) -> str:
-    """`smart: Careful answers`, within Discord's 100 characters for a choice's name."""
-    label = f"{option.name}: {option.description}" if option.description else option.name
-    return label if len(label) <= 100 else label[:99] + "…"

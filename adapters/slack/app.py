@@ -27,7 +27,6 @@ from adapters.slack.slash import Ack, Slash
 from adapters.slack.transport import web_client
 from core.attachments import Upload
 from core.errors import DuplicateTurn
-from core.keys import Speaker
 from core.service import ChatService, Turn
 
 PROMPTS = ["What can you help me with?", "Summarise a text for me", "Explain a concept simply"]
@@ -40,7 +39,7 @@ def build_app(service: ChatService, settings: SlackSettings,
     secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
     app = app_type(client=web_client(settings), signing_secret=secret,
                    request_verification_enabled=not settings.socket_mode)
-    bot = SlackBot(service, settings, Names())
+    bot = SlackBot(service, settings, Names(app.client))
     slash = Slash(service, bot.names)
     app.middleware(bot.allowlist)
     app.assistant(bot.assistant())
@@ -105,7 +104,8 @@ class SlackBot:
         """Any button under an answer: Regenerate, Approve or Deny."""
         await ack()  # at once: the core's checks and the answer take longer than Slack's 3 s
         msg = Incoming.pressed(body)
-        who = answers.Presser(msg.user, await self.speaker(client, msg), msg.session)
+        who = answers.Presser(msg.user, msg.session,
+                              lambda: self.names.speaker(msg.team, msg.user))
         press = Pressed(self.place(client, msg), body["message"], respond)
         await answers.pressed(self.service, str(action.get("value", "")), who, press,
                               where="slack")
@@ -115,7 +115,8 @@ class SlackBot:
 
         The user sees the answer grow: if they stop it, what they saw is kept as the answer."""
         fetched = (lambda: self.uploads(client, msg)) if msg.files else None
-        turn = Turn(msg.session, await self.speaker(client, msg), msg.text, msg.turn_id)
+        turn = Turn(msg.session, await self.names.speaker(msg.team, msg.user), msg.text,
+                    msg.turn_id)
         stream = answered(self.service, turn, fetched, keep_partial=True)
         seen = await answers.reply(self.place(client, msg), stream, question=msg.turn_id,
                                    asker=msg.user, where=f"slack channel={msg.channel} ts={msg.ts}")
@@ -129,10 +130,6 @@ class SlackBot:
         limits = self.service.settings.limits
         files = await described(client, msg.files, limits)
         return await fetch(remotes(client, files, self.settings.api_url, limits.max_bytes), limits)
-
-    async def speaker(self, client: AsyncWebClient, msg: Incoming) -> Speaker:
-        name = await self.names.name(client, msg.team, msg.user)
-        return msg.speaker(name, await self.names.facts(client, msg.team, msg.user))
 
     async def started_here(self, msg: Incoming) -> bool:
         """Whether this thread already is a conversation with the bot."""

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from adapters.pager import status_line
 from adapters.slack.files import SlackFile, shared_files
 from core.agent import ToolStatus
-from core.keys import SessionKey, Speaker, UserKey
+from core.keys import SessionKey, UserKey
 
 Decision = Literal["answer", "ignore", "if the thread is ours"]
 
@@ -61,9 +61,6 @@ class Incoming:
     def turn_id(self) -> str:
         # message.im and app_mention for one message share channel+ts, unlike their event_ids.
         return f"{self.channel}:{self.ts}"
-
-    def speaker(self, name: str, facts: frozenset[str] = frozenset()) -> Speaker:
-        return Speaker(UserKey.of("slack", self.team, self.user), name, "Slack", facts)
 
 
 def team_of(body: Mapping[str, Any]) -> str:

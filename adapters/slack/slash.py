@@ -16,13 +16,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters import commands
-from adapters.commands import BY_NAME, KINDS, Menu, Said
+from adapters import commands, exports
+from adapters.commands import BY_NAME, KINDS, Said
 from adapters.slack.conversation import team_of
 from adapters.slack.names import Names
 from core.export import ExportFile
 from core.keys import SessionKey, UserKey
-from core.presets import Option
 from core.service import ChatService
 
 TYPED = "`/switchboard {}`"
@@ -74,10 +73,14 @@ def picked(action_id: str, value: str, channel: str) -> Asked | None:
     return parse(f"{kind} {value}", channel)
 
 
-def menu_blocks(text: str, menu: Menu) -> list[dict[str, Any]]:
-    """The shared answer, then a menu choosing among its options with the current one selected."""
-    items = [{"text": {"type": "plain_text", "text": _label(o)}, "value": o.name}
-             for o in menu.options[:MAX_OPTIONS]]
+def menu_blocks(said: Said) -> list[dict[str, Any]] | None:
+    """The answer, then a menu choosing among its options with the current one selected; None
+    (the text alone) without a menu."""
+    menu = said.menu
+    if menu is None or not menu.options:  # Slack refuses a message holding an empty menu
+        return None
+    items = [{"text": {"type": "plain_text", "text": commands.label(o, MAX_LABEL)},
+              "value": o.name} for o in menu.options[:MAX_OPTIONS]]
     select: dict[str, Any] = {"type": "static_select", "action_id": ACTION_IDS[menu.kind],
                               "placeholder": {"type": "plain_text",
                                               "text": f"Choose a {menu.kind}"},
@@ -85,14 +88,8 @@ def menu_blocks(text: str, menu: Menu) -> list[dict[str, Any]]:
     selected = [i for i in items if i["value"] == menu.chosen]
     if selected:
         select["initial_option"] = selected[0]
-    section = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-    # Slack refuses a whole message holding an empty menu: then the text alone.
-    return [section, {"type": "actions", "elements": [select]}] if items else [section]
-
-
-def _label(option: Option) -> str:
-    label = f"{option.name}: {option.description}" if option.description else option.name
-    return label if len(label) <= MAX_LABEL else label[:MAX_LABEL - 1] + "…"
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": said.text[:3000]}}
+    return [section, {"type": "actions", "elements": [select]}]
 
 
 class Slash:
@@ -106,12 +103,13 @@ class Slash:
         await ack()  # at once: the store may take longer than Slack's 3 seconds
         asked = parse(str(command.get("text", "")), str(command.get("channel_id", "")))
         team, user_id = str(command["team_id"]), str(command["user_id"])
-        facts = await self.names.facts(client, team, user_id)
-        said = await self._run(asked, commands.Asker(UserKey.of("slack", team, user_id), facts))
-        if said.file is not None:  # an export: into the DM, as an ephemeral answer cannot
-            said = Said(await send_export(client, user_id, said.file, said.text))
-        blocks = menu_blocks(said.text, said.menu) if said.menu and said.menu.options else None
-        await respond(text=said.text, blocks=blocks, response_type="ephemeral")
+        who = await self.names.speaker(team, user_id)
+        said = await self._run(asked, commands.Asker(who.user, who.roles))
+        await exports.send(  # an export goes into the DM, as an ephemeral answer cannot hold it
+            said, lambda said: respond(text=said.text, blocks=menu_blocks(said),
+                                       response_type="ephemeral"),
+            lambda file, comment: send_export(client, user_id, file, comment),
+            limit=UPLOAD_LIMIT, where="slack export", sent=SENT)
 
     async def on_menu_choice(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
                              respond: AsyncRespond) -> None:
@@ -132,12 +130,8 @@ class Slash:
                                   SessionKey.direct(asker.user), STYLE)
 
 
-async def send_export(client: AsyncWebClient, user: str, file: ExportFile, comment: str) -> str:
-    """Upload `file` into the DM with `user` (a Slack user id); returns what the slash
-    command answers (where the file went, or what went wrong)."""
-    async def upload() -> None:
-        opened = await client.conversations_open(users=user)
-        await client.files_upload_v2(channel=str(opened["channel"]["id"]), file=file.data,
-                                     filename=file.name, title=file.name,
-                                     initial_comment=comment)
-    return await commands.upload(file, UPLOAD_LIMIT, upload, where="slack export") or SENT
+async def send_export(client: AsyncWebClient, user: str, file: ExportFile, comment: str) -> None:
+    """Upload `file` into the DM with `user` (a Slack user id)."""
+    opened = await client.conversations_open(users=user)
+    await client.files_upload_v2(channel=str(opened["channel"]["id"]), file=file.data,
+                                 filename=file.name, title=file.name, initial_comment=comment)

@@ -18,6 +18,7 @@ from adapters.telegram.commands import Commands
 from adapters.telegram.delivery import TelegramApp, builder, running
 from adapters.telegram.handlers import TelegramChat
 from adapters.telegram.inbox import Inbox
+from adapters.telegram.people import FACT, People
 from adapters.telegram.settings import TelegramSettings
 from core.service import ChatService
 
@@ -37,7 +38,8 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
     Telegram's flood limits (default: `flood.limiter()`, Telegram's numbers).
     """
     app: TelegramApp = builder(settings, inbox, limiter or flood.limiter()).build()
-    chat, said = TelegramChat(service, settings), Commands(service, settings)
+    people = People(app.bot, service.catalog.roles.asks(FACT))
+    chat, said = TelegramChat(service, settings, people), Commands(service, settings, people)
     app.add_handler(TypeHandler(Update, chat.gate), group=-1)
     app.add_handlers([
         CommandHandler(NAMES, said.on_command),

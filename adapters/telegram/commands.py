@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import BotCommand, Message, Update
+from telegram import BotCommand, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from adapters import commands, menus, regenerate
+from adapters import commands, exports, menus, regenerate
 from adapters.telegram.answer import keyboard
-from adapters.telegram.handlers import session_key
-from adapters.telegram.outbox import Outbox, for_message
-from adapters.telegram.people import FACT, People, is_admin
+from adapters.telegram.handlers import on_a_message, session_key
+from adapters.telegram.outbox import for_message
+from adapters.telegram.people import People, is_admin
 from adapters.telegram.settings import TelegramSettings
-from core.export import ExportFile
 from core.keys import SessionKey
 from core.service import ChatService
 
@@ -39,9 +38,8 @@ UPLOAD_LIMIT = 50_000_000  # the Bot API takes uploads of up to 50 MB
 class Commands:
     """PTB callbacks for every command and for the buttons under their answers."""
 
-    def __init__(self, service: ChatService, settings: TelegramSettings) -> None:
-        self.service, self.settings = service, settings
-        self.people = People(service.catalog.roles.asks(FACT))
+    def __init__(self, service: ChatService, settings: TelegramSettings, people: People) -> None:
+        self.service, self.settings, self.people = service, settings, people
 
     async def on_command(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
@@ -52,23 +50,23 @@ class Commands:
         said = await commands.run(self.service, name, " ".join(context.args or []), asker,
                                   session, STYLE, _admin(context, message.chat.id, user.id))
         box = for_message(message, context.bot)
-        if said.file is not None and asker.private:
-            await _document(box, said.file, said.text)
-            return
-        await box.say(said.text, reply_markup=keyboard(menus.rows(said, f"{user.id:x}")))
+        await exports.send(
+            said, lambda said: box.say(said.text, reply_markup=keyboard(
+                menus.rows(said, f"{user.id:x}"))),
+            lambda file, caption: box.document(file.name, file.data, caption),
+            limit=UPLOAD_LIMIT, where="telegram export")
 
     async def on_button(self, update: Update, context: Context) -> None:
         """A button under a command's answer: its outcome replaces that answer, or an alert
         tells the presser alone why not."""
-        query = update.callback_query
-        if query is None or query.data is None or not isinstance(query.message, Message):
-            if query is not None:
-                await query.answer()  # too old for Telegram to show the message to the bot
+        pressed = await on_a_message(update)
+        if pressed is None:
             return
+        query, message, data = pressed
         asker, session = await self._asker(update, context)
         user = query.from_user
-        chosen = await menus.pressed(self.service, query.data, asker, f"{user.id:x}", session,
-                                     STYLE, _admin(context, query.message.chat.id, user.id))
+        chosen = await menus.pressed(self.service, data, asker, f"{user.id:x}", session, STYLE,
+                                     _admin(context, message.chat.id, user.id))
         await query.answer(chosen.alert or None, show_alert=bool(chosen.alert))
         if chosen.text:
             with contextlib.suppress(TelegramError):
@@ -78,7 +76,7 @@ class Commands:
                      ) -> tuple[commands.Asker, SessionKey]:
         user, message = update.effective_user, update.effective_message
         assert user is not None and message is not None  # both set for commands and buttons
-        who = await self.people.speaker(context.bot, message.chat, user)
+        who = await self.people.speaker(message.chat, user)
         private = message.chat.type == ChatType.PRIVATE
         return (commands.Asker(who.user, who.roles, private),
                 session_key(update, self.settings.shared_groups))
@@ -88,11 +86,3 @@ def _admin(context: Context, chat_id: int, user_id: int) -> commands.Allowed:
     """Whether they may change a shared group's conversation: its administrators may."""
     return lambda: is_admin(context.bot, chat_id, user_id)
 
-
-async def _document(box: Outbox, file: ExportFile, caption: str) -> None:
-    """An export as a document in the private chat; what went wrong instead, if it cannot be."""
-    instead = await commands.upload(file, UPLOAD_LIMIT,
-                                    lambda: box.document(file.name, file.data, caption),
-                                    where="telegram export")
-    if instead:
-        await box.say(instead)

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from collections import deque
 
-from telegram import Bot, Message, MessageEntity, Update
+from telegram import Bot, CallbackQuery, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -16,7 +16,7 @@ from adapters.files import Remote, answered, fetch
 from adapters.telegram import media
 from adapters.telegram.answer import Chat, Pressed
 from adapters.telegram.outbox import for_message, topic
-from adapters.telegram.people import FACT, PLATFORM, People, user_key
+from adapters.telegram.people import PLATFORM, People, user_key
 from adapters.telegram.settings import TelegramSettings
 from core.attachments import Limits
 from core.keys import SessionKey
@@ -72,6 +72,17 @@ def _replies_to_bot(message: Message, bot: Bot) -> bool:
                 and not parent.forum_topic_created)
 
 
+async def on_a_message(update: Update) -> tuple[CallbackQuery, Message, str] | None:
+    """A button press, the message it is on and the data it carries; None (the press answered)
+    when Telegram no longer shows the bot that message (too old) or it carries nothing."""
+    query = update.callback_query
+    if query is not None and query.data and isinstance(query.message, Message):
+        return query, query.message, query.data
+    if query is not None:
+        await query.answer()
+    return None
+
+
 def remote(bot: Bot, file: media.Wanted) -> Remote:
     """A file to fetch through getFile, once `adapters.files.fetch` has checked its size."""
     async def download() -> bytes:
@@ -82,9 +93,8 @@ def remote(bot: Bot, file: media.Wanted) -> Remote:
 class TelegramChat:
     """PTB callbacks for messages, bound to one `ChatService` and the adapter's settings."""
 
-    def __init__(self, service: ChatService, settings: TelegramSettings) -> None:
-        self.service, self.settings = service, settings
-        self.people = People(service.catalog.roles.asks(FACT))
+    def __init__(self, service: ChatService, settings: TelegramSettings, people: People) -> None:
+        self.service, self.settings, self.people = service, settings, people
         self.recent: deque[int] = deque(maxlen=RECENT_UPDATES)
         limits = service.settings.limits  # within what Telegram's getFile serves
         self.limits: Limits = dataclasses.replace(
@@ -110,7 +120,7 @@ class TelegramChat:
         file = media.wanted(message, self.limits.max_bytes)
         files = [remote(context.bot, file)] if file else []
         session = session_key(update, self.settings.shared_groups)
-        who = await self.people.speaker(context.bot, message.chat, user)
+        who = await self.people.speaker(message.chat, user)
         turn = Turn(session, who, text, f"{message.chat.id}:{message.message_id}")
         fetched = (lambda: fetch(files, self.limits)) if files else None
         await answers.reply(Chat(for_message(message, context.bot), self.settings.edit_interval),
@@ -120,15 +130,14 @@ class TelegramChat:
 
     async def on_press(self, update: Update, context: Context) -> None:
         """A button under an answer (Regenerate, Approve, Deny), answered by the shared flow."""
-        query = update.callback_query
-        if query is None or not query.data or not isinstance(query.message, Message):
-            if query is not None:
-                await query.answer()  # too old for Telegram to show the message to the bot
+        pressed = await on_a_message(update)
+        if pressed is None:
             return
-        message, user = query.message, query.from_user
-        who = Presser(str(user.id), await self.people.speaker(context.bot, message.chat, user),
-                      session_key(update, self.settings.shared_groups))
-        await answers.pressed(self.service, query.data, who,
+        query, message, data = pressed
+        user = query.from_user
+        who = Presser(str(user.id), session_key(update, self.settings.shared_groups),
+                      lambda: self.people.speaker(message.chat, user))
+        await answers.pressed(self.service, data, who,
                               Pressed(query, message, context.bot, self.settings.edit_interval),
                               where="telegram")
 

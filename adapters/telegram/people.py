@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
-from cachetools import TTLCache
 from telegram import Bot, Chat, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
+from adapters.lookups import Lookups
 from core.keys import Speaker, UserKey
 
-log = logging.getLogger("switchboard.telegram")
 PLATFORM = "telegram"
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 FACT = "telegram:admin:"  # + the chat id: an administrator of that group
@@ -32,21 +29,17 @@ async def is_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
 
 
 class People:
-    """Speakers with the group-administrator fact, looked up (getChatMember) only where the
-    configuration names such a fact, and kept for `ttl` seconds per member and group."""
+    """Speakers with the group-administrator fact, asked of Telegram (getChatMember) only where
+    the configuration names such a fact, and kept ten minutes per member and group."""
 
-    def __init__(self, wanted: bool, size: int = 4096, ttl: float = 600) -> None:
+    def __init__(self, bot: Bot, wanted: bool) -> None:
         self.wanted = wanted
-        self._admins: TTLCache[tuple[int, int], bool] = TTLCache(size, ttl)
+        self.admin: Lookups[tuple[int, int], bool] = Lookups(
+            lambda key: is_admin(bot, *key), lambda key: False, (TelegramError,),
+            what="getChatMember")
 
-    async def speaker(self, bot: Bot, chat: Chat, user: User) -> Speaker:
+    async def speaker(self, chat: Chat, user: User) -> Speaker:
         if not self.wanted or chat.type == ChatType.PRIVATE:
             return named(user)
-        key = (chat.id, user.id)
-        if key not in self._admins:
-            try:
-                self._admins[key] = await is_admin(bot, chat.id, user.id)
-            except TelegramError as exc:  # no fact then; the answer matters more
-                log.info("getChatMember failed: %s", type(exc).__name__)
-                return named(user)
-        return named(user, frozenset({f"{FACT}{chat.id}"}) if self._admins[key] else frozenset())
+        admin = await self.admin((chat.id, user.id))
+        return named(user, frozenset({f"{FACT}{chat.id}"}) if admin else frozenset())
