@@ -15,7 +15,7 @@ from telegram.ext import (
 from adapters import commands, confirm, menus, regenerate
 from adapters.telegram import flood
 from adapters.telegram.commands import Commands
-from adapters.telegram.delivery import TelegramApp, builder, running
+from adapters.telegram.delivery import Redelivered, TelegramApp, builder, running
 from adapters.telegram.handlers import TelegramChat
 from adapters.telegram.inbox import Inbox
 from adapters.telegram.people import FACT, People
@@ -40,6 +40,7 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
     app: TelegramApp = builder(settings, inbox, limiter or flood.limiter()).build()
     people = People(app.bot, service.catalog.roles.asks(FACT))
     chat, said = TelegramChat(service, settings, people), Commands(service, settings, people)
+    app.add_handler(TypeHandler(Update, Redelivered()), group=-3)  # PTB: one handler a group
     app.add_handler(TypeHandler(Update, chat.gate), group=-1)
     app.add_handlers([
         CommandHandler(NAMES, said.on_command),

@@ -1,15 +1,17 @@
-"""Delivery plumbing: the bot with its flood limiter and inbox, replay at start, polling."""
+"""Delivery plumbing: the bot with its flood limiter and inbox, redeliveries dropped, replay at
+start, polling."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ApplicationHandlerStop
 
 from adapters.telegram.commands import COMMANDS
 from adapters.telegram.inbox import REPLAY_AFTER, Inbox, InboxBot, InboxProcessor, replaying
@@ -17,6 +19,21 @@ from adapters.telegram.settings import TelegramSettings
 
 log = logging.getLogger("switchboard.telegram")
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+RECENT_UPDATES = 1024
+
+
+class Redelivered:
+    """The first handler: drops an update this process took already (a webhook retry, a
+    re-fetch), commands included. Turns are also deduplicated durably by the core (their turn
+    id), which covers restarts and other replicas."""
+
+    def __init__(self, size: int = RECENT_UPDATES) -> None:
+        self.recent: deque[int] = deque(maxlen=size)
+
+    async def __call__(self, update: Update, context: Any) -> None:
+        if update.update_id in self.recent:
+            raise ApplicationHandlerStop
+        self.recent.append(update.update_id)
 
 
 def builder(settings: TelegramSettings, inbox: Inbox | None, limiter: AIORateLimiter) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import deque
 
 from telegram import Bot, CallbackQuery, Message, MessageEntity, Update
 from telegram.constants import ChatType
@@ -26,9 +25,6 @@ log = logging.getLogger("switchboard.telegram")
 Context = ContextTypes.DEFAULT_TYPE
 NOT_TEXT = ("Sorry, I can't read that kind of message. Send text, photos, voice notes, "
             "PDFs or text files.")
-# Redeliveries within one process are dropped here, commands included; turns are also
-# deduplicated durably by the core (their turn id), which covers restarts.
-RECENT_UPDATES = 1024
 
 
 def session_key(update: Update, shared_groups: bool = False) -> SessionKey:
@@ -95,17 +91,13 @@ class TelegramChat:
 
     def __init__(self, service: ChatService, settings: TelegramSettings, people: People) -> None:
         self.service, self.settings, self.people = service, settings, people
-        self.recent: deque[int] = deque(maxlen=RECENT_UPDATES)
         limits = service.settings.limits  # within what Telegram's getFile serves
         self.limits: Limits = dataclasses.replace(
             limits, max_bytes=min(limits.max_bytes, media.GET_FILE_LIMIT))
 
     async def gate(self, update: Update, context: Context) -> None:
-        """Runs first: drops redeliveries, bots (ourselves included) and unlisted users."""
+        """Runs first: drops bots (ourselves included) and unlisted users."""
         user = update.effective_user
-        if update.update_id in self.recent:  # a webhook retry or a re-fetch: answered already
-            raise ApplicationHandlerStop
-        self.recent.append(update.update_id)
         if user is None or user.is_bot or not self.settings.allows(user.id, user.username):
             if user is not None and not user.is_bot:
                 log.info("ignored telegram user %s (not in TELEGRAM_ALLOWED_USERS)", user.id)
