@@ -1,0 +1,4 @@
+-- KEYS: lock. ARGV: token, lock_ms. Extend the lock only while we still hold it.
+
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
