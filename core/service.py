@@ -10,20 +10,21 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import replace
 
 from core import context, inputs, locks
+from core.admission import Admission
 from core.agent import ToolLimits, ToolStatus, ToolTurn
 from core.config import DEFAULT
 from core.confirm import TTL, Answer, find, said
 from core.conversations import Conversations
-from core.errors import LinkChanged, ModelError, SwitchboardError
+from core.ending import Answering, Ending
+from core.errors import LinkChanged
 from core.identities import Where
 from core.keys import SessionKey, Speaker
 from core.links import links_of
-from core.locks import LocalQueues
 from core.messages import StoredMessage
 from core.model import ChatModel, classify
 from core.presets import Catalog
 from core.settings import CoreSettings
-from core.store import HistoryStore, Loaded, TurnWrite
+from core.store import HistoryStore, Loaded
 from core.tools import Toolbox
 from core.transcribe import OfflineTranscriber, Transcriber
 from core.turn import Turn, TurnRecord, Work, again, cost, human, pieces
@@ -34,7 +35,7 @@ log = logging.getLogger("switchboard.turn")
 PROMPT_IMAGES = 4  # images of earlier messages a turn shows the model again, newest first
 
 
-class ChatService(Conversations):
+class ChatService(Conversations, Ending):
     """Answers turns in order per conversation, storing each one only when its reply succeeded."""
 
     def __init__(self, store: HistoryStore, model: ChatModel | Catalog, settings: CoreSettings,
@@ -47,14 +48,7 @@ class ChatService(Conversations):
         self.catalog = model if isinstance(model, Catalog) else Catalog.of(model, settings)
         self.observers = list(observers)
         self.transcriber = transcriber or OfflineTranscriber()
-        self._queues = LocalQueues()
-        # Admission: past this many turns at once the loop lags, and lags become lost locks,
-        # timed-out Redis calls and late first words for everyone. The rest wait in line,
-        # holding no lock (so another process may answer their conversation meanwhile).
-        self._slots = asyncio.Semaphore(settings.max_turns)
-        self._active = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._admission = Admission(store, settings.max_turns)
         # An end-to-end bound on one model call, beyond the client's own timeout and retries.
         self.deadline = settings.model_timeout * (settings.model_max_retries + 1) + 5
         self.confirm_ttl = TTL  # seconds a write tool call waits for its confirmation
@@ -63,7 +57,7 @@ class ChatService(Conversations):
         """Answer one message and store the turn."""
         async with self._turn(turn) as work:
             if not self.tools:
-                async with asyncio.timeout(self._deadline(work)):
+                async with asyncio.timeout(work.bound(self.deadline)):
                     return work.heard + work.add(await work.model.ainvoke(work.prompt.messages))
             return "".join([p async for p in self._answer(work) if isinstance(p, str)])
         raise AssertionError("unreachable")  # pragma: no cover - the context re-raises
@@ -119,10 +113,10 @@ class ChatService(Conversations):
                 ) -> AsyncGenerator[str | ToolStatus, None]:
         """The model's answer: straight, or through the tool loop when tools are configured."""
         if not self.tools and answer is None:
-            return pieces(work, self._deadline(work))
+            return pieces(work, work.bound(self.deadline))
         limits = self.tool_limits
         loop = ToolTurn(self.tools, limits, record=work.tools, resume=answer)
-        return loop.pieces(work, self._deadline(work) + limits.steps * limits.timeout)
+        return loop.pieces(work, work.bound(self.deadline) + limits.steps * limits.timeout)
 
     @property
     def model(self) -> ChatModel:
@@ -135,10 +129,7 @@ class ChatService(Conversations):
 
     async def drain(self, seconds: float) -> bool:
         """Wait for turns in flight to finish (at shutdown); False if some are still running."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._idle.wait()
-        return self._idle.is_set()
+        return await self._admission.drain(seconds)
 
     @contextlib.asynccontextmanager
     async def _turn(self, turn: Turn, keep_partial: bool = False, redo: str | None = None,
@@ -148,45 +139,27 @@ class ChatService(Conversations):
         With `redo` (a turn id, or "" for the last) the turn answers that turn's question
         again and replaces its answer."""
         started, outcome, work = time.perf_counter(), "ok", None
-        self._active += 1
-        self._idle.clear()
         try:
-            # Plain text is checked before anything is counted; files once the turn is open.
-            plain = not turn.uploads and redo is None and answer is None
-            given = await self._given(turn, vision=False) if plain else None
-            admitted, where = False, self._where(turn.session, turn.speaker.user)
-            budget = self.budget_of(turn.speaker)
-
-            async def count() -> None:  # behind a local sibling: over the limit is told at once
-                nonlocal admitted
-                await self.store.admit(where.payer, turn.turn_id, self.settings.rate_limit,
-                                       cost(turn), budget)
-                admitted = True
-
-            async with self._queues.hold(str(where.session), count), self._slots:
-                loaded, where = await self._open(turn, where, admitted, budget)
-                kept = replace(turn, session=where.session)  # a linked person's DM may be one
-                async with locks.kept(self.store, kept.session, loaded.lock_token) as lease:
-                    user_msg, work, loaded = await self._prepare(kept, loaded, given, redo,
-                                                                 answer)
-                    try:
-                        yield work
-                    except BaseException:
-                        lease.ending = True
-                        if keep_partial and "".join(work.parts).strip():
-                            await self._keep_partial(kept, loaded, user_msg, work, where)
-                        raise
-                    lease.ending = True
-                    await self._commit(kept, loaded, user_msg, work, where)
+            with self._admission.running():
+                # Plain text is checked before anything is counted; files once the turn is open.
+                plain = not turn.uploads and redo is None and answer is None
+                given = await self._given(turn, vision=False) if plain else None
+                where = self._where(turn.session, turn.speaker.user)
+                budget, rate = self.budget_of(turn.speaker), self.settings.rate_limit
+                async with self._admission.admit(turn, where, rate, budget) as admitted:
+                    loaded, where = await self._open(turn, where, admitted, budget)
+                    kept = replace(turn, session=where.session)  # a linked person's DM may be one
+                    async with locks.kept(self.store, kept.session, loaded.lock_token) as lease:
+                        answering = await self._prepare(kept, where, loaded, given, redo, answer)
+                        work = answering.work
+                        async with self._ending(answering, lease, keep_partial):
+                            yield work
         except BaseException as exc:
             outcome, mapped = classify(exc)
             if mapped is None:
                 raise
             raise mapped from exc
         finally:
-            self._active -= 1
-            if not self._active:
-                self._idle.set()
             self._record(turn, outcome, time.perf_counter() - started, work)
 
     async def _open(self, turn: Turn, where: Where, admitted: bool,
@@ -211,24 +184,25 @@ class ChatService(Conversations):
         return await inputs.prepare(turn.text, turn.uploads, limits, self.transcriber,
                                     self.settings.max_input_chars)
 
-    async def _prepare(self, turn: Turn, loaded: Loaded, given: inputs.Input | None,
-                       redo: str | None, answer: Answer | None = None
-                       ) -> tuple[StoredMessage, Work, Loaded]:
+    async def _prepare(self, turn: Turn, where: Where, loaded: Loaded,
+                       given: inputs.Input | None, redo: str | None,
+                       answer: Answer | None = None) -> Answering:
         """The user's message and the work of answering it (the stored one, to regenerate;
         the user's answer, to confirm a write tool call)."""
         if answer is not None:
             answer.pending = find(loaded.messages, answer.id, turn.speaker.user,
                                           time.time(), self.confirm_ttl)
             user_msg = said(answer.pending, answer.approve, turn.speaker, time.time())
-            return user_msg, self._work(turn, loaded, user_msg, inputs.Input(user_msg.text)), loaded
+            work = self._work(turn, loaded, user_msg, inputs.Input(user_msg.text))
+            return Answering(turn, loaded, user_msg, work, where)
         if redo is not None:
             loaded, user_msg, target = again(loaded, redo or None)
             work = self._work(turn, loaded, user_msg, inputs.Input(user_msg.text))
             work.redo = target
-            return user_msg, work, loaded
+            return Answering(turn, loaded, user_msg, work, where)
         given = given or await self._given(turn, self.catalog.vision(loaded.choice.model))
         user_msg = human(turn, given)
-        return user_msg, self._work(turn, loaded, user_msg, given), loaded
+        return Answering(turn, loaded, user_msg, self._work(turn, loaded, user_msg, given), where)
 
     def _work(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
               given: inputs.Input) -> Work:
@@ -241,49 +215,6 @@ class ChatService(Conversations):
         return Work(prompt, self.catalog.model(choice.model), self.catalog.preset(choice.model),
                     choice.model, inputs.heard_quote(given.heard), tuple(given.files.items()),
                     given.seconds)
-
-    async def _keep_partial(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
-                            work: Work, where: Where) -> None:
-        # Shielded and without a summary call: the consumer is leaving or the model failed.
-        with contextlib.suppress(SwitchboardError, asyncio.CancelledError):
-            await asyncio.shield(self._commit(turn, loaded, user_msg, work, where, fold=False))
-
-    async def _commit(self, turn: Turn, loaded: Loaded, user_msg: StoredMessage,
-                      work: Work, where: Where, fold: bool = True) -> None:
-        answer = "".join(work.parts)
-        if not answer.strip():
-            raise ModelError("empty answer")
-        reply = StoredMessage("ai", answer, user_msg.at, tools=tuple(work.tools))
-        if work.redo is not None:
-            if not await self.store.replace_answer(turn.session, loaded.lock_token, turn.turn_id,
-                                                   work.redo, reply, where.payer,
-                                                   work.spent.pair, cost=self.spend(work).cost):
-                log.warning("regenerated answer not stored session=%s", turn.session)
-            return
-        summary = await self._fold(work, loaded.summary) if fold else None
-        write = TurnWrite(turn.turn_id, (user_msg, reply), summary, work.prompt.folded_upto,
-                          work.files, work.spent.pair,  # the summary's tokens too
-                          where.payer, cost=self.spend(work).cost,
-                          extra=(round(work.seconds), len(work.tools)))
-        await self.store.commit_turn(turn.session, turn.speaker.user, loaded.lock_token, write)
-
-    async def _fold(self, work: Work, summary: str) -> str | None:
-        """Merge messages that left the prompt into the rolling summary; None keeps the old one."""
-        if not work.prompt.to_fold:
-            return None
-        try:
-            async with asyncio.timeout(self._deadline(work)):
-                result = await work.model.ainvoke(
-                    context.fold_request(summary, work.prompt.to_fold))
-            work.spent.add(result, summary=True)
-        except Exception as exc:  # a failed summary must not lose the turn; retried next turn
-            log.warning("summary skipped: %s", type(exc).__name__)
-            return None
-        return result.text.strip() or None
-
-    def _deadline(self, work: Work) -> float:
-        """One model call's bound, for the preset and each of its fallbacks in turn."""
-        return self.deadline * (1 + len(work.preset.fallbacks))
 
     def _record(self, turn: Turn, outcome: str, seconds: float, work: Work | None) -> None:
         record = TurnRecord(turn.session.platform, str(turn.session), outcome, seconds,

@@ -73,6 +73,10 @@ class Work:
         self.parts.append(message.text)
         return message.text
 
+    def bound(self, per_call: float) -> float:
+        """One model call's bound: `per_call` for the preset and each of its fallbacks in turn."""
+        return per_call * (1 + len(self.preset.fallbacks))
+
     @property
     def fallback(self) -> bool:
         """Whether another preset's model answered (providers add versions: `gpt-4o-2024-…`)."""
