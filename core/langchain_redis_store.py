@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
-import json
-import threading
 import time
-import warnings
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 import redis
 import redis.asyncio
-from langchain_core._api import LangChainDeprecationWarning
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langchain_redis import RedisChatMessageHistory
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 from redisvl.exceptions import RedisVLError  # type: ignore[import-untyped]
-from redisvl.query import FilterQuery  # type: ignore[import-untyped]
-from redisvl.query.filter import Tag  # type: ignore[import-untyped]
 
+from core import lua
 from core.errors import ConfigError, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, LinkCheck, Scope, SessionKey, UserKey
+from core.langchain_docs import Documents
 from core.messages import StoredMessage
 from core.redis_modes import SENTINEL_SCHEMES
 from core.redis_store import RedisStore
@@ -36,23 +29,6 @@ from core.usage import Budget, Usage
 
 P = ParamSpec("P")
 T = TypeVar("T")
-META = "switchboard"  # our fields inside each message's additional_kwargs
-
-# Once the messages are stored: meta as lua.COMMIT keeps it, then free the lock. KEYS: meta,
-# turns, lock. ARGV: token, ttl_s, now_ms, title, summary, summarized (-1: keep), count,
-# turn id (its answer is now the last one).
-FINISH = """
-redis.call('HINCRBY', KEYS[1], 'n', ARGV[7])
-redis.call('HSET', KEYS[1], 'lt', ARGV[8])
-redis.call('HSET', KEYS[1], 'at', ARGV[3])
-redis.call('HSETNX', KEYS[1], 'c', ARGV[3])
-redis.call('HSETNX', KEYS[1], 'title', ARGV[4])
-if ARGV[6] ~= '-1' then redis.call('HSET', KEYS[1], 'sum', ARGV[5], 'upto', ARGV[6]) end
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -65)
-for i = 1, 2 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
-if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
-return 1
-"""
 
 
 class LangChainRedisStore:
@@ -61,9 +37,8 @@ class LangChainRedisStore:
     def __init__(self, rstore: RedisStore, client: redis.Redis, prefix: str) -> None:
         self.rstore, self.client = rstore, client
         self.key_prefix, self.index_name = f"{prefix}lc:", f"{prefix}lc:idx"
-        self._finish = rstore.redis.register_script(FINISH)
-        self._base: RedisChatMessageHistory | None = None
-        self._base_lock = threading.Lock()
+        self._finish = rstore.redis.register_script(lua.FINISH)
+        self.docs = Documents(rstore, client, self.key_prefix, self.index_name)
 
     @classmethod
     def wrap(cls, rstore: RedisStore, settings: CoreSettings) -> LangChainRedisStore:
@@ -141,9 +116,9 @@ class LangChainRedisStore:
             await self.rstore.release(session, lock_token)
             return False
         try:
-            await self._thread(self._append, sid, write, now_ms)
+            await self._thread(self.docs.append, sid, write, now_ms)
         except Exception:  # give the id back so a redelivery can store the turn
-            await self._thread(self._drop, sid, turn=write.turn_id)
+            await self._thread(self.docs.drop, sid, turn=write.turn_id)
             await self._guard(self.rstore.redis.zrem(turns, write.turn_id))
             raise
         title = next((m.text[:80] for m in write.messages if m.role == "human"), "")
@@ -166,9 +141,10 @@ class LangChainRedisStore:
                 self.rstore.count_tokens(pipe, user, turn_id, tokens, cost, session.platform)
             claimed, last, *_ = await self._guard(pipe.execute())
             return bool(claimed and last == target
-                        and await self._thread(self._replace_last, sid, answer))
+                        and await self._thread(self.docs.replace_last, sid, answer))
         finally:
             await self.rstore.release(session, lock_token)
+
     async def info(self, session: SessionKey) -> SessionInfo | None:
         return await self.rstore.info(session)  # the meta hash is kept for both backends
 
@@ -183,14 +159,14 @@ class LangChainRedisStore:
         await self.rstore.release(session, lock_token)
 
     async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
-        docs = await self._thread(self._docs, str(session))
+        docs = await self._thread(self.docs.listing, str(session))
         return [message for _, _, message in docs[-limit:]] if limit > 0 else []
 
     async def images(self, session: SessionKey, ids: list[str]) -> dict[str, str]:
         return await self.rstore.images(session, ids)  # kept beside the history in both
 
     async def reset(self, session: SessionKey, user: UserKey) -> None:
-        await self._thread(self._drop, str(session))
+        await self._thread(self.docs.drop, str(session))
         await self.rstore.reset(session, user)
 
     async def sessions(self, user: UserKey) -> list[SessionInfo]:
@@ -208,9 +184,9 @@ class LangChainRedisStore:
         kept: dict[str, int] = {}
         for sid, scope in ((str(k), Scope(str(v))) for k, v in scopes.items()):
             if scope in PRIVATE_SCOPES:
-                await self._thread(self._drop, sid)
+                await self._thread(self.docs.drop, sid)
             else:  # the user's messages and the replies to them
-                kept[sid] = await self._thread(self._drop, sid, uid)
+                kept[sid] = await self._thread(self.docs.drop, sid, uid)
         await self.rstore.erase_user(user)
         for sid, count in kept.items():  # ERASE_SHARED saw only the (unused) plain list
             meta = self.rstore.keys.session(sid).meta
@@ -220,72 +196,10 @@ class LangChainRedisStore:
 
     async def ping(self) -> None:
         await self.rstore.ping()
-        await self._thread(self._history, "ping")  # the index, hence the modules, must exist
+        await self._thread(self.docs.history, "ping")  # the index, hence the modules, must exist
 
     async def aclose(self) -> None:  # for whoever opened the store: closes the sync client
         await asyncio.to_thread(self.client.close)
-
-    def _history(self, sid: str) -> RedisChatMessageHistory:
-        """A history of `sid`; this and the helpers below block, so run them in threads."""
-        with self._base_lock:  # create (or check) the search index once per process
-            if self._base is None:
-                with warnings.catch_warnings():  # deprecated in 0.2.6: chosen knowingly
-                    warnings.simplefilter("ignore", LangChainDeprecationWarning)
-                    self._base = RedisChatMessageHistory(
-                        sid, redis_client=self.client, key_prefix=self.key_prefix,
-                        ttl=self.rstore.ttl, index_name=self.index_name)
-        view = copy.copy(self._base)  # shares the client and index; only the session differs
-        view.session_id = sid
-        return view
-
-    def _docs(self, sid: str) -> list[tuple[str, str, StoredMessage]]:
-        """(key, turn id, message) of `sid`'s messages, oldest first: `.messages`'s query, but its
-        session_id TAG is case-insensitive (`a:Work` gets `a:work`'s), so keep exact keys only."""
-        query = FilterQuery(filter_expression=Tag("session_id") == sid,
-                            return_fields=["type", "$.data"], num_results=10_000)
-        mine = f"{self.key_prefix}{sid}"
-        docs = sorted((_decode(r) for r in self._history(sid).index.query(query)
-                       if str(r["id"]).rpartition(":")[0] == mine), key=lambda d: d[0])
-        return [doc[1:] for doc in docs]
-
-    def _append(self, sid: str, write: TurnWrite, now_ms: int) -> None:
-        history = self._history(sid)
-        history.add_messages([_encode(m, write.turn_id, now_ms * 100 + i)
-                              for i, m in enumerate(write.messages)])
-        keys = [key for key, _, _ in self._docs(sid)]
-        excess = max(len(keys) - self.rstore.max_messages, 0)
-        if excess:
-            history.index.drop_keys(keys[:excess])
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys[excess:]:  # one TTL for the whole conversation, as RedisStore keeps
-            pipe.expire(key, self.rstore.ttl)
-        pipe.execute()
-
-    def _replace_last(self, sid: str, answer: StoredMessage) -> bool:
-        docs = self._docs(sid)
-        if not docs or docs[-1][2].role != "ai":
-            return False
-        key, turn_id, _ = docs[-1]
-        history = self._history(sid)
-        history.index.drop_keys([key])
-        history.add_messages([_encode(answer, turn_id, int(time.time() * 1000) * 100)])
-        return True
-
-    def _drop(self, sid: str, user: str | None = None, turn: str | None = None) -> int:
-        """Delete all messages, one turn's, or a user's with the replies; count the rest."""
-        docs, drop, skip, every = self._docs(sid), [], False, user is None and turn is None
-        files: list[str] = []
-        for key, turn_id, message in docs:
-            if message.role == "human":
-                skip = message.user == user
-            if skip or every or turn == turn_id:
-                drop.append(key)
-                files.extend(message.files)
-        if drop:
-            self._history(sid).index.drop_keys(drop)
-        if files and user is not None:  # whole conversations lose their images with their keys
-            self.client.hdel(self.rstore.keys.session(sid).files, *files)
-        return len(docs) - len(drop)
 
     async def _thread(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """langchain-redis is synchronous: run it off the event loop."""
@@ -297,19 +211,3 @@ class LangChainRedisStore:
         except (RedisError, RedisVLError) as exc:
             raise StoreUnavailable(str(exc)) from exc
 
-
-def _encode(message: StoredMessage, turn_id: str, order: int) -> BaseMessage:
-    meta = {"o": order, "k": turn_id, "t": message.at, "n": message.name, "u": message.user,
-            "f": list(message.files)}
-    kind = HumanMessage if message.role == "human" else AIMessage
-    return kind(content=message.text, additional_kwargs={META: meta})
-
-
-def _decode(row: dict[str, Any]) -> tuple[int, str, str, StoredMessage]:
-    """(order, key, turn id, message) of a search row; the order breaks timestamp ties."""
-    data = json.loads(row["$.data"])
-    meta: dict[str, Any] = data.get("additional_kwargs", {}).get(META, {})
-    return int(meta.get("o", 0)), str(row["id"]), str(meta.get("k", "")), StoredMessage(
-        "human" if row["type"] == "human" else "ai", str(data["content"]),
-        int(meta.get("t", 0)), str(meta.get("n", "")), str(meta.get("u", "")),
-        tuple(str(i) for i in meta.get("f", ())))

@@ -160,13 +160,13 @@ async def test_failed_append_gives_the_turn_back(service: ChatService,
                                                  store: LangChainRedisStore, client: Redis,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     session = SessionKey.direct(ANA.user)
-    append = store._append
+    append = store.docs.append
 
     def half_then_fail(sid: str, write: TurnWrite, now_ms: int) -> None:
         append(sid, TurnWrite(write.turn_id, write.messages[:1]), now_ms)
         raise sync_redis.ConnectionError("connection lost mid-append")
 
-    monkeypatch.setattr(store, "_append", half_then_fail)
+    monkeypatch.setattr(store.docs, "append", half_then_fail)
     turn = Turn(session, ANA, "retried", turn_id="evt-9")
     with pytest.raises(StoreUnavailable):
         await service.reply(turn)

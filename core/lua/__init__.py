@@ -36,3 +36,5 @@ REGISTER = _script("register")
 USE_IF = _script("use_if") + USE  # a guard, then USE itself
 AUTHORS = _script("authors")
 ERASE_BEGIN = _script("erase_begin")
+
+FINISH = _script("finish")  # the langchain-redis backend's commit, after its messages
