@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from redis.exceptions import NoScriptError, RedisError
 
@@ -15,17 +15,15 @@ from core import durability, lua
 from core.connect import guard
 from core.erasure import Erasure, Opened
 from core.errors import ConversationBusy, DuplicateTurn, LinkChanged, LockLost, StoreUnavailable
-from core.keys import KeySpace, LinkCheck, Scope, SessionKey, UserKey
+from core.keys import KeySpace, LinkCheck, SessionKey, UserKey
 from core.messages import StoredMessage
 from core.person_limits import PersonLimits
+from core.redis_conversations import ConversationData, choice_of
 from core.redis_modes import AnyRedis
 from core.settings import Rate
-from core.store import Choice, Loaded, SessionInfo, TurnWrite
+from core.store import Loaded, TurnWrite
 from core.usage import Budget
 
-META = ("title", "n", "c", "at")  # the meta hash fields a listing shows
-SPENT = ("n", "c", "at", "title", "sum", "upto", "lt")  # what a reset clears (the choice stays)
-DEFAULT_CHOICE = Choice()
 # Renewed while a reply runs, so it can be short: a crashed holder frees the conversation fast.
 LOCK_MS = 30_000
 # Images kept per conversation; past it the oldest go (their messages say so to the model).
@@ -49,7 +47,7 @@ class Scripts:
             await redis.script_load(source)
 
 
-class RedisStore(PersonLimits, Erasure):
+class RedisStore(PersonLimits, Erasure, ConversationData):
     """The real `HistoryStore`; every method is one round trip on the happy path."""
 
     def __init__(self, redis: AnyRedis, prefix: str, ttl: int, max_messages: int,
@@ -234,47 +232,6 @@ class RedisStore(PersonLimits, Erasure):
         finally:
             self.ended(lock_token)
 
-    async def read(self, session: SessionKey, limit: int) -> list[StoredMessage]:
-        raw = await guard(self.redis.lrange(self.keys.session(str(session)).history, -limit, -1))
-        return [StoredMessage.decode(r) for r in cast(list[str], raw)]  # decode_responses=True
-
-    async def images(self, session: SessionKey, ids: list[str]) -> dict[str, str]:
-        found = await guard(self.redis.hmget(self.keys.session(str(session)).files, ids))
-        return {i: str(data) for i, data in zip(ids, found, strict=True) if data is not None}
-
-    async def reset(self, session: SessionKey, user: UserKey) -> None:
-        # Keep the turn ids (a message redelivered after a reset is still answered once) and
-        # the chosen model and persona; the messages, their images and summary go.
-        keys = self.keys.session(str(session))
-        await self._run(lambda p: (p.delete(keys.history, keys.files), p.hdel(keys.meta, *SPENT)))
-
-    async def choose(self, session: SessionKey, model: str | None, persona: str | None) -> None:
-        chosen = {k: v for k, v in (("pm", model), ("pp", persona)) if v is not None}
-        if not chosen:
-            return
-        meta = self.keys.session(str(session)).meta
-        # NX: a choice never extends the life of a conversation (and of its title), see erasure.
-        await self._run(lambda p: (p.hset(meta, mapping=chosen),
-                                   p.expire(meta, self.ttl, nx=True)))
-
-    async def choice(self, session: SessionKey) -> Choice:
-        found = await guard(self.redis.hmget(self.keys.session(str(session)).meta, "pm", "pp"))
-        return _choice(*found)
-
-    async def info(self, session: SessionKey) -> SessionInfo | None:
-        meta = await guard(self.redis.hmget(self.keys.session(str(session)).meta, *META))
-        return _info(str(session), meta, session.scope) if meta[1] else None
-
-    async def sessions(self, user: UserKey) -> list[SessionInfo]:
-        index = self.keys.user(str(user)).index
-        listed = await guard(self.redis.hgetall(index))
-        scopes = {str(k): Scope(str(v)) for k, v in listed.items()}
-        ids = sorted(scopes)
-        metas = await self._run(lambda p: [p.hmget(self.keys.session(i).meta, *META) for i in ids])
-        infos = [_info(sid, meta, scopes[sid]) for sid, meta in zip(ids, metas, strict=True)
-                 if meta[1]]
-        return sorted(infos, key=lambda i: i.updated, reverse=True)
-
     async def ping(self) -> None:
         await guard(self.redis.ping())
 
@@ -284,15 +241,4 @@ def _loaded(opened: list[Any], token: str) -> Loaded:
     pairs = opened[5]
     files = {str(pairs[i]): str(pairs[i + 1]) for i in range(0, len(pairs), 2)}
     return Loaded(messages, int(opened[2]), str(opened[3]), int(opened[4]), token, files,
-                  _choice(opened[6], opened[7]), str(opened[8] or ""))
-
-
-def _choice(model: Any, persona: Any) -> Choice:
-    return Choice(str(model or "") or DEFAULT_CHOICE.model,
-                  str(persona or "") or DEFAULT_CHOICE.persona)
-
-
-def _info(session_id: str, meta: list[Any], scope: Scope) -> SessionInfo:
-    title, count, created, updated = meta
-    return SessionInfo(session_id, title or "", int(count), int(created or 0) // 1000,
-                       int(updated or 0) // 1000, scope)
+                  choice_of(opened[6], opened[7]), str(opened[8] or ""))
