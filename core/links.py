@@ -12,34 +12,32 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cachetools import TTLCache
 
 from core import usage
 from core.connect import guard
-from core.errors import CodeExpired, LinkLocked, NotLinked, OwnCode, TooManyCodes, WrongCode
+from core.errors import NotLinked, TooManyCodes, WrongCode
 from core.keys import KeySpace, UserKey, parse_user, person_key
+from core.link_codes import (
+    ATTEMPTS_PER_MINUTE,
+    CODE_SECONDS,
+    CODE_WINDOW_MS,
+    CODES_PER_WINDOW,
+    KEEP_MS,
+    LOCK_SECONDS,
+    MAX_TRIES,
+    Code,
+    claimed,
+    from_ms,
+    new_code,
+    normalize,
+)
 from core.redis_store import RedisStore
 
-ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from a phone
-CODE_LENGTH = 8
-CODE_SECONDS = 600  # a code works for 10 minutes, once
-KEEP_MS = 2 * CODE_SECONDS * 1000  # kept past expiry, to say "expired" rather than "wrong"
-MAX_TRIES, LOCK_SECONDS = 5, 3600  # five wrong codes lock linking for that person for an hour
-CODES_PER_WINDOW, CODE_WINDOW_MS = 5, 600_000  # codes one person may make per 10 minutes
-ATTEMPTS_PER_MINUTE = 600  # codes made or tried by everyone: guessing 32**8 stays hopeless
 # Non-turn reads (history, usage, whoami) trust a cached link this long; turns check it always.
 CACHE_SECONDS, CACHE_SIZE = 60.0, 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Code:
-    """A one-time linking code and when it stops working."""
-
-    code: str
-    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,31 +51,6 @@ class Person:
         return len(self.identities) > 1
 
 
-def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize(text: str) -> str | None:
-    """The code as typed (any case, spaces or dashes between), or None if it can't be one."""
-    code = "".join(text.split()).replace("-", "").upper()
-    if len(code) != CODE_LENGTH or any(c not in ALPHABET for c in code):
-        return None
-    return code
-
-
-def claimed(answer: list[Any], now_ms: int) -> str:
-    """The maker of a redeemed code, or the error LINK_CLAIM's answer stands for."""
-    kind = str(answer[0])
-    if kind == "ok":
-        return str(answer[1])
-    if kind == "locked":
-        return _raise(LinkLocked(_at(int(answer[1])), (int(answer[1]) - now_ms) / 1000))
-    if kind == "busy":
-        return _raise(TooManyCodes(int(answer[1]) / 1000))
-    errors = {"expired": CodeExpired, "own": OwnCode}
-    return _raise(errors[kind]() if kind in errors else WrongCode(int(answer[1])))
-
-
 def movers(here: str, there: str, maker: UserKey, redeemer: UserKey
            ) -> list[tuple[str, UserKey]]:
     """Who joins whom, as (their person id or "", identity): the maker's person stays."""
@@ -86,14 +59,6 @@ def movers(here: str, there: str, maker: UserKey, redeemer: UserKey
     if there:
         return [("", maker)]
     return [("", maker), ("", redeemer)]
-
-
-def _raise(exc: Exception) -> str:
-    raise exc
-
-
-def _at(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 class Links:
@@ -134,7 +99,7 @@ class Links:
                                 CODE_WINDOW_MS, ATTEMPTS_PER_MINUTE, links.code(""))
         if int(wait):
             raise TooManyCodes(int(wait) / 1000)
-        return Code(code, _at(int((now + CODE_SECONDS) * 1000)))
+        return Code(code, from_ms(int((now + CODE_SECONDS) * 1000)))
 
     async def redeem(self, user: UserKey, code: str) -> str:
         """The identity that made `code`, once; WrongCode, CodeExpired, OwnCode, LinkLocked..."""

@@ -21,7 +21,8 @@ from core.errors import (
 )
 from core.identities import where
 from core.keys import LinkCheck, Scope, SessionKey, Speaker, UserKey, person_dm, person_key
-from core.links import ALPHABET, CODE_LENGTH, Links, movers, new_code, normalize
+from core.link_codes import ALPHABET, CODE_LENGTH, new_code, normalize
+from core.links import Links, movers
 from core.offline import OfflineChatModel
 from core.redis_store import RedisStore
 from core.service import ChatService, Turn
