@@ -25,7 +25,7 @@
     │   └── LinkError          linking accounts: WrongCode, CodeExpired, OwnCode, NotLinked;
     │                          LinkLocked and TooManyCodes are RateLimited (429, Retry-After)
     ├── DuplicateTurn          the platform redelivered an event already answered; stay silent
-├── LinkChanged            internal: a turn guessed its sender's link wrong; the core retries
+    ├── LinkChanged            internal: a turn guessed its sender's link wrong; the core retries
     ├── ConversationBusy       another reply in this conversation held the lock too long
     │   ├── ErasePending       the person's data is being erased; no turn meanwhile
     │   └── ErasedMeanwhile    the person was erased while this turn ran; nothing was kept
