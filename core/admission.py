@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 
+from core.errors import Overloaded
 from core.identities import Where
 from core.locks import LocalQueues
 from core.settings import Rate
@@ -19,11 +20,11 @@ class Admission:
 
     Past that many the loop lags, and lags become lost locks, timed-out Redis calls and late
     first words for everyone. The rest wait in line, holding no lock (so another process may
-    answer their conversation meanwhile).
+    answer their conversation meanwhile); past `max_waiting` of them a turn is refused.
     """
 
-    def __init__(self, store: HistoryStore, max_turns: int) -> None:
-        self.store = store
+    def __init__(self, store: HistoryStore, max_turns: int, max_waiting: int) -> None:
+        self.store, self.room = store, max_turns + max_waiting
         self._queues = LocalQueues()
         self._slots = asyncio.Semaphore(max_turns)
         self._active = 0
@@ -32,7 +33,10 @@ class Admission:
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
-        """One turn in flight, from before its admission to its end; `drain` waits for it."""
+        """One turn in flight, from before its admission to its end; `drain` waits for it.
+        Overloaded, before anything is counted, when the line is full."""
+        if self._active >= self.room:
+            raise Overloaded
         self._active += 1
         self._idle.clear()
         try:

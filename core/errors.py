@@ -27,6 +27,7 @@
     ├── DuplicateTurn          the platform redelivered an event already answered; stay silent
     ├── LinkChanged            internal: a turn guessed its sender's link wrong; the core retries
     ├── ConversationBusy       another reply in this conversation held the lock too long
+    ├── Overloaded             this process has as many turns as it may hold (503, Retry-After)
     │   ├── ErasePending       the person's data is being erased; no turn meanwhile
     │   └── ErasedMeanwhile    the person was erased while this turn ran; nothing was kept
     ├── StoreUnavailable       Redis could not be reached or answered with an error
@@ -111,6 +112,14 @@ class DuplicateTurn(SwitchboardError):
 
 class ConversationBusy(SwitchboardError):
     user_message = "I'm still answering your previous message here. Please try again shortly."
+
+
+class Overloaded(SwitchboardError):
+    """As many turns answer and wait in this process as it may hold: refused before anything
+    was counted or stored, so sending it again later costs nothing."""
+
+    user_message = "I'm answering a lot of people right now. Please send that again in a minute."
+    retry_after = 30.0
 
 
 class ErasePending(ConversationBusy):

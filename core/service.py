@@ -48,7 +48,7 @@ class ChatService(Conversations, Ending):
         self.catalog = model if isinstance(model, Catalog) else Catalog.of(model, settings)
         self.observers = list(observers)
         self.transcriber = transcriber or OfflineTranscriber()
-        self._admission = Admission(store, settings.max_turns)
+        self._admission = Admission(store, settings.max_turns, settings.max_waiting)
         # An end-to-end bound on one model call, beyond the client's own timeout and retries.
         self.deadline = settings.model_timeout * (settings.model_max_retries + 1) + 5
         self.confirm_ttl = TTL  # seconds a write tool call waits for its confirmation

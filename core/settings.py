@@ -120,6 +120,9 @@ class CoreSettings(EnvSettings):
     model_max_retries: int = Field(2, alias="SWITCHBOARD_MODEL_MAX_RETRIES", ge=0, le=5)
     # Turns answered at once per process; the rest wait their turn before taking any lock.
     max_turns: int = Field(64, alias="SWITCHBOARD_MAX_TURNS", ge=1)
+    # Turns that may wait for one of those places; past it a turn is refused at once (about
+    # 42 KB each, and a line this long already takes tens of seconds to move).
+    max_waiting: int = Field(1000, alias="SWITCHBOARD_MAX_WAITING", ge=0)
     max_attachment_bytes: int = Field(
         20 * 1024 * 1024, alias="SWITCHBOARD_MAX_ATTACHMENT_BYTES", gt=0)
     max_attachments: int = Field(4, alias="SWITCHBOARD_MAX_ATTACHMENTS", gt=0)

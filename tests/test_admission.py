@@ -1,19 +1,22 @@
 """Admission and lock renewal under load, on the real Redis: a bounded number of turns at once,
-the rest waiting without a lock; a renewal that fails once does not let the lock expire."""
+the rest waiting without a lock, past a bounded line refused; a renewal that fails once does
+not let the lock expire."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 
+import pytest
 from redis.asyncio import Redis
 
 from core.connect import client_for
-from core.errors import StoreUnavailable
+from core.errors import Overloaded, StoreUnavailable
 from core.keys import SessionKey, Speaker, UserKey
 from core.redis_store import RedisStore
 from core.service import ChatService, Turn
 from core.settings import CoreSettings
+from tests.fakes.common import wait_for
 from tests.fakes.models import CountingModel
 from tests.store_checks import two_processes_race
 
@@ -64,6 +67,28 @@ async def test_turns_past_the_bound_wait_in_line_holding_no_lock(
     for i, p in enumerate(people):  # each stored once
         stored = await service.history(SessionKey.direct(p.user))
         assert [m.role for m in stored] == ["human", "ai"] and stored[0].text == f"hi {i}"
+
+
+async def test_past_the_waiting_line_a_turn_is_refused_and_nothing_is_counted(
+        redis: Redis, prefix: str, make_settings: Callable[..., CoreSettings]) -> None:
+    settings = make_settings(SWITCHBOARD_MAX_TURNS="1", SWITCHBOARD_MAX_WAITING="1",
+                             SWITCHBOARD_RATE_LIMIT="1/minute")
+    model = CountingModel(delay=0.3)
+    store = RedisStore(redis, prefix, settings.history_ttl, settings.history_max_messages)
+    await store.scripts.load(redis)
+    service = ChatService(store, model, settings)
+    first = [asyncio.create_task(service.reply(Turn(SessionKey.direct(p.user), p, "hi")))
+             for p in (person("ana"), person("bo"))]
+    await wait_for(lambda: model.calls == 1)  # one answering, one waiting in line
+    cy = person("cy")
+    late = Turn(SessionKey.direct(cy.user), cy, "me too", "cy-1")
+    with pytest.raises(Overloaded):
+        await service.reply(late)
+    assert await service.history(late.session) == []
+    await asyncio.gather(*first)
+    # Sent again once the line moved: answered, so the refusal counted nothing (1/minute).
+    assert await service.reply(late)
+    assert [m.role for m in await service.history(late.session)] == ["human", "ai"]
 
 
 async def test_a_failed_renewal_is_retried_before_the_lock_expires(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 
 import httpx
+from redis.asyncio import Redis
 
+from core.redis_store import RedisStore
 from core.service import ChatService
+from core.settings import CoreSettings
+from tests.fakes.common import wait_for
 from tests.fakes.http_api import served
+from tests.fakes.models import CountingModel
 
 
 async def test_body_over_the_limit_is_413_before_parsing(service: ChatService) -> None:
@@ -73,3 +79,20 @@ async def test_error_bodies_never_carry_tracebacks(service: ChatService) -> None
         assert response.status_code == 422 and "Traceback" not in response.text
         assert len(response.text) < 200
         assert isinstance(response, httpx.Response)
+
+
+async def test_a_full_waiting_line_is_503_with_retry_after(
+        redis: Redis, make_settings: Callable[..., CoreSettings]) -> None:
+    settings = make_settings(SWITCHBOARD_MAX_TURNS="1", SWITCHBOARD_MAX_WAITING="0")
+    store = RedisStore(redis, settings.redis_prefix, settings.history_ttl,
+                       settings.history_max_messages)
+    await store.scripts.load(redis)
+    model = CountingModel(delay=0.5)
+    async with served(ChatService(store, model, settings)) as api:
+        first = asyncio.create_task(api.post("/v1/chat", json={"message": "slow one"}))
+        await wait_for(lambda: model.calls == 1)
+        refused = await api.post("/v1/chat", json={"message": "me too"})
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "30"
+        assert refused.json() == {"error": "I'm answering a lot of people right now. Please "
+                                           "send that again in a minute."}
+        assert (await first).status_code == 200

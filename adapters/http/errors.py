@@ -18,6 +18,7 @@ from core.errors import (
     ModelError,
     ModelTimeout,
     NotLastAnswer,
+    Overloaded,
     RateLimited,
     StoreUnavailable,
     SwitchboardError,
@@ -27,8 +28,8 @@ from core.errors import (
 # Most specific first: the first matching class decides the status.
 _STATUS: tuple[tuple[type[SwitchboardError], int], ...] = (
     (RateLimited, 429), (BudgetExceeded, 429), (NotLastAnswer, 409), (UserError, 422),
-    (DuplicateTurn, 409), (ConversationBusy, 409), (StoreUnavailable, 503), (ModelTimeout, 504),
-    (ModelError, 502))
+    (DuplicateTurn, 409), (ConversationBusy, 409), (Overloaded, 503), (StoreUnavailable, 503),
+    (ModelTimeout, 504), (ModelError, 502))
 DUPLICATE = "this Idempotency-Key was already answered in this conversation"
 
 
@@ -45,9 +46,9 @@ def status_of(exc: SwitchboardError) -> int:
 
 def from_core(exc: SwitchboardError) -> JSONResponse:
     """The response for an error the core raised on purpose."""
-    if isinstance(exc, RateLimited | BudgetExceeded):
+    if isinstance(exc, RateLimited | BudgetExceeded | Overloaded):
         wait = str(max(1, math.ceil(exc.retry_after)))
-        return error(429, notice(exc).text, {"Retry-After": wait})
+        return error(status_of(exc), notice(exc).text, {"Retry-After": wait})
     if isinstance(exc, DuplicateTurn):
         return error(409, DUPLICATE)
     return error(status_of(exc), notice(exc, where="http core error").text)
