@@ -17,6 +17,7 @@ from core.errors import (
     MessageTooLong,
     ModelError,
     ModelTimeout,
+    Overloaded,
     RateLimited,
     StoreUnavailable,
     SwitchboardError,
@@ -31,6 +32,8 @@ CASES: list[tuple[str, BaseException, Notice]] = [
     ("a rate limit is private", RateLimited(2.5),
      Notice("You're sending messages a bit fast. Try again in 3 seconds.", private=True)),
     ("a busy conversation", ConversationBusy(), Notice(ConversationBusy.user_message)),
+    ("a full waiting line", Overloaded(), Notice(
+        "I'm answering a lot of people right now. Please send that again in a minute.")),
     ("the store is down", StoreUnavailable(), Notice(StoreUnavailable.user_message)),
     ("the model failed", ModelError(), Notice(ModelError.user_message)),
     ("the model timed out", ModelTimeout(), Notice(ModelTimeout.user_message)),
