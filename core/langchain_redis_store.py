@@ -6,17 +6,17 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import redis
 import redis.asyncio
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 from redis.retry import Retry
 from redisvl.exceptions import RedisVLError  # type: ignore[import-untyped]
 
 from core import lua
-from core.errors import ConfigError, StoreUnavailable
+from core.errors import ConfigError, LockLost, StoreUnavailable
 from core.keys import PRIVATE_SCOPES, LinkCheck, Scope, SessionKey, UserKey
 from core.langchain_docs import Documents
 from core.messages import StoredMessage
@@ -98,48 +98,54 @@ class LangChainRedisStore:
                           write: TurnWrite) -> bool:
         sid, ttl = str(session), self.rstore.ttl
         keys = self.rstore.keys.session(sid)
-        meta, turns, lock = keys.meta, keys.turns, keys.lock
-        index = self.rstore.keys.user(str(user)).index
         now_ms = int(time.time() * 1000)
         # Claim the turn id before appending: only the claimant writes the messages.
-        pipe = self.rstore.redis.pipeline(transaction=False)
-        pipe.zadd(turns, {write.turn_id: now_ms}, nx=True)
-        pipe.hset(index, sid, session.scope.value)
-        if write.files:  # before the messages that refer to them
-            pipe.hset(keys.files, mapping=dict(write.files))
-        for key in (turns, index, keys.files):
-            pipe.expire(key, ttl)
-        self.rstore.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens,
-                                 write.cost, session.platform)
-        self.rstore.renew_link(pipe, user, write.payer)
-        if not (await self._guard(pipe.execute()))[0]:
+        claimed = await self._fenced(keys.lock, lock_token, lambda pipe: self._claim(
+            pipe, session, user, write, now_ms))
+        if not claimed[0]:
             await self.rstore.release(session, lock_token)
             return False
         try:
             await self._thread(self.docs.append, sid, write, now_ms)
         except Exception:  # give the id back so a redelivery can store the turn
             await self._thread(self.docs.drop, sid, turn=write.turn_id)
-            await self._guard(self.rstore.redis.zrem(turns, write.turn_id))
+            await self._guard(self.rstore.redis.zrem(keys.turns, write.turn_id))
             raise
         title = next((m.text[:80] for m in write.messages if m.role == "human"), "")
         summarized = write.summarized if write.summary is not None else -1
-        await self._guard(self._finish(keys=[meta, turns, lock], args=[
+        await self._guard(self._finish(keys=[keys.meta, keys.turns, keys.lock], args=[
             lock_token, ttl, now_ms, title, write.summary or "", summarized, len(write.messages),
             write.turn_id]))
         self.rstore.ended(lock_token)
         return True
 
+    def _claim(self, pipe: Any, session: SessionKey, user: UserKey, write: TurnWrite,
+               now_ms: int) -> None:
+        """The turn id (whether it is new is the first result), then what goes with it."""
+        sid, ttl = str(session), self.rstore.ttl
+        keys, index = self.rstore.keys.session(sid), self.rstore.keys.user(str(user)).index
+        pipe.zadd(keys.turns, {write.turn_id: now_ms}, nx=True)
+        pipe.hset(index, sid, session.scope.value)
+        if write.files:  # before the messages that refer to them
+            pipe.hset(keys.files, mapping=dict(write.files))
+        for key in (keys.turns, index, keys.files):
+            pipe.expire(key, ttl)
+        self.rstore.count_tokens(pipe, write.payer or user, write.turn_id, write.tokens,
+                                 write.cost, session.platform)
+        self.rstore.renew_link(pipe, user, write.payer)
+
     async def replace_answer(self, session: SessionKey, lock_token: str, turn_id: str,
                              target: str, answer: StoredMessage, user: UserKey | None = None,
                              tokens: tuple[int, int] = (0, 0), cost: int = 0) -> bool:
         keys, sid = self.rstore.keys.session(str(session)), str(session)
-        try:
-            pipe = self.rstore.redis.pipeline(transaction=False)
+
+        def claim(pipe: Any) -> None:
             pipe.zadd(keys.turns, {turn_id: int(time.time() * 1000)}, nx=True)
             pipe.hget(keys.meta, "lt")
             if user is not None:
                 self.rstore.count_tokens(pipe, user, turn_id, tokens, cost, session.platform)
-            claimed, last, *_ = await self._guard(pipe.execute())
+        try:
+            claimed, last, *_ = await self._fenced(keys.lock, lock_token, claim)
             return bool(claimed and last == target
                         and await self._thread(self.docs.replace_last, sid, answer))
         finally:
@@ -204,6 +210,24 @@ class LangChainRedisStore:
     async def _thread(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """langchain-redis is synchronous: run it off the event loop."""
         return await self._guard(asyncio.to_thread(fn, *args, **kwargs))
+
+    async def _fenced(self, lock: str, lock_token: str, fill: Callable[[Any], None]
+                      ) -> list[Any]:
+        """`fill`'s commands as one transaction, run only while `lock_token` still holds
+        `lock` (WATCH): a turn whose lock expired, so that another process may be answering
+        its conversation by now, writes nothing and raises LockLost."""
+        async with self.rstore.redis.pipeline(transaction=True) as pipe:
+            try:
+                await self._guard(pipe.watch(lock))
+                if await self._guard(pipe.get(lock)) != lock_token:
+                    raise LockLost(lock)
+                pipe.multi()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+                fill(pipe)
+                return list(await self._guard(pipe.execute()))
+            except StoreUnavailable as exc:
+                if isinstance(exc.__cause__, WatchError):
+                    raise LockLost(lock) from exc.__cause__
+                raise
 
     async def _guard(self, call: Awaitable[T]) -> T:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import socket
 import subprocess
@@ -16,7 +17,7 @@ import redis as sync_redis
 from langchain_redis import RedisChatMessageHistory
 from redis.asyncio import Redis
 
-from core.errors import ConfigError, DuplicateTurn, StoreUnavailable
+from core.errors import ConfigError, DuplicateTurn, LockLost, StoreUnavailable
 from core.keys import SessionKey, Speaker, UserKey
 from core.langchain_redis_store import LangChainRedisStore
 from core.offline import OfflineChatModel
@@ -154,6 +155,31 @@ async def test_duplicate_turn_stored_once(service: ChatService, store: LangChain
     assert not await client.exists(store.rstore.keys.session(str(session)).lock)  # unlocked
     assert (await store.read(session, 50))[0].text == "hello once"
     assert len(await _docs(client, store, session)) == 2
+
+
+async def test_a_commit_after_the_lock_was_lost_writes_nothing(
+        service: ChatService, store: LangChainRedisStore, client: Redis) -> None:
+    session = SessionKey.direct(ANA.user)
+    lock = store.rstore.keys.session(str(session)).lock
+    loaded = await store.open_turn(session, ANA.user, "evt-1", service.settings.rate_limit, 40)
+    write = TurnWrite("evt-1", tuple(loaded.messages))
+    # The lock expired while the answer streamed, and another process holds it now.
+    await client.set(lock, "another-process")
+    with pytest.raises(LockLost):
+        await store.commit_turn(session, ANA.user, loaded.lock_token, write)
+    assert await client.get(lock) == "another-process", "its lock is left alone"
+    assert not await client.zscore(store.rstore.keys.session(str(session)).turns, "evt-1")
+    assert await store.read(session, 50) == [] and await _docs(client, store, session) == []
+    await client.delete(lock)
+    # Regenerating (replacing the last answer) is fenced the same way.
+    await service.reply(Turn(session, ANA, "hello", turn_id="evt-2"))
+    before = await store.read(session, 50)
+    loaded = await store.open_turn(session, ANA.user, "re-1", service.settings.rate_limit, 40)
+    await client.set(lock, "another-process")
+    with pytest.raises(LockLost):
+        await store.replace_answer(session, loaded.lock_token, "re-1", "evt-2",
+                                   dataclasses.replace(before[-1], text="a new answer"))
+    assert await store.read(session, 50) == before
 
 
 async def test_failed_append_gives_the_turn_back(service: ChatService,
