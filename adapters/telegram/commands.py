@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 
 from adapters import commands, exports, menus, regenerate
 from adapters.telegram.answer import keyboard
-from adapters.telegram.handlers import on_a_message, session_key
+from adapters.telegram.handlers import press_of, session_key
 from adapters.telegram.outbox import for_message
 from adapters.telegram.people import People, is_admin
 from adapters.telegram.settings import TelegramSettings
@@ -59,7 +59,7 @@ class Commands:
     async def on_button(self, update: Update, context: Context) -> None:
         """A button under a command's answer: its outcome replaces that answer, or an alert
         tells the presser alone why not."""
-        pressed = await on_a_message(update)
+        pressed = await press_of(update)
         if pressed is None:
             return
         query, message, data = pressed

@@ -68,7 +68,7 @@ def _replies_to_bot(message: Message, bot: Bot) -> bool:
                 and not parent.forum_topic_created)
 
 
-async def on_a_message(update: Update) -> tuple[CallbackQuery, Message, str] | None:
+async def press_of(update: Update) -> tuple[CallbackQuery, Message, str] | None:
     """A button press, the message it is on and the data it carries; None (the press answered)
     when Telegram no longer shows the bot that message (too old) or it carries nothing."""
     query = update.callback_query
@@ -122,7 +122,7 @@ class TelegramChat:
 
     async def on_press(self, update: Update, context: Context) -> None:
         """A button under an answer (Regenerate, Approve, Deny), answered by the shared flow."""
-        pressed = await on_a_message(update)
+        pressed = await press_of(update)
         if pressed is None:
             return
         query, message, data = pressed
