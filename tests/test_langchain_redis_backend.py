@@ -182,6 +182,26 @@ async def test_a_commit_after_the_lock_was_lost_writes_nothing(
     assert await store.read(session, 50) == before
 
 
+async def test_a_lock_taken_between_the_check_and_the_claim_writes_nothing(
+        service: ChatService, store: LangChainRedisStore, client: Redis, stack_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    session = SessionKey.direct(BEN.user)
+    lock = store.rstore.keys.session(str(session)).lock
+    loaded = await store.open_turn(session, BEN.user, "evt-1", service.settings.rate_limit, 40)
+    claim, other = store._claim, sync_redis.Redis.from_url(stack_url)
+
+    def taken_meanwhile(pipe: object, *args: object) -> None:  # after WATCH, before EXEC
+        other.set(lock, "another-process")
+        claim(pipe, *args)
+    monkeypatch.setattr(store, "_claim", taken_meanwhile)
+    with pytest.raises(LockLost):
+        await store.commit_turn(session, BEN.user, loaded.lock_token,
+                                TurnWrite("evt-1", tuple(loaded.messages)))
+    other.close()
+    assert not await client.zscore(store.rstore.keys.session(str(session)).turns, "evt-1")
+    assert await store.read(session, 50) == []
+
+
 async def test_failed_append_gives_the_turn_back(service: ChatService,
                                                  store: LangChainRedisStore, client: Redis,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
