@@ -95,4 +95,6 @@ async def test_a_full_waiting_line_is_503_with_retry_after(
         assert refused.status_code == 503 and refused.headers["retry-after"] == "30"
         assert refused.json() == {"error": "I'm answering a lot of people right now. Please "
                                            "send that again in a minute."}
+        streamed = await api.post("/v1/chat/stream", json={"message": "me too"})
+        assert streamed.status_code == 503 and streamed.headers["retry-after"] == "30"
         assert (await first).status_code == 200
