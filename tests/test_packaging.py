@@ -32,6 +32,21 @@ def test_dockerfile_runs_the_packaged_command() -> None:
     assert "USER switchboard" in dockerfile
 
 
+def test_every_file_the_code_reads_is_package_data() -> None:
+    # `pip install .` (the Dockerfile's) ships Python files and these globs only: a Lua script
+    # or a page asset they miss works from a checkout and fails in the image.
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    globs = setuptools["package-data"]["*"]
+    read = [path for folder in ("core", "adapters", "bots") for path in (ROOT / folder).rglob("*")
+            if path.is_file() and path.suffix not in (".py", ".pyc", ".md")]
+    assert any(path.suffix == ".lua" for path in read)
+    missed = [str(p.relative_to(ROOT)) for p in read if not any(p.match(g) for g in globs)]
+    assert missed == []
+    # Folders without an __init__.py (adapters/web) ship as namespace packages, pyproject's
+    # default for `packages.find`.
+    assert setuptools["packages"]["find"].get("namespaces", True)
+
+
 def test_env_example_and_readme_list_every_setting() -> None:
     from adapters.discord_bot.settings import DiscordSettings
     from adapters.http import HttpSettings
