@@ -85,7 +85,7 @@ class SlashCommands:
         said = await commands.run(self.service, name, args, commands.Asker(who.user, who.roles),
                                   session, STYLE)
         await exports.send(
-            said, lambda said: interaction.followup.send(said.text, ephemeral=True),
+            said, lambda shown: interaction.followup.send(shown.text, ephemeral=True),
             lambda file, text: interaction.followup.send(text, ephemeral=True, file=discord.File(
                 io.BytesIO(file.data), filename=file.name)),
             limit=interaction.filesize_limit, where="discord export")

@@ -106,8 +106,8 @@ class Slash:
         who = await self.names.speaker(team, user_id)
         said = await self._run(asked, commands.Asker(who.user, who.roles))
         await exports.send(  # an export goes into the DM, as an ephemeral answer cannot hold it
-            said, lambda said: respond(text=said.text, blocks=menu_blocks(said),
-                                       response_type="ephemeral"),
+            said, lambda shown: respond(text=shown.text, blocks=menu_blocks(shown),
+                                        response_type="ephemeral"),
             lambda file, comment: send_export(client, user_id, file, comment),
             limit=UPLOAD_LIMIT, where="slack export", sent=SENT)
 

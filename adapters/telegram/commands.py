@@ -51,8 +51,8 @@ class Commands:
                                   session, STYLE, _admin(context, message.chat.id, user.id))
         box = for_message(message, context.bot)
         await exports.send(
-            said, lambda said: box.say(said.text, reply_markup=keyboard(
-                menus.rows(said, f"{user.id:x}"))),
+            said, lambda shown: box.say(shown.text, reply_markup=keyboard(
+                menus.rows(shown, f"{user.id:x}"))),
             lambda file, caption: box.document(file.name, file.data, caption),
             limit=UPLOAD_LIMIT, where="telegram export")
 
