@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,14 +14,13 @@ Known = tuple[str, bool]  # the display name, and whether they are a workspace a
 
 
 class Names:
-    """Speakers by workspace and user id, asked of Slack once and kept an hour (a failure,
-    naming them by id, a minute). `cache` overrides the `Lookups` defaults (size, ttl…)."""
+    """Speakers by workspace and user id, asked of Slack once and kept `ttl` seconds (a
+    failure, naming them by id, a minute)."""
 
-    def __init__(self, client: AsyncWebClient, **cache: Any) -> None:
+    def __init__(self, client: AsyncWebClient, size: int = 2048, ttl: float = 3600) -> None:
         self.known: Lookups[tuple[str, str], Known] = Lookups(
             lambda key: _lookup(client, key[1]), lambda key: (key[1], False),
-            (SlackClientError, ClientError), what="users.info", why=_why,
-            **{"ttl": 3600, **cache})
+            (SlackClientError, ClientError), what="users.info", why=_why, size=size, ttl=ttl)
 
     async def speaker(self, team: str, user: str) -> Speaker:
         name, admin = await self.known((team, user))

@@ -40,7 +40,8 @@ def build_application(service: ChatService, settings: TelegramSettings, *,
     app: TelegramApp = builder(settings, inbox, limiter or flood.limiter()).build()
     people = People(app.bot, service.catalog.roles.asks(FACT))
     chat, said = TelegramChat(service, settings, people), Commands(service, settings, people)
-    app.add_handler(TypeHandler(Update, Redelivered()), group=-3)  # PTB: one handler a group
+    # PTB runs one handler per group, lowest group first: each check has a group of its own.
+    app.add_handler(TypeHandler(Update, Redelivered()), group=-3)
     app.add_handler(TypeHandler(Update, chat.gate), group=-1)
     app.add_handlers([
         CommandHandler(NAMES, said.on_command),
