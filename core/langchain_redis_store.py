@@ -37,7 +37,7 @@ class LangChainRedisStore:
     def __init__(self, rstore: RedisStore, client: redis.Redis, prefix: str) -> None:
         self.rstore, self.client = rstore, client
         self.key_prefix, self.index_name = f"{prefix}lc:", f"{prefix}lc:idx"
-        self._finish = rstore.redis.register_script(lua.FINISH)
+        self._finish = rstore.redis.register_script(lua.SOURCES["FINISH"])
         self.docs = Documents(rstore, client, self.key_prefix, self.index_name)
 
     @classmethod

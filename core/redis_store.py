@@ -35,10 +35,9 @@ class Scripts:
     """SHA1s of the Lua scripts; EVALSHA keeps a turn's requests small and in one pipeline."""
 
     def __init__(self) -> None:
-        self.source = {name: getattr(lua, name) for name in
-                       ("RATE", "USE", "TOTAL", "OPEN", "COMMIT", "REPLACE", "KEEP",
-                                   "RELEASE", "ERASE_SHARED", "LINK_CODE", "LINK_CLAIM",
-                                   *ERASE_SCRIPTS)}
+        self.source = {name: lua.SOURCES[name] for name in
+                       ("RATE", "USE", "TOTAL", "OPEN", "COMMIT", "REPLACE", "KEEP", "RELEASE",
+                        "ERASE_SHARED", "LINK_CODE", "LINK_CLAIM", *ERASE_SCRIPTS)}
         self.sha = {n: hashlib.sha1(s.encode()).hexdigest() for n, s in self.source.items()}  # noqa: S324
 
     async def load(self, redis: AnyRedis) -> None:
