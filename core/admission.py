@@ -31,6 +31,11 @@ class Admission:
         self._idle = asyncio.Event()
         self._idle.set()
 
+    @property
+    def in_flight(self) -> int:
+        """Turns answering or waiting for a place here, from before their admission."""
+        return self._active
+
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
         """One turn in flight, from before its admission to its end; `drain` waits for it.

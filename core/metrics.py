@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from core.service import TurnRecord
+from core.service import ChatService, TurnRecord
 from core.usage import NANO, Spend
 
 # Outcomes that are not failures of the bot: the user's doing, a redelivery, a hang-up.
@@ -41,8 +41,19 @@ class TurnMetrics:
         self.cost = Counter("switchboard_model_cost", "What the model tokens cost, by the "
                             "presets' prices.", ["platform", "model", "currency"],
                             registry=self.registry)
+        self.in_flight: Gauge | None = None  # set by `watch`
         self.fallbacks = Counter("switchboard_fallbacks", "Answers a fallback gave because the "
                                  "chosen preset failed.", ["preset"], registry=self.registry)
+
+    def watch(self, service: ChatService) -> None:
+        """Observe `service`'s turns, and show how many are in flight (answering or in line:
+        past SWITCHBOARD_MAX_TURNS + SWITCHBOARD_MAX_WAITING a message is refused)."""
+        if self.observe not in service.observers:
+            service.observers.append(self.observe)
+        if self.in_flight is None:
+            self.in_flight = Gauge("switchboard_turns_in_flight", "Turns answering or waiting "
+                                   "for a place in this process.", registry=self.registry)
+            self.in_flight.set_function(lambda: service.in_flight)
 
     def observe(self, record: TurnRecord) -> None:
         """The `ChatService` observer: cheap, synchronous, never raises on unknown outcomes."""

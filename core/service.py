@@ -127,6 +127,11 @@ class ChatService(Conversations, Ending):
     def model(self, model: ChatModel) -> None:
         self.catalog.serve(DEFAULT, model)
 
+    @property
+    def in_flight(self) -> int:
+        """Turns this process is answering or holding in line."""
+        return self._admission.in_flight
+
     async def drain(self, seconds: float) -> bool:
         """Wait for turns in flight to finish (at shutdown); False if some are still running."""
         return await self._admission.drain(seconds)

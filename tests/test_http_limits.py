@@ -97,4 +97,8 @@ async def test_a_full_waiting_line_is_503_with_retry_after(
                                            "send that again in a minute."}
         streamed = await api.post("/v1/chat/stream", json={"message": "me too"})
         assert streamed.status_code == 503 and streamed.headers["retry-after"] == "30"
+        metrics = (await api.get("/metrics")).text
+        assert "switchboard_turns_in_flight 1.0" in metrics
+        assert 'switchboard_turns_total{outcome="Overloaded",platform="api"} 2.0' in metrics
         assert (await first).status_code == 200
+        assert "switchboard_turns_in_flight 0.0" in (await api.get("/metrics")).text

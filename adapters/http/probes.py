@@ -20,8 +20,7 @@ def observe(app: FastAPI, service: ChatService, metrics: TurnMetrics | None = No
     """Give `app` the service its probes check and the metrics its turns feed."""
     app.state.service = service
     app.state.metrics = metrics or TurnMetrics()
-    if app.state.metrics.observe not in service.observers:
-        service.observers.append(app.state.metrics.observe)
+    app.state.metrics.watch(service)
 
 
 def router() -> APIRouter:
