@@ -96,7 +96,7 @@ class TelegramChat:
             limits, max_bytes=min(limits.max_bytes, media.GET_FILE_LIMIT))
 
     async def gate(self, update: Update, context: Context) -> None:
-        """Runs first: drops bots (ourselves included) and unlisted users."""
+        """Runs before the handlers: drops bots (ourselves included) and unlisted users."""
         user = update.effective_user
         if user is None or user.is_bot or not self.settings.allows(user.id, user.username):
             if user is not None and not user.is_bot:
