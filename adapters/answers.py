@@ -8,15 +8,17 @@ pressed message loses its buttons, where the new answer goes). The flows are her
 - a Regenerate press from anyone but the asker is refused at once; the asker's is answered as a
   new answer, and the pressed one loses its button once replaced (or never replaceable again);
 - Approve and Deny are checked by the core (the presser asked, in time, once): a refusal goes to
-  the presser alone, a second press says nothing.
+  the presser alone, a second press says nothing. The check gets `ANSWER_PRESS_WITHIN`
+  seconds; past that the press is acknowledged first and the outcome follows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from adapters import confirm, regenerate
 from adapters.confirm import Button
@@ -28,6 +30,10 @@ from core.service import ChatService
 
 __all__ = ["Button", "Presser", "Pressing", "Surface", "offers", "pressed", "reply"]
 Last = tuple[Any, Any]  # a platform's last message of an answer: its handle and what it shows
+# A platform shows a press as pending until it is acknowledged, and Telegram forgets one left
+# unanswered for a few seconds: the core's check (a slow Redis, a full waiting line) gets this.
+ANSWER_PRESS_WITHIN = 2.0
+T = TypeVar("T")
 
 
 class Surface(Protocol):
@@ -52,7 +58,8 @@ class Pressing(Protocol):
     keep_partial: bool  # whether an answer the user stops is kept (Slack's stop button)
 
     async def alert(self, text: str, /) -> None:
-        """Answer the press with `text` for the presser alone ('' only acknowledges it)."""
+        """Answer the press with `text` for the presser alone ('' only acknowledges it); it
+        may follow `ack` (a slow check), so the platform tells them some other way then."""
         ...
 
     async def ack(self) -> None:
@@ -151,12 +158,33 @@ async def _regenerate(service: ChatService, again: Press, who: Presser, press: P
 async def _confirm(service: ChatService, asked: tuple[str, bool], who: Presser,
                    press: Pressing, where: str) -> Watched | None:
     confirmation, approve = asked
-    answer = await confirm.confirmed(service, who.session, await who.speaker(), confirmation,
-                                     approve, f"{who.id}:{confirmation}")
+    acked, answer = await _within(_check(service, who, confirmation, approve), press)
     if answer.answer is None:  # not theirs, expired (told), or answered already (silent)
         await press.alert(answer.refusal)
         return None
-    await press.ack()
-    await press.unmark()
-    return await reply(press.surface(None), answer.answer, question=None, asker=who.id,
-                       where=f"{where} confirm session={who.session}")
+    async with contextlib.aclosing(answer.answer) as stream:  # closed if the platform fails
+        if not acked:
+            await press.ack()
+        await press.unmark()
+        return await reply(press.surface(None), stream, question=None, asker=who.id,
+                           where=f"{where} confirm session={who.session}")
+
+
+async def _check(service: ChatService, who: Presser, confirmation: str,
+                 approve: bool) -> confirm.Pressed:
+    return await confirm.confirmed(service, who.session, await who.speaker(), confirmation,
+                                   approve, f"{who.id}:{confirmation}")
+
+
+async def _within(check: Coroutine[Any, Any, T], press: Pressing) -> tuple[bool, T]:
+    """`check`'s outcome, and whether the press was acknowledged while waiting for it (when it
+    took longer than `ANSWER_PRESS_WITHIN`)."""
+    task = asyncio.ensure_future(check)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=ANSWER_PRESS_WITHIN)
+        if not done:
+            await press.ack()
+        return not done, await task
+    except BaseException:  # cancelled (shutting down) or the platform failed: stop the check
+        task.cancel()
+        raise

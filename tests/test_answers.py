@@ -6,6 +6,7 @@ an in-memory `Surface` and `Pressing` that record what a chat platform would be 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from core.agent import Confirmation
 from core.errors import UNEXPECTED, DuplicateTurn, NotLastAnswer
 from core.keys import SessionKey, Speaker, UserKey
 from core.service import ChatService, Turn
+from tests.fakes.common import wait_for
 from tests.fakes.openai_server import FakeOpenAI
 
 ANA = UserKey.of("telegram", 11)
@@ -149,3 +151,21 @@ async def test_an_unknown_press_is_only_acknowledged_and_a_stale_confirm_is_told
     assert await answers.pressed(llm_service, stale, presser(), platform, where="t") is None
     assert platform.did[0] == ("alert", "")
     assert platform.did[1][0] == "alert" and "expired" in str(platform.did[1][1])
+
+
+async def test_a_slow_check_has_the_press_acknowledged_before_its_outcome(
+        llm_service: ChatService, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(answers, "ANSWER_PRESS_WITHIN", 0.01)
+    platform, let_go = Platform(), asyncio.Event()
+
+    async def slow() -> Speaker:  # a platform lookup, or the core waiting for a slow Redis
+        await let_go.wait()
+        return SPEAKER
+    stale = confirm.press_data("0123456789abcdef01", True)
+    pressing = asyncio.create_task(
+        answers.pressed(llm_service, stale, Presser("11", SESSION, slow), platform, where="t"))
+    await wait_for(lambda: platform.did)
+    assert platform.did == [("ack", None)], "acknowledged while the check still waits"
+    let_go.set()
+    assert await pressing is None
+    assert platform.names() == ["ack", "alert"] and "expired" in str(platform.did[1][1])

@@ -4,11 +4,14 @@ Slack: real SDKs against the fakes, the real ChatOpenAI, the test MCP server ove
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from adapters import confirm
+import pytest
+
+from adapters import answers, confirm
 from core.errors import UnknownConfirmation
 from core.keys import SessionKey, UserKey
 from core.service import ChatService
@@ -60,6 +63,41 @@ async def test_telegram_approve_runs_the_tool_once(
         await wait_for(lambda: answered(tg, again))
     assert ran(tmp_path) == ["delete_note 7"], "run once, though pressed twice"
     assert not keyboard(tg, ASKED), "the buttons went once pressed"
+
+
+async def test_telegram_answers_a_press_in_time_while_the_check_waits_in_line(
+        make_llm_service: Callable[..., Awaitable[ChatService]], toolbox: Toolbox,
+        openai_fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One turn at a time, and Eve's holds the place: Ana's press waits in line for the core's
+    # check longer than Telegram keeps a press (1 s here), so it is answered first.
+    service = await make_llm_service(SWITCHBOARD_MAX_TURNS="1", SWITCHBOARD_MODEL_TIMEOUT="10")
+    tools(service, toolbox, openai_fake)
+    monkeypatch.setattr(answers, "ANSWER_PRESS_WITHIN", 0.1)
+    ana, eve = chat_of(ANA), chat_of(EVE)
+    async with fake_telegram() as tg, telegram_bot(tg, service):
+        tg.query_ttl = 1.0
+        await tg.send_text(ana, ANA, "delete note 7")
+        buttons = await wait_for(lambda: keyboard(tg, ASKED))
+        asked = next(t for (c, m), t in tg.texts.items() if ASKED in t)
+
+        async def press_while_eve_is_answered(data: str) -> None:
+            openai_fake.hang_next(2.0)
+            calls = len(openai_fake.requests)
+            await tg.send_text(eve, EVE, "hello")
+            await wait_for(lambda: len(openai_fake.requests) > calls)
+            query = await press(tg, ANA, ana, asked, data)
+            assert "text" not in await wait_for(lambda: answered(tg, query))
+
+        await press_while_eve_is_answered(buttons[confirm.APPROVE])
+        assert ran(tmp_path) == [], "the press was answered before the check let it run"
+        await wait_for(lambda: message_of(tg, ana, DONE), timeout=10)
+        # Refused once the check ends: too late for an alert, so the chat says it.
+        await press_while_eve_is_answered(confirm.press_data("0" * 18, True))
+        await wait_for(lambda: [t for (c, m), t in tg.texts.items()
+                                if c == ana["id"] and t == UnknownConfirmation.user_message],
+                       timeout=10)
+    assert ran(tmp_path) == ["delete_note 7"]
+    assert not [c for c in tg.refused if c.method == "answerCallbackQuery"]
 
 
 async def test_discord_only_the_asker_may_approve(

@@ -121,19 +121,32 @@ class Chat:
 
 
 class Pressed:
-    """One callback query on a message that Telegram still shows the bot."""
+    """One callback query on a message that Telegram still shows the bot. Telegram takes one
+    answer per query, given within seconds: anything the presser is told after it goes into
+    the chat instead."""
 
     keep_partial = False
 
     def __init__(self, query: CallbackQuery, message: Message, bot: Bot,
                  interval: float) -> None:
         self.query, self.message, self.bot, self.interval = query, message, bot, interval
+        self.answered = False
 
     async def alert(self, text: str, /) -> None:
-        await self.query.answer(text or None, show_alert=bool(text))
+        if not self.answered:
+            await self._answer(text)
+        elif text:
+            await for_message(self.message, self.bot).say(text)
 
     async def ack(self) -> None:
-        await self.query.answer()  # at once: Telegram shows a spinner until then
+        await self._answer("")  # Telegram shows a spinner until then
+
+    async def _answer(self, text: str) -> None:
+        self.answered = True
+        try:
+            await self.query.answer(text or None, show_alert=bool(text))
+        except TelegramError as exc:  # too late: the press shows no spinner any more
+            log.info("press not answered (%s)", type(exc).__name__)
 
     async def unmark(self) -> None:
         await for_message(self.message, self.bot).markup(self.message.message_id, None)

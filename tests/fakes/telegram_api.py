@@ -48,6 +48,9 @@ _FLOODED = {"sendMessage", "editMessageText"}  # what counts toward a group's fl
 # Telegram allows 20 messages a minute in a group. Tests compress the minute (see
 # `FakeTelegram.group_window`); `telegram_bot` configures the bot's limiter to match.
 GROUP_LIMIT, GROUP_WINDOW = 20, 1.0
+# Telegram does not document how long a press waits for its answer; bots see "query is too
+# old" after some seconds. The fake takes answers for this long.
+QUERY_TTL = 10.0
 FILE_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files: "Bad Request: file is too big"
 
 
@@ -207,6 +210,10 @@ class FakeTelegram:
         self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/
         self._file_numbers = itertools.count(1)
         self.documents: list[Document] = []  # files the bot sent, in order
+        # Telegram takes one answer per callback query, and only within seconds of the press.
+        self.query_ttl = QUERY_TTL
+        self._queries: dict[str, float] = {}  # callback query id -> when it was pressed
+        self.answered_queries: set[str] = set()
 
     @property
     def api_url(self) -> str:
@@ -303,6 +310,8 @@ class FakeTelegram:
     async def push(self, update: dict[str, Any]) -> dict[str, Any]:
         """Deliver an update (a fresh update_id unless given), as Telegram would."""
         update = {"update_id": next(self._ids), **update}
+        if "callback_query" in update:
+            self._queries[str(update["callback_query"]["id"])] = time.monotonic()
         if self.webhook:
             headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.get("secret_token", "")}
             async with aiohttp.ClientSession() as session, session.post(
@@ -431,6 +440,12 @@ class FakeTelegram:
         return True
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        query = str(params["callback_query_id"])
+        pressed = self._queries.get(query, time.monotonic())
+        if query in self.answered_queries or time.monotonic() - pressed > self.query_ttl:
+            raise ValueError("query is too old and response timeout expired or query ID is "
+                             "invalid")
+        self.answered_queries.add(query)
         return True
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
