@@ -28,7 +28,7 @@ from adapters.regenerate import Press
 from core.keys import SessionKey, Speaker
 from core.service import ChatService
 
-__all__ = ["Button", "Presser", "Pressing", "Surface", "offers", "pressed", "reply"]
+__all__ = ["Button", "Presser", "Pressing", "Surface", "offers", "pressed", "reply", "within"]
 Last = tuple[Any, Any]  # a platform's last message of an answer: its handle and what it shows
 # A platform shows a press as pending until it is acknowledged, and Telegram forgets one left
 # unanswered for a few seconds: the core's check (a slow Redis, a full waiting line) gets this.
@@ -158,7 +158,7 @@ async def _regenerate(service: ChatService, again: Press, who: Presser, press: P
 async def _confirm(service: ChatService, asked: tuple[str, bool], who: Presser,
                    press: Pressing, where: str) -> Watched | None:
     confirmation, approve = asked
-    acked, answer = await _within(_check(service, who, confirmation, approve), press)
+    acked, answer = await within(_check(service, who, confirmation, approve), press)
     if answer.answer is None:  # not theirs, expired (told), or answered already (silent)
         await press.alert(answer.refusal)
         return None
@@ -176,7 +176,7 @@ async def _check(service: ChatService, who: Presser, confirmation: str,
                                    approve, f"{who.id}:{confirmation}")
 
 
-async def _within(check: Coroutine[Any, Any, T], press: Pressing) -> tuple[bool, T]:
+async def within(check: Coroutine[Any, Any, T], press: Pressing) -> tuple[bool, T]:
     """`check`'s outcome, and whether the press was acknowledged while waiting for it (when it
     took longer than `ANSWER_PRESS_WITHIN`)."""
     task = asyncio.ensure_future(check)

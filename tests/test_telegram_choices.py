@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters import commands
+from adapters import answers, commands
 from adapters.commands import NOT_YOURS
 from adapters.telegram.commands import ADMINS
 from core.keys import SessionKey
@@ -161,3 +161,25 @@ async def test_only_admins_change_a_shared_group(chooser: ChatService,
         tg.fail("getChatMember", 400, "Bad Request: chat not found")
         await say(tg, GROUP, BOB, "/model smart", "Something went wrong on my side")
         assert (await chooser.choice(SHARED)).model == "fast"
+
+
+async def test_a_slow_check_has_the_press_answered_in_time(
+        chooser: ChatService, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Who may change the group is asked of Telegram, slower than Telegram keeps a press: the
+    # press is answered first, and what follows is said in the chat (or replaces the answer).
+    monkeypatch.setattr(answers, "ANSWER_PRESS_WITHIN", 0.1)
+    async with fake_telegram() as tg, telegram_bot(tg, chooser, TELEGRAM_SHARED_GROUPS="true"):
+        tg.members[(GROUP["id"], ALICE["id"])] = "administrator"
+        await say(tg, GROUP, ALICE, "/persona", "This conversation's persona is default.")
+        message, buttons = keyboard(tg, GROUP)
+        tg.query_ttl, tg.delays["getChatMember"] = 0.5, 1.0
+        for who in (BOB, ALICE):
+            query = await press(tg, who, message, buttons["pirate"])
+            assert "text" not in next(a for a in tg.called("answerCallbackQuery")
+                                      if a["callback_query_id"] == query)
+        await wait_for(lambda: refusal("persona") in shown(tg, GROUP["id"]))
+        await wait_for(lambda: any(
+            p["text"] == "From now on this conversation uses the persona pirate."
+            for p in tg.called("editMessageText")))
+    assert not [c for c in tg.refused if c.method == "answerCallbackQuery"]
+    assert (await chooser.choice(SHARED)).persona == "pirate"

@@ -13,8 +13,8 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from adapters import commands, exports, menus, regenerate
-from adapters.telegram.answer import keyboard
+from adapters import answers, commands, exports, menus, regenerate
+from adapters.telegram.answer import Pressed, keyboard
 from adapters.telegram.handlers import press_of, session_key
 from adapters.telegram.outbox import for_message
 from adapters.telegram.people import People, is_admin
@@ -58,19 +58,24 @@ class Commands:
 
     async def on_button(self, update: Update, context: Context) -> None:
         """A button under a command's answer: its outcome replaces that answer, or an alert
-        tells the presser alone why not."""
+        tells the presser alone why not (the press answered first if the command is slow)."""
         pressed = await press_of(update)
         if pressed is None:
             return
         query, message, data = pressed
-        asker, session = await self._asker(update, context)
-        user = query.from_user
-        chosen = await menus.pressed(self.service, data, asker, f"{user.id:x}", session, STYLE,
-                                     _admin(context, message.chat.id, user.id))
-        await query.answer(chosen.alert or None, show_alert=bool(chosen.alert))
+        press = Pressed(query, message, context.bot, self.settings.edit_interval)
+        _, chosen = await answers.within(self._chosen(update, context, query.from_user.id,
+                                                      message.chat.id, data), press)
+        await press.alert(chosen.alert)  # '' only answers the press, if nothing did yet
         if chosen.text:
             with contextlib.suppress(TelegramError):
                 await query.edit_message_text(chosen.text)
+
+    async def _chosen(self, update: Update, context: Context, user: int, chat: int,
+                      data: str) -> menus.Chosen:
+        asker, session = await self._asker(update, context)
+        return await menus.pressed(self.service, data, asker, f"{user:x}", session, STYLE,
+                                   _admin(context, chat, user))
 
     async def _asker(self, update: Update, context: Context
                      ) -> tuple[commands.Asker, SessionKey]:

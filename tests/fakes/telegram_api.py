@@ -214,6 +214,7 @@ class FakeTelegram:
         self.query_ttl = QUERY_TTL
         self._queries: dict[str, float] = {}  # callback query id -> when it was pressed
         self.answered_queries: set[str] = set()
+        self.delays: dict[str, float] = {}  # method -> seconds before it answers (a slow API)
 
     @property
     def api_url(self) -> str:
@@ -358,6 +359,7 @@ class FakeTelegram:
                 self.failures.remove(failure)
                 return _error(failure.status, failure.description, failure.retry_after)
         handler = getattr(self, f"_m_{method}", None)
+        await asyncio.sleep(self.delays.get(method, 0))
         if handler is None:
             return _error(404, "Not Found: method not found")
         try:
