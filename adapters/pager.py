@@ -8,7 +8,6 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Generic, Protocol, TypeVar
 
-from adapters.failures import notice
 from adapters.paging import Action, Edit, Pace, Render, Send, SentState, Wait, applied, plan, wait
 from core.agent import Confirmation, ToolStatus
 
@@ -177,27 +176,3 @@ class Watched:
 
 
 Say = Callable[[str], Awaitable[object]]  # how a platform sends a notice
-
-
-async def shown(pager: Pager[P, M], stream: AsyncGenerator[Piece, None], say: Say, *,
-                where: str) -> Watched:
-    """`answer`, noting whether the answer ran to its end (then it was stored)."""
-    watched = Watched(stream)
-    await answer(pager, watched.pieces(), say, where=where)
-    return watched
-
-
-async def answer(pager: Pager[P, M], stream: AsyncGenerator[Piece, None], say: Say, *,
-                 where: str) -> None:
-    """Show one turn's answer; a failure ends it with a notice after whatever was shown.
-
-    The stream is closed before the notice goes out, so a turn that failed midway has already
-    given its conversation back. `where` names the turn in the log (never its text).
-    """
-    try:
-        async with contextlib.aclosing(stream):
-            await pager.run(stream)
-    except Exception as exc:
-        said = notice(exc, where=where)
-        if not said.silent:
-            await say(said.text)

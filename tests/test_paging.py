@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import textwrap
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 
 import pytest
 
-from adapters.pager import Pager, Platform, answer
+from adapters import answers
+from adapters.answers import Button, Last
+from adapters.failures import Notice
+from adapters.pager import Pager, Piece, Platform
 from adapters.pager import status_line as pager_status
 from adapters.paging import (
     Action,
@@ -199,6 +202,23 @@ async def test_finished_messages_get_their_final_form() -> None:
     assert chat.messages == {1: "<b>one two</b>", 2: "<b>three four five</b>", 3: "<b>six</b>"}
 
 
+class Paged:
+    """The pager as an answer's `Surface`, as a platform uses it; notices go to `say`."""
+
+    def __init__(self, paged: Pager[str, int], say: Callable[[str], Awaitable[None]]) -> None:
+        self.paged, self.tell = paged, say
+
+    async def show(self, pieces: AsyncGenerator[Piece, None], /) -> Last | None:
+        await self.paged.run(pieces)
+        return self.paged.last_message()
+
+    async def say(self, said: Notice, /) -> None:
+        await self.tell(said.text)
+
+    async def mark(self, last: Last, buttons: Sequence[Button], /) -> None:
+        """No buttons: only what a failure says is looked at here."""
+
+
 async def failing(first: str, error: Exception, events: list[str]) -> AsyncGenerator[str, None]:
     try:
         if first:
@@ -220,7 +240,8 @@ async def test_answer_ends_a_failed_turn_with_its_notice_after_closing_the_strea
     async def say(text: str) -> None:
         events.append(f"said {text}")
 
-    await answer(pager(chat, clock), failing(first, error, events), say, where="test")
+    await answers.reply(Paged(pager(chat, clock), say), failing(first, error, events),
+                        question=None, asker="1", where="test")
     assert events == ["closed", *(f"said {text}" for text in said)]
     assert list(chat.messages.values()) == ([first] if first else [])
 
@@ -231,7 +252,8 @@ async def test_answer_of_a_bug_apologises_with_a_request_id() -> None:
     async def say(text: str) -> None:
         events.append(text)
 
-    await answer(pager(Chat(), Clock()), failing("", KeyError("x"), []), say, where="test")
+    await answers.reply(Paged(pager(Chat(), Clock()), say), failing("", KeyError("x"), []),
+                        question=None, asker="1", where="test")
     assert len(events) == 1 and "(ref " in events[0]
 
 
