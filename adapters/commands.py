@@ -60,8 +60,6 @@ NOT_YOURS = "Only the person who asked can answer this."
 # A shared conversation (a group, a channel, a thread) is changed only by those `who` may.
 SHARED = "Everyone here shares this conversation, so only {who} can {act}."
 ACTS = {"reset": "reset it", "model": "change its model", "persona": "change its persona"}
-FORGET_HELP = "erases everything I keep about you"
-EXPORT_HELP = "sends you all your conversations with me as a JSON file"
 EXPORTED = "Here are all your conversations with me, as one JSON file."
 
 

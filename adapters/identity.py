@@ -14,9 +14,6 @@ from core.keys import UserKey
 from core.links import Person
 from core.service import ChatService
 
-LINK_HELP = "links this account with your account on another platform"
-UNLINK_HELP = "splits this account off your linked accounts"
-WHOAMI_HELP = "shows which of your accounts are linked"
 UNLINKED = "Unlinked: this account is on its own again, with its own conversation and usage."
 
 

@@ -8,12 +8,10 @@ from typing import Any, Protocol
 
 import httpx
 import openai
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, BaseMessageChunk
 from langchain_openai import ChatOpenAI
 
 from core.errors import ModelError, ModelTimeout, SwitchboardError
-from core.offline import OfflineChatModel
 from core.settings import CoreSettings
 
 
@@ -62,23 +60,6 @@ class PlainChunks:
             return await self.usual.create(**payload)
         return await self.client.post("/chat/completions", body=payload, cast_to=object,
                                       stream=True, stream_cls=openai.AsyncStream[object])
-
-
-def build_model(settings: CoreSettings, http: httpx.AsyncClient | None = None) -> BaseChatModel:
-    """A real client when a key is set; otherwise the offline model."""
-    if settings.openai_api_key is None:
-        return OfflineChatModel()
-    model = ChatOpenAI(
-        model=settings.model,
-        api_key=settings.openai_api_key,
-        base_url=settings.openai_base_url,
-        timeout=settings.model_timeout,
-        max_retries=settings.model_max_retries,
-        stream_usage=True,
-        http_async_client=http,
-        stream_chunk_timeout=None,  # the turn's deadline bounds each chunk's wait already
-    )
-    return plain_chunks(model)
 
 
 def plain_chunks(model: ChatOpenAI) -> ChatOpenAI:

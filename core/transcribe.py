@@ -53,7 +53,7 @@ class OfflineTranscriber:
 
 
 def build_transcriber(settings: CoreSettings) -> Transcriber:
-    """A real client when a key is set, like `build_model`; otherwise the offline refusal."""
+    """A real client when a key is set, as for a preset's model; otherwise the offline refusal."""
     if settings.openai_api_key is None:
         return OfflineTranscriber()
     client = AsyncOpenAI(

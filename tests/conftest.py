@@ -16,8 +16,8 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from core import transcribe
-from core.config import load_file
-from core.model import build_model, http_client
+from core.config import ConfigFile, load_file
+from core.model import http_client
 from core.offline import OfflineChatModel
 from core.presets import Catalog
 from core.redis_store import RedisStore
@@ -143,7 +143,7 @@ async def make_llm_service(redis: Redis, make_settings: Callable[..., CoreSettin
                            settings.history_max_messages)
         await store.scripts.load(client)
         transcriber = await opened.enter_async_context(transcribe.opened(settings))
-        return ChatService(store, build_model(settings, model_http), settings,
+        return ChatService(store, Catalog(settings, ConfigFile(), model_http), settings,
                            transcriber=transcriber)
 
     async with opened:
