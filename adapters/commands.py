@@ -7,13 +7,14 @@ shared conversation there, and shows the `Said` that `run` returns (with its men
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from adapters import admin, identity
 from adapters.admin import plural as plural
 from adapters.admin import usage as usage
 from adapters.failures import notice
+from adapters.render import clipped
 from core.export import ExportFile
 from core.keys import SessionKey, UserKey
 from core.presets import Option
@@ -165,6 +166,8 @@ class Style:
     who: str = "moderators"  # who may change a shared conversation
     typed: str = "/{}"  # a command as the user types it: Slack's is "`/switchboard {}`"
     ask_first: bool = False  # `forget` without "yes" asks first (buttons can answer it)
+    # The longest answer one message takes (UTF-16 units): a long list of presets is cut there.
+    limit: int | None = None
 
 
 Allowed = Callable[[], Awaitable[bool]]
@@ -190,9 +193,10 @@ async def run(service: ChatService, name: str, args: str, asker: Asker | UserKey
             return Said(IN_PRIVATE)
         if may_change and guarded(name, args, session) and not await may_change():
             return Said(refusal(name, style.who))
-        return await _run(service, name, args.strip(), asker, session, style)
+        said = await _run(service, name, args.strip(), asker, session, style)
     except Exception as exc:
         return Said(notice(exc, where=f"command /{name} session={session}").text)
+    return said if style.limit is None else replace(said, text=clipped(said.text, style.limit))
 
 
 async def _run(service: ChatService, name: str, args: str, asker: Asker, session: SessionKey,

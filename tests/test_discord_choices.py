@@ -160,3 +160,17 @@ async def test_a_shared_conversation_is_changed_by_moderators_only(
     assert (await presets.choice(thread)).persona == "default"
     bobs = SessionKey.channel_member("discord", GUILD, CHANNEL, user=UserKey.of("discord", 4002))
     assert (await presets.choice(bobs)).persona == "pirate"
+
+
+# Forty presets, each described at length: their list is longer than one message takes.
+MANY = "".join(f'[models.m{i:02}]\nmodel = "m{i:02}-model"\n'
+               f'description = "{"a careful and thorough model " * 6}{i}"\n' for i in range(40))
+
+
+async def test_a_list_longer_than_a_message_is_cut_to_one(
+        discord_api: FakeDiscord, make_presets: Callable[[str], Awaitable[ChatService]]) -> None:
+    service = await make_presets(MANY)
+    async with running(discord_api, service) as api:
+        said = await answered(api, "model", ALICE, 1, channel=DM_ALICE, guild=False)
+    assert said.startswith("This conversation's model is default.") and "• m00: " in said
+    assert len(said) <= STYLE.limit == 2000 and said.endswith("…")

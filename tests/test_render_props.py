@@ -204,3 +204,15 @@ def test_one_part_when_the_limit_is_large(markdown: str) -> None:
     assert len(render.discord(markdown, 100_000)) <= 1
     text = render.plain(markdown)
     assert [p.text for p in render.telegram(markdown, 100_000)] == ([text] if text.strip() else [])
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",))),
+       st.integers(min_value=1, max_value=60))
+def test_a_clipped_text_fits_and_is_the_start_of_the_text(text: str, limit: int) -> None:
+    shown = render.clipped(text, limit)
+    assert utf16_len(shown) <= limit
+    if utf16_len(text) <= limit:
+        assert shown == text
+    else:
+        assert shown.endswith("…") and text.startswith(shown[:-1])
+        assert utf16_len(shown) >= limit - 1  # cut no shorter than it must be (an emoji is 2)

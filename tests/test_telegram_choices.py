@@ -10,6 +10,7 @@ import pytest
 
 from adapters import answers, commands
 from adapters.commands import NOT_YOURS
+from adapters.render import utf16_len
 from adapters.telegram.commands import ADMINS
 from core.keys import SessionKey
 from core.service import ChatService
@@ -24,6 +25,7 @@ from tests.fakes.telegram_api import (
     telegram_bot,
     user,
 )
+from tests.test_discord_choices import MANY
 from tests.test_presets import FILE
 
 ALICE, BOB = user(11, "Alice"), user(22, "Bob")
@@ -183,3 +185,15 @@ async def test_a_slow_check_has_the_press_answered_in_time(
             for p in tg.called("editMessageText")))
     assert not [c for c in tg.refused if c.method == "answerCallbackQuery"]
     assert (await chooser.choice(SHARED)).persona == "pirate"
+
+
+async def test_a_list_longer_than_a_message_is_cut_to_one(
+        make_presets: Callable[[str], Awaitable[ChatService]]) -> None:
+    service = await make_presets(MANY)
+    alice = chat_of(ALICE)
+    async with fake_telegram() as tg, telegram_bot(tg, service):
+        await say(tg, alice, ALICE, "/model", SHOWN)
+        message, buttons = keyboard(tg, alice)
+    assert utf16_len(message["text"]) <= 4096 and message["text"].endswith("…")
+    assert len(buttons) == 41, "every choice is still a button"
+    assert not tg.refused

@@ -10,7 +10,7 @@ from discord import app_commands
 
 from adapters import commands, exports
 from adapters.discord_bot.routing import allowed_place, session_for, speaker
-from adapters.discord_bot.settings import DiscordSettings
+from adapters.discord_bot.settings import MESSAGE_LIMIT, DiscordSettings
 from core.keys import SessionKey
 from core.service import ChatService
 
@@ -20,7 +20,8 @@ HELP = ("Write to me in a DM, or mention me (or reply to one of my messages) in 
         "images, voice messages, PDFs and text or code files. Resetting a shared conversation, "
         "or changing its model or persona, needs Manage Messages.\n"
         f"{commands.listing()}")
-STYLE = commands.Style(HELP, who="members with the Manage Messages permission")
+STYLE = commands.Style(HELP, who="members with the Manage Messages permission",
+                       limit=MESSAGE_LIMIT)
 NOT_HERE = "I'm not enabled in this place."
 SUGGESTIONS = 25  # Discord shows at most 25 autocomplete choices
 CHOICE_NAME = 100  # characters of a choice's name

@@ -35,6 +35,7 @@ __all__ = [
     "Document",
     "Entity",
     "TelegramPart",
+    "clipped",
     "discord",
     "parse",
     "plain",
@@ -72,6 +73,16 @@ def slack_markdown(source: Source, limit: int = SLACK_TEXT_LIMIT) -> list[str]:
 def slack_mrkdwn(source: Source, limit: int = SLACK_TEXT_LIMIT) -> list[str]:
     """Slack mrkdwn for surfaces that only take `text`, broadcasts made inert."""
     return _markup(source, dialects.MRKDWN_FLAVOR, dialects.MRKDWN, limit)
+
+
+def clipped(text: str, limit: int) -> str:
+    """Plain `text` as one message of at most `limit` UTF-16 units (a command's answer), cut
+    short with "…" when longer; Python slices whole code points, so no pair is split."""
+    if utf16_len(text) <= limit:
+        return text
+    while text and utf16_len(text) >= limit:  # room for the "…", one unit
+        text = text[:-max(1, (utf16_len(text) + 1 - limit) // 2)]
+    return text + "…"
 
 
 def plain(source: Source) -> str:

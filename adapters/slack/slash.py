@@ -29,7 +29,8 @@ HELP = ("Mention me in a channel and I answer in a thread; each thread is its ow
         "In a direct message we have one running conversation, the one that reset, model and "
         "persona change. You can also send me images, voice or audio clips, PDFs and text "
         f"files.\n{commands.listing(TYPED)}")
-STYLE = commands.Style(HELP, typed=TYPED)
+SECTION_LIMIT = 3000  # a section block's text: where a command's answer shows with its menu
+STYLE = commands.Style(HELP, typed=TYPED, limit=SECTION_LIMIT)
 UPLOAD_LIMIT = 1_000_000_000  # Slack takes files of up to 1 GB
 SENT = "I sent the file to our direct messages."
 Ack = Callable[[], Awaitable[None]]
@@ -88,7 +89,7 @@ def menu_blocks(said: Said) -> list[dict[str, Any]] | None:
     selected = [i for i in items if i["value"] == menu.chosen]
     if selected:
         select["initial_option"] = selected[0]
-    section = {"type": "section", "text": {"type": "mrkdwn", "text": said.text[:3000]}}
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": said.text}}
     return [section, {"type": "actions", "elements": [select]}]
 
 

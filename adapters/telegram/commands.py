@@ -13,7 +13,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from adapters import answers, commands, exports, menus, regenerate
+from adapters import answers, commands, exports, menus, regenerate, render
 from adapters.telegram.answer import Pressed, keyboard
 from adapters.telegram.handlers import press_of, session_key
 from adapters.telegram.outbox import for_message
@@ -31,7 +31,7 @@ HELP = ("Hi! I'm an AI assistant. Send me a message and I'll answer; I remember 
         f"{commands.listing()}\n"
         f"{regenerate.LABEL} under my latest answer asks me for another one.")
 ADMINS = "the group's administrators"
-STYLE = commands.Style(HELP, ADMINS, ask_first=True)
+STYLE = commands.Style(HELP, ADMINS, ask_first=True, limit=render.TELEGRAM_LIMIT)
 UPLOAD_LIMIT = 50_000_000  # the Bot API takes uploads of up to 50 MB
 
 

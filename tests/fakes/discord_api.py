@@ -16,6 +16,7 @@ from tests.fakes.common import start_aiohttp
 
 TOKEN = "fake-discord-token"
 BOT, APP, GUILD = 1000, 1000, 2000
+CONTENT_LIMIT = 2000  # characters of a message's content
 CHANNEL, SHARED, THREAD = 3000, 3001, 3002
 # A second guild, on shard 1 of 2 ((id >> 22) % 2), given only to sharded clients.
 GUILD2, CHANNEL2 = (1 << 22) + 2000, 3100
@@ -348,12 +349,16 @@ class FakeDiscord:
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await self._record(request)
+        if _too_long(body):
+            return _too_long_error()
         message = self._message(request.match_info["cid"], body)
         self.messages[int(message["id"])] = message
         return _json(message)
 
     async def _edit(self, request: web.Request) -> web.Response:
         body = await self._record(request)
+        if _too_long(body):
+            return _too_long_error()
         message = self.messages[int(request.match_info["mid"])]
         message["content"] = body.get("content", message["content"])
         message["components"] = body.get("components", message["components"])
@@ -379,11 +384,15 @@ class FakeDiscord:
         return web.Response(status=204)
 
     async def _callback(self, request: web.Request) -> web.Response:
-        await self._record(request)
+        body = await self._record(request)
+        if _too_long(body.get("data") or {}):
+            return _too_long_error()
         return _json({"interaction": {"id": request.match_info["iid"], "type": 2}})
 
     async def _followup(self, request: web.Request) -> web.Response:
         body = await self._record(request)
+        if _too_long(body):
+            return _too_long_error()
         message = self._message("0", body)
         message["attachments"] = [
             {"id": str(next(self._ids)), "filename": name, "size": len(data),
@@ -451,3 +460,14 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
         yield fake
     finally:
         await runner.cleanup()
+
+
+def _too_long(body: Json) -> bool:
+    """Discord refuses a message whose content is over 2,000 characters."""
+    return len(str(body.get("content") or "")) > CONTENT_LIMIT
+
+
+def _too_long_error() -> web.Response:
+    return _json({"code": 50035, "message": "Invalid Form Body", "errors": {"content": {
+        "_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
+                     "message": f"Must be {CONTENT_LIMIT} or fewer in length."}]}}}, 400)
