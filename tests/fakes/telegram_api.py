@@ -447,6 +447,8 @@ class FakeTelegram:
         if query in self.answered_queries or time.monotonic() - pressed > self.query_ttl:
             raise ValueError("query is too old and response timeout expired or query ID is "
                              "invalid")
+        if len(str(params.get("text") or "")) > 200:  # an alert takes 0-200 characters
+            raise ValueError("MESSAGE_TOO_LONG")
         self.answered_queries.add(query)
         return True
 
