@@ -29,6 +29,7 @@ from core.service import ChatService
 from tests.fakes.common import wait_for
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack, fake_slack
+from tests.test_discord_choices import MANY
 from tests.test_presets import FILE
 from tests.test_slack import Slack, dm, running, stored
 
@@ -217,3 +218,11 @@ async def test_the_menu_chooses_too(slack: Slack, presets: ChatService,
     await wait_for(lambda: len(slack.fake.responses) == 4)
     assert slack.fake.responses[-1]["text"] == CHOOSE_IN_DM
     assert (await presets.choice(DM)).model == "fast"
+
+
+@pytest.mark.parametrize("config_text", [MANY])
+async def test_a_list_longer_than_a_section_is_cut_to_one(slack: Slack) -> None:
+    shown = await answer(slack, "model")
+    section, menu = shown["blocks"]
+    assert len(section["text"]["text"]) <= 3000 and section["text"]["text"].endswith("…")
+    assert len(menu["elements"][0]["options"]) == 41, "every choice is still in the menu"

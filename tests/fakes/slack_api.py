@@ -143,6 +143,9 @@ class FakeSlack:
             # Slack takes Markdown text instead of `text` and `blocks`, never beside them.
             self.calls.append((f"{method}!markdown_text_conflict", params))
             return web.json_response({"ok": False, "error": "markdown_text_conflict"})
+        if method in _POSTING and (error := refusal(params)):
+            self.calls.append((f"{method}!{error}", params))
+            return web.json_response({"ok": False, "error": error})
         if method in self.refuse:
             self.calls.append((f"{method}!{self.refuse[method]}", params))
             return web.json_response({"ok": False, "error": self.refuse[method]})
@@ -194,7 +197,10 @@ class FakeSlack:
                                      "real_name": profile["real_name"], "profile": profile}}
 
     async def _respond(self, request: web.Request) -> web.Response:
-        self.responses.append(await request.json())
+        body = await request.json()
+        if error := refusal(body):
+            return web.Response(status=400, text=error)
+        self.responses.append(body)
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -223,6 +229,27 @@ class FakeSlack:
     async def close(self) -> None:
         for ws in self._sockets:
             await ws.close()
+
+
+def refusal(params: dict[str, Any]) -> str:
+    """What Slack answers a message over its limits ('' when none is): Block Kit's (a section's
+    text 3,000, a button's 75, a menu's 100 options of 75, 50 blocks) and 12,000 characters of
+    Markdown (markdown_text, or all `markdown` blocks together)."""
+    blocks = params.get("blocks") or []
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    markdown = len(str(params.get("markdown_text") or "")) + sum(
+        len(b.get("text", "")) for b in blocks if b.get("type") == "markdown")
+    if markdown > 12_000:
+        return "msg_too_long"
+    elements = [e for b in blocks if b.get("type") == "actions" for e in b.get("elements", [])]
+    options = [o for e in elements for o in e.get("options", [])]
+    if (len(blocks) > 50 or any(len(b.get("text", {}).get("text", "")) > 3000
+                                for b in blocks if b.get("type") == "section")
+            or any(len(e.get("text", {}).get("text", "")) > 75 for e in elements)
+            or any(len(e.get("options", [])) > 100 for e in elements)
+            or any(len(o["text"]["text"]) > 75 for o in options)):
+        return "invalid_blocks"
+    return ""
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
