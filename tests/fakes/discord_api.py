@@ -351,6 +351,8 @@ class FakeDiscord:
         body = await self._record(request)
         if _too_long(body):
             return _too_long_error()
+        if _empty(body, self.calls[-1].files):
+            return _empty_error()
         message = self._message(request.match_info["cid"], body)
         self.messages[int(message["id"])] = message
         return _json(message)
@@ -393,6 +395,8 @@ class FakeDiscord:
         body = await self._record(request)
         if _too_long(body):
             return _too_long_error()
+        if _empty(body, self.calls[-1].files):
+            return _empty_error()
         message = self._message("0", body)
         message["attachments"] = [
             {"id": str(next(self._ids)), "filename": name, "size": len(data),
@@ -471,3 +475,12 @@ def _too_long_error() -> web.Response:
     return _json({"code": 50035, "message": "Invalid Form Body", "errors": {"content": {
         "_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
                      "message": f"Must be {CONTENT_LIMIT} or fewer in length."}]}}}, 400)
+
+
+def _empty(body: Json, files: list[tuple[str, bytes]]) -> bool:
+    """A message with no content, buttons or files: Discord refuses to send it."""
+    return not (str(body.get("content") or "").strip() or body.get("components") or files)
+
+
+def _empty_error() -> web.Response:
+    return _json({"code": 50006, "message": "Cannot send an empty message"}, 400)
