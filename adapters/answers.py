@@ -158,7 +158,12 @@ async def _regenerate(service: ChatService, again: Press, who: Presser, press: P
 async def _confirm(service: ChatService, asked: tuple[str, bool], who: Presser,
                    press: Pressing, where: str) -> Watched | None:
     confirmation, approve = asked
-    acked, answer = await within(_check(service, who, confirmation, approve), press)
+    try:
+        acked, answer = await within(_check(service, who, confirmation, approve), press)
+    except Exception as exc:  # the turn could not start (rate limit, budget, a full line)
+        said = notice(exc, where=f"{where} confirm session={who.session}")
+        await press.alert("" if said.silent else said.text)
+        return None
     if answer.answer is None:  # not theirs, expired (told), or answered already (silent)
         await press.alert(answer.refusal)
         return None

@@ -7,7 +7,7 @@ an in-memory `Surface` and `Pressing` that record what a chat platform would be 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -169,3 +169,14 @@ async def test_a_slow_check_has_the_press_acknowledged_before_its_outcome(
     let_go.set()
     assert await pressing is None
     assert platform.names() == ["ack", "alert"] and "expired" in str(platform.did[1][1])
+
+
+async def test_a_confirm_press_that_cannot_start_a_turn_tells_the_presser_why(
+        make_llm_service: Callable[..., Awaitable[ChatService]]) -> None:
+    service = await make_llm_service(SWITCHBOARD_RATE_LIMIT="1/minute")
+    await service.reply(Turn(SESSION, SPEAKER, "hi", "chat:1"))
+    platform = Platform()
+    data = confirm.press_data("0123456789abcdef01", True)
+    assert await answers.pressed(service, data, presser(), platform, where="t") is None
+    (what, text), = platform.did
+    assert what == "alert" and str(text).startswith("You're sending messages a bit fast.")

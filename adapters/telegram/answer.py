@@ -26,6 +26,7 @@ from adapters.telegram.outbox import Outbox, for_message
 
 log = logging.getLogger("switchboard.telegram")
 LIMIT = render.TELEGRAM_LIMIT
+ALERT_LIMIT = 200  # an answer to a press shows at most 200 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,8 @@ class Pressed:
     async def _answer(self, text: str) -> None:
         self.answered = True
         try:
-            await self.query.answer(text or None, show_alert=bool(text))
+            await self.query.answer(render.clipped(text, ALERT_LIMIT) or None,
+                                    show_alert=bool(text))
         except TelegramError as exc:  # too late: the press shows no spinner any more
             log.info("press not answered (%s)", type(exc).__name__)
 
