@@ -70,8 +70,10 @@ class Outbox:
 
     async def say(self, text: str, **extra: Any) -> None:
         """A notice (help, rate limit, error), as plain text; a notice that fails is dropped."""
-        with contextlib.suppress(TelegramError):
+        try:
             await self.send(TelegramPart(text, ()), **extra)
+        except TelegramError as exc:  # logged without the text: it may quote the user
+            log.warning("notice not sent (%s)", type(exc).__name__)
 
     async def document(self, name: str, data: bytes, caption: str) -> None:
         """Send a file (an export) as a document, with a plain caption."""
