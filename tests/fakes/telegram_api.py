@@ -540,6 +540,11 @@ class FakeTelegram:
             raise ValueError("message is not modified: specified new message content and "
                              "reply markup are exactly the same")
         self._show(chat_id, message_id, params)
+        # An edit of the text sets the keyboard too: without one, the buttons are gone.
+        if params.get("reply_markup"):
+            self.markups[key] = params["reply_markup"]
+        else:
+            self.markups.pop(key, None)
         return _message(chat_id, message_id, text)
 
 
